@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` starts the bot, `make test` runs every test.
+# Both create the virtual environment and install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint catalogs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/python -m bot i18n compile
+
+run: $(STAMP) catalogs
+	$(BIN)/python -m bot run
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot db tests
+	$(BIN)/ruff format --check bot db tests
+
+test: $(STAMP) catalogs lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

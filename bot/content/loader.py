@@ -1,0 +1,215 @@
+"""Load and validate the content folder; every problem is reported with its file and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.content.models import TOPICS, Band, Citation, Dated, Lesson, Question, QuestionBank, Source, SourceRegistry
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date | None
+    end: dt.date | None
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    @property
+    def empty(self) -> bool:
+        return self.start is not None and self.end is not None and self.end < self.start
+
+
+@dataclass
+class Content:
+    """All content, validated. Items are looked up by id; `*_on(day)` serve only what is right on that day."""
+
+    root: Path
+    sources: dict[str, Source] = field(default_factory=dict)
+    lessons: dict[str, Lesson] = field(default_factory=dict)
+    questions: dict[str, Question] = field(default_factory=dict)
+    question_topic: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # item id -> file it came from
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def window(self, item: Dated, citations: Iterable[Citation]) -> Window:
+        start, end = item.valid_from, item.valid_until
+        for c in citations:
+            src = self.sources.get(c.source)
+            if src is None:
+                continue
+            start = src.effective_from if start is None else max(start, src.effective_from)
+            if src.effective_until is not None:
+                end = src.effective_until if end is None else min(end, src.effective_until)
+        return Window(start, end)
+
+    def lesson_window(self, lesson: Lesson) -> Window:
+        return self.window(lesson, lesson.citations())
+
+    def question_window(self, question: Question) -> Window:
+        return self.window(question, [question.citation])
+
+    def lessons_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Lesson]:
+        return [
+            lesson for lesson in self.lessons.values()
+            if (topic is None or lesson.topic == topic)
+            and (band is None or lesson.band == band)
+            and self.lesson_window(lesson).contains(day)
+        ]
+
+    def questions_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Question]:
+        """Bank questions served on `day`. Lower-secondary students also get primary questions."""
+        bands = None if band is None else ({Band.PRIMARY} if band is Band.PRIMARY else set(Band))
+        return [
+            q for qid, q in self.questions.items()
+            if (topic is None or self.question_topic[qid] == topic)
+            and (bands is None or q.band in bands)
+            and self.question_window(q).contains(day)
+        ]
+
+    def cite(self, citation: Citation) -> str:
+        """A citation as a student reads it: "Điều 33 khoản 1, Luật 36/2024/QH15"."""
+        src = self.sources.get(citation.source)
+        if src is None:
+            return citation.article
+        return f"{citation.article}, {src.kind} {src.number}"
+
+    def summary(self) -> dict[str, Any]:
+        """The shape printed by `python -m bot content check --json` (other tools read it)."""
+        topics: dict[str, Any] = {}
+        for topic in TOPICS:
+            lessons = [lesson for lesson in self.lessons.values() if lesson.topic == topic]
+            topics[topic] = {
+                "lessons": {
+                    "primary": sum(1 for lesson in lessons if lesson.band is Band.PRIMARY),
+                    "lower_secondary": sum(1 for lesson in lessons if lesson.band is Band.LOWER_SECONDARY),
+                },
+                "questions": sum(1 for t in self.question_topic.values() if t == topic),
+            }
+        return {"ok": self.ok, "errors": list(self.errors), "topics": topics, "sources": len(self.sources)}
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(file)"
+
+
+def _read_yaml(path: Path, rel: str, errors: list[str]) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        errors.append(f"{rel}: (file): not valid YAML: {exc}")
+    except OSError as exc:
+        errors.append(f"{rel}: (file): cannot read: {exc}")
+    return None
+
+
+def _parse(model: type[BaseModel], data: Any, rel: str, errors: list[str]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.append(f"{rel}: {_loc(tuple(err['loc']))}: {err['msg']}")
+    return None
+
+
+def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
+    """Read sources, lessons and question banks under `root`; never raises for bad content."""
+    root = Path(root)
+    content = Content(root=root)
+    errors = content.errors
+    rel = lambda p: str(p.relative_to(root.parent)) if p.is_relative_to(root.parent) else str(p)  # noqa: E731
+
+    src_path = root / "sources.yaml"
+    if not src_path.exists():
+        errors.append(f"{rel(src_path)}: (file): missing")
+    else:
+        data = _read_yaml(src_path, rel(src_path), errors)
+        registry = _parse(SourceRegistry, data, rel(src_path), errors) if data is not None else None
+        for i, src in enumerate(registry.sources if registry else []):
+            if src.id in content.sources:
+                errors.append(f"{rel(src_path)}: sources[{i}].id: duplicate id {src.id!r}")
+            content.sources[src.id] = src
+        for i, src in enumerate(registry.sources if registry else []):
+            if src.replaced_by and src.replaced_by not in content.sources:
+                errors.append(f"{rel(src_path)}: sources[{i}].replaced_by: unknown source {src.replaced_by!r}")
+
+    ids: dict[str, str] = {}
+
+    def claim(item_id: str, where: str) -> None:
+        if item_id in ids:
+            errors.append(f"{where}: duplicate id {item_id!r} (also in {ids[item_id]})")
+        else:
+            ids[item_id] = where.split(":")[0]
+
+    def check_citations(item: Dated, citations: list[tuple[str, Citation]], where: str) -> None:
+        for field_path, c in citations:
+            src = content.sources.get(c.source)
+            if src is None:
+                errors.append(f"{where}.{field_path}.source: unknown source id {c.source!r}")
+                continue
+            if item.valid_from is not None and item.valid_from < src.effective_from:
+                errors.append(f"{where}.{field_path}.source: {c.source} is in force only from "
+                              f"{src.effective_from}, but the item is valid from {item.valid_from}")
+            if src.effective_until is not None and (item.valid_until is None or item.valid_until > src.effective_until):
+                if item.valid_until is not None:
+                    errors.append(f"{where}.{field_path}.source: {c.source} is in force only until "
+                                  f"{src.effective_until}, but the item is valid until {item.valid_until}")
+        if content.window(item, [c for _, c in citations]).empty:
+            errors.append(f"{where}: the item is never in force (its dates and its sources' dates do not overlap)")
+
+    lesson_dir = root / "lessons"
+    for path in sorted(lesson_dir.rglob("*.yaml")) if lesson_dir.exists() else []:
+        r = rel(path)
+        data = _read_yaml(path, r, errors)
+        if data is None:
+            continue
+        lesson = _parse(Lesson, data, r, errors)
+        if lesson is None:
+            continue
+        if path.parent.name != lesson.topic:
+            errors.append(f"{r}: topic: {lesson.topic!r} does not match its folder {path.parent.name!r}")
+        claim(lesson.id, f"{r}: id")
+        cites = [(f"cards[{i}].citations[{j}]", c) for i, card in enumerate(lesson.cards)
+                 for j, c in enumerate(card.citations)]
+        cites += [(f"checks[{i}].citation", q.citation) for i, q in enumerate(lesson.checks)]
+        check_citations(lesson, cites, r)
+        for i, q in enumerate(lesson.checks):
+            claim(q.id, f"{r}: checks[{i}].id")
+        content.lessons[lesson.id] = lesson
+        content.files[lesson.id] = r
+
+    quiz_dir = root / "quizzes"
+    for path in sorted(quiz_dir.glob("*.yaml")) if quiz_dir.exists() else []:
+        r = rel(path)
+        data = _read_yaml(path, r, errors)
+        if data is None:
+            continue
+        bank = _parse(QuestionBank, data, r, errors)
+        if bank is None:
+            continue
+        if path.stem != bank.topic:
+            errors.append(f"{r}: topic: {bank.topic!r} does not match the file name {path.stem!r}")
+        for i, q in enumerate(bank.questions):
+            claim(q.id, f"{r}: questions[{i}].id")
+            check_citations(q, [("citation", q.citation)], f"{r}: questions[{i}]")
+            content.questions[q.id] = q
+            content.question_topic[q.id] = bank.topic
+            content.files[q.id] = r
+    return content

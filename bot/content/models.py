@@ -1,0 +1,182 @@
+"""Pydantic models of the content files; `extra="forbid"` so a misspelt field is an error, not a silence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+TOPICS: tuple[str, ...] = (
+    "ma-tuy",
+    "bao-luc-hoc-duong",
+    "an-toan-giao-thong",
+    "phong-chay-chua-chay",
+    "an-toan-mang",
+)
+
+CARD_MAX = 900
+EXPLANATION_MAX = 200
+# Telegram inline button text is shown on one line of a phone; keep option labels readable.
+OPTION_MAX = 120
+STEM_MAX = 300  # also Telegram's limit for a quiz-poll question
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Band(StrEnum):
+    PRIMARY = "primary"  # lớp 1–5
+    LOWER_SECONDARY = "lower_secondary"  # lớp 6–9
+
+    @classmethod
+    def for_grade(cls, grade: int) -> Band:
+        return cls.PRIMARY if grade <= 5 else cls.LOWER_SECONDARY
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """A legal instrument (law, decree, circular, resolution, decision) and when it is in force."""
+
+    id: Slug
+    number: NonEmpty
+    title: NonEmpty
+    kind: NonEmpty
+    issuer: NonEmpty
+    effective_from: dt.date
+    effective_until: dt.date | None = None  # last day in force
+    replaced_by: Slug | None = None
+    note: str | None = None
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective_from <= on and (self.effective_until is None or on <= self.effective_until)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Source:
+        if self.effective_until is not None and self.effective_until < self.effective_from:
+            raise ValueError("effective_until is before effective_from")
+        return self
+
+
+class Citation(_Strict):
+    source: Slug
+    article: Annotated[str, StringConstraints(pattern=r"^(Điều|Điểm|Khoản|Mục|Chương)\s.+")]
+
+    def short(self, sources: dict[str, Source]) -> str:
+        src = sources.get(self.source)
+        return f"{self.article}, {src.kind} {src.number}" if src else self.article
+
+
+class Dated(_Strict):
+    """An item that may carry its own window; it is served only inside it and while its sources are in force."""
+
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+
+class Question(Dated):
+    id: Slug
+    band: Band
+    difficulty: int = Field(ge=1, le=3)
+    stem: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=STEM_MAX)]
+    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=OPTION_MAX)]]
+    answer: int
+    explanation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=EXPLANATION_MAX)]
+    citation: Citation
+
+    @field_validator("options")
+    @classmethod
+    def _three_or_four(cls, options: list[str]) -> list[str]:
+        if not 3 <= len(options) <= 4:
+            raise ValueError("a question has 3 or 4 options")
+        if len({o.casefold() for o in options}) != len(options):
+            raise ValueError("two options are the same")
+        for option in options:
+            if re.search(r"(tất cả|cả \w+ đáp án|all of the above)", option, re.IGNORECASE):
+                raise ValueError("no 'all of the above' options")
+        return options
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> Question:
+        if not 0 <= self.answer < len(self.options):
+            raise ValueError(f"answer {self.answer} is out of range for {len(self.options)} options")
+        return self
+
+
+class CardKind(StrEnum):
+    STORY = "story"  # a situation, an explanation
+    LAW = "law"  # what the law says; must cite
+    TODO = "todo"  # "Em cần làm gì?"
+    HELP = "help"  # where to get help
+
+
+class Card(_Strict):
+    kind: CardKind
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=CARD_MAX)]
+    citations: list[Citation] = []
+
+    @model_validator(mode="after")
+    def _law_cites(self) -> Card:
+        if self.kind is CardKind.LAW and not self.citations:
+            raise ValueError("a 'law' card must cite at least one source and article")
+        return self
+
+
+class Lesson(Dated):
+    id: Slug
+    topic: str
+    band: Band
+    title: NonEmpty
+    version: int = Field(default=1, ge=1)
+    cards: list[Card]
+    checks: list[Question]
+
+    @field_validator("topic")
+    @classmethod
+    def _known_topic(cls, topic: str) -> str:
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
+        return topic
+
+    @field_validator("cards")
+    @classmethod
+    def _cards(cls, cards: list[Card]) -> list[Card]:
+        if not 3 <= len(cards) <= 6:
+            raise ValueError("a lesson has 3 to 6 cards")
+        kinds = {c.kind for c in cards}
+        missing = {CardKind.LAW, CardKind.TODO, CardKind.HELP} - kinds
+        if missing:
+            raise ValueError("a lesson needs a 'law', a 'todo' and a 'help' card; missing: "
+                             + ", ".join(sorted(k.value for k in missing)))
+        return cards
+
+    @field_validator("checks")
+    @classmethod
+    def _checks(cls, checks: list[Question]) -> list[Question]:
+        if not 1 <= len(checks) <= 3:
+            raise ValueError("a lesson has 1 to 3 check questions")
+        return checks
+
+    def citations(self) -> list[Citation]:
+        return [c for card in self.cards for c in card.citations] + [q.citation for q in self.checks]
+
+
+class QuestionBank(_Strict):
+    topic: str
+    questions: list[Question]
+
+    @field_validator("topic")
+    @classmethod
+    def _known_topic(cls, topic: str) -> str:
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic {topic!r}")
+        return topic
+
+
+class SourceRegistry(_Strict):
+    sources: list[Source]

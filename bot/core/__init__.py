@@ -1,0 +1,1 @@
+"""The platform-free core: events in, replies out. Imports nothing from aiogram, httpx, sqlalchemy or db."""
