@@ -11,7 +11,17 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.content.models import TOPICS, Band, Citation, Dated, Lesson, Question, QuestionBank, Source, SourceRegistry
+from bot.content.models import (
+    TOPICS,
+    Band,
+    Citation,
+    Dated,
+    Lesson,
+    Question,
+    QuestionBank,
+    Source,
+    SourceRegistry,
+)
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
@@ -38,12 +48,16 @@ class Content:
     lessons: dict[str, Lesson] = field(default_factory=dict)
     questions: dict[str, Question] = field(default_factory=dict)
     question_topic: dict[str, str] = field(default_factory=dict)
+    check_questions: dict[str, Question] = field(default_factory=dict)  # lesson checks, by id
     errors: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # item id -> file it came from
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def question(self, question_id: str) -> Question | None:
+        return self.questions.get(question_id) or self.check_questions.get(question_id)
 
     def window(self, item: Dated, citations: Iterable[Citation]) -> Window:
         start, end = item.valid_from, item.valid_until
@@ -64,17 +78,21 @@ class Content:
 
     def lessons_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Lesson]:
         return [
-            lesson for lesson in self.lessons.values()
+            lesson
+            for lesson in self.lessons.values()
             if (topic is None or lesson.topic == topic)
             and (band is None or lesson.band == band)
             and self.lesson_window(lesson).contains(day)
         ]
 
-    def questions_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Question]:
+    def questions_on(
+        self, day: dt.date, topic: str | None = None, band: Band | None = None
+    ) -> list[Question]:
         """Bank questions served on `day`. Lower-secondary students also get primary questions."""
         bands = None if band is None else ({Band.PRIMARY} if band is Band.PRIMARY else set(Band))
         return [
-            q for qid, q in self.questions.items()
+            q
+            for qid, q in self.questions.items()
             if (topic is None or self.question_topic[qid] == topic)
             and (bands is None or q.band in bands)
             and self.question_window(q).contains(day)
@@ -148,7 +166,9 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
             content.sources[src.id] = src
         for i, src in enumerate(registry.sources if registry else []):
             if src.replaced_by and src.replaced_by not in content.sources:
-                errors.append(f"{rel(src_path)}: sources[{i}].replaced_by: unknown source {src.replaced_by!r}")
+                errors.append(
+                    f"{rel(src_path)}: sources[{i}].replaced_by: unknown source {src.replaced_by!r}"
+                )
 
     ids: dict[str, str] = {}
 
@@ -165,14 +185,22 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
                 errors.append(f"{where}.{field_path}.source: unknown source id {c.source!r}")
                 continue
             if item.valid_from is not None and item.valid_from < src.effective_from:
-                errors.append(f"{where}.{field_path}.source: {c.source} is in force only from "
-                              f"{src.effective_from}, but the item is valid from {item.valid_from}")
-            if src.effective_until is not None and (item.valid_until is None or item.valid_until > src.effective_until):
+                errors.append(
+                    f"{where}.{field_path}.source: {c.source} is in force only from "
+                    f"{src.effective_from}, but the item is valid from {item.valid_from}"
+                )
+            if src.effective_until is not None and (
+                item.valid_until is None or item.valid_until > src.effective_until
+            ):
                 if item.valid_until is not None:
-                    errors.append(f"{where}.{field_path}.source: {c.source} is in force only until "
-                                  f"{src.effective_until}, but the item is valid until {item.valid_until}")
+                    errors.append(
+                        f"{where}.{field_path}.source: {c.source} is in force only until "
+                        f"{src.effective_until}, but the item is valid until {item.valid_until}"
+                    )
         if content.window(item, [c for _, c in citations]).empty:
-            errors.append(f"{where}: the item is never in force (its dates and its sources' dates do not overlap)")
+            errors.append(
+                f"{where}: the item is never in force (its dates and its sources' dates do not overlap)"
+            )
 
     lesson_dir = root / "lessons"
     for path in sorted(lesson_dir.rglob("*.yaml")) if lesson_dir.exists() else []:
@@ -186,12 +214,16 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
         if path.parent.name != lesson.topic:
             errors.append(f"{r}: topic: {lesson.topic!r} does not match its folder {path.parent.name!r}")
         claim(lesson.id, f"{r}: id")
-        cites = [(f"cards[{i}].citations[{j}]", c) for i, card in enumerate(lesson.cards)
-                 for j, c in enumerate(card.citations)]
+        cites = [
+            (f"cards[{i}].citations[{j}]", c)
+            for i, card in enumerate(lesson.cards)
+            for j, c in enumerate(card.citations)
+        ]
         cites += [(f"checks[{i}].citation", q.citation) for i, q in enumerate(lesson.checks)]
         check_citations(lesson, cites, r)
         for i, q in enumerate(lesson.checks):
             claim(q.id, f"{r}: checks[{i}].id")
+            content.check_questions[q.id] = q
         content.lessons[lesson.id] = lesson
         content.files[lesson.id] = r
 

@@ -84,9 +84,13 @@ class Question(Dated):
     band: Band
     difficulty: int = Field(ge=1, le=3)
     stem: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=STEM_MAX)]
-    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=OPTION_MAX)]]
+    options: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=OPTION_MAX)]
+    ]
     answer: int
-    explanation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=EXPLANATION_MAX)]
+    explanation: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=5, max_length=EXPLANATION_MAX)
+    ]
     citation: Citation
 
     @field_validator("options")
@@ -151,8 +155,10 @@ class Lesson(Dated):
         kinds = {c.kind for c in cards}
         missing = {CardKind.LAW, CardKind.TODO, CardKind.HELP} - kinds
         if missing:
-            raise ValueError("a lesson needs a 'law', a 'todo' and a 'help' card; missing: "
-                             + ", ".join(sorted(k.value for k in missing)))
+            raise ValueError(
+                "a lesson needs a 'law', a 'todo' and a 'help' card; missing: "
+                + ", ".join(sorted(k.value for k in missing))
+            )
         return cards
 
     @field_validator("checks")

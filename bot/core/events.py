@@ -39,14 +39,22 @@ class IncomingEvent:
     locale_hint: str | None = None  # the platform's language code, used only for a brand-new user
 
     @classmethod
-    def text_message(cls, address: ChannelAddress, text: str, locale_hint: str | None = None) -> IncomingEvent:
+    def text_message(
+        cls, address: ChannelAddress, text: str, locale_hint: str | None = None
+    ) -> IncomingEvent:
         """Build a TEXT or COMMAND event from what the user typed."""
         stripped = text.strip()
         if stripped.startswith("/") and len(stripped) > 1:
             head, _, rest = stripped[1:].partition(" ")
             command = head.split("@", 1)[0].lower()
-            return cls(address, EventKind.COMMAND, text=stripped, command=command, args=rest.strip(),
-                       locale_hint=locale_hint)
+            return cls(
+                address,
+                EventKind.COMMAND,
+                text=stripped,
+                command=command,
+                args=rest.strip(),
+                locale_hint=locale_hint,
+            )
         return cls(address, EventKind.TEXT, text=text, locale_hint=locale_hint)
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Channel adapters: they translate platform updates to core events and replies to platform calls."""

@@ -1,0 +1,1 @@
+"""A terminal chat for trying the bot without any token."""

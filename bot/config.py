@@ -1,0 +1,56 @@
+"""Settings from the environment or a `.env` file. Tokens are secrets: never printed, never logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB = "sqlite+aiosqlite:///./data/antt-bot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DB)
+    content_dir: Path = Field(default=Path(__file__).resolve().parents[1] / "content")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = None
+
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+
+    # "telegram:123,zalo:abc": accounts made organizers at start.
+    bot_organizers: str = ""
+
+    practice_questions: int = Field(default=5, ge=1, le=30)
+    invite_ttl_hours: int = Field(default=72, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator(
+        "telegram_bot_token",
+        "zalo_bot_token",
+        "telegram_webhook_secret",
+        "zalo_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def organizer_accounts(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for item in self.bot_organizers.split(","):
+            channel, sep, external_id = item.strip().partition(":")
+            if sep and channel and external_id:
+                out.append((channel.strip().lower(), external_id.strip()))
+        return out

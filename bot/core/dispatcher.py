@@ -1,0 +1,177 @@
+"""Routes each incoming event to a flow inside one unit of work, and returns the replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.content.loader import Content
+from bot.core import text as textmod
+from bot.core.context import Context, CoreSettings, UserFacingError
+from bot.core.events import EventKind, IncomingEvent
+from bot.core.i18n import I18n
+from bot.core.ports import Clock, UnitOfWorkFactory
+from bot.core.replies import Reply
+from bot.core.router import Router
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        content: Content,
+        i18n: I18n,
+        clock: Clock,
+        settings: CoreSettings | None = None,
+        routers: list[Router] | None = None,
+    ) -> None:
+        from bot.core.flows import default_routers
+
+        self.uow_factory = uow_factory
+        self.content = content
+        self.i18n = i18n
+        self.clock = clock
+        self.settings = settings or CoreSettings()
+        self.router = Router()
+        for router in routers if routers is not None else default_routers():
+            self.router.include(router)
+
+    async def handle(self, event: IncomingEvent) -> list[Reply]:
+        """Handle one event in one transaction. Raises on unexpected errors (the caller retries or apologises)."""
+        now = self.clock()
+        async with self.uow_factory() as uow:
+            addr = event.address
+            user = await uow.users.by_account(addr.channel, addr.user_id)
+            if user is None:
+                locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
+                user = await uow.users.create(addr.channel, addr.user_id, addr.chat_id, locale, now)
+            else:
+                # Writing again makes a user reachable again (e.g. after blocking and unblocking the bot).
+                await uow.users.set_reachable(addr.channel, addr.user_id, True)
+            conv = await uow.conversations.get(user.id)
+            ctx = Context(
+                uow=uow,
+                user=user,
+                conv=conv,
+                event=event,
+                now=now,
+                content=self.content,
+                settings=self.settings,
+                i18n=self.i18n,
+            )
+            try:
+                await self._route(ctx)
+            except UserFacingError as exc:
+                await uow.rollback()
+                return [Reply(text=str(exc))]
+            await uow.conversations.save(user.id, ctx.conv, now)
+            await uow.commit()
+            return ctx.out
+
+    async def handle_safely(self, event: IncomingEvent) -> list[Reply]:
+        """Like `handle`, but an unexpected error becomes an apology instead of silence."""
+        try:
+            return await self.handle(event)
+        except Exception:
+            log.exception("handling failed for a %s event on %s", event.kind.value, event.address.channel)
+            return [
+                Reply(
+                    text=self.i18n.gettext(
+                        None, "Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé."
+                    )
+                )
+            ]
+
+    async def _route(self, ctx: Context) -> None:
+        event = ctx.event
+        _ = ctx._
+        if event.kind is EventKind.COMMAND:
+            await self._command(ctx, event.command, event.args)
+            return
+        if event.kind is EventKind.CHOICE:
+            action = self._action_for_token(ctx, event.token)
+            if action is None:
+                ctx.say(
+                    _("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé."),
+                    toast=_("Lựa chọn này đã cũ rồi."),
+                )
+                return
+            ctx.answering_prompt = True
+            await self._action(ctx, action)
+            return
+        await self._text(ctx, event.text)
+
+    async def _command(self, ctx: Context, name: str, args: str) -> None:
+        handler = self.router.commands.get(name)
+        if handler is None:
+            _ = ctx._
+            ctx.say(
+                _("Mình chưa biết lệnh /{name}. Gõ /help để xem mình làm được gì nhé.").format(name=name[:32])
+            )
+            return
+        await handler(ctx, args)
+
+    async def _action(self, ctx: Context, action: str) -> None:
+        name, _sep, arg = action.partition(":")
+        handler = self.router.actions.get(name)
+        if handler is None:
+            log.error("no handler for action %s", name)
+            raise UserFacingError(ctx._("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé."))
+        await handler(ctx, arg)
+
+    @staticmethod
+    def _action_for_token(ctx: Context, token: str) -> str | None:
+        for t, action, _label in ctx.conv.prompt.get("options", []):
+            if t == token:
+                return str(action)
+        return None
+
+    async def _text(self, ctx: Context, text: str) -> None:
+        _ = ctx._
+        if not text.strip():
+            ctx.say(_("Em chưa gõ gì cả. Gõ /help nếu em cần giúp nhé."))
+            return
+        if len(text) > ctx.settings.max_text_length:
+            ctx.say(
+                _("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).").format(
+                    n=ctx.settings.max_text_length
+                )
+            )
+            return
+        options = ctx.conv.prompt.get("options", [])
+        labels = [label for _t, _a, label in options]
+        text_step = self.router.text_steps.get(ctx.conv.step) if ctx.conv.step else None
+        if options:
+            idx = textmod.match_choice(text, labels, bool(ctx.conv.prompt.get("lettered")))
+            if idx is not None:
+                ctx.answering_prompt = True
+                await self._action(ctx, options[idx][1])
+                return
+        if text_step is not None:
+            await text_step(ctx, text)
+            return
+        word = textmod.command_word(text)
+        if word is not None:
+            await self._command(ctx, word, "")
+            return
+        if options:
+            if textmod.looks_like_index(text):
+                hint = (
+                    _("Em chọn một chữ cái từ A đến {last} nhé.").format(
+                        last=textmod.LETTERS[len(options) - 1]
+                    )
+                    if ctx.conv.prompt.get("lettered")
+                    else _("Em chọn một số từ 1 đến {n} nhé.").format(n=len(options))
+                )
+            else:
+                hint = _("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
+            ctx.repeat_prompt(hint)
+            return
+        from bot.core.flows.menu import show_menu
+
+        await show_menu(ctx, _("Mình chưa hiểu ý em."))
+
+
+ClockFactory = Callable[[], Clock]

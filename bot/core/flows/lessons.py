@@ -1,0 +1,137 @@
+"""Lessons: topic menu, lesson cards one after another, check questions at the end."""
+
+from __future__ import annotations
+
+from bot.content.models import CardKind, Lesson
+from bot.core.context import Context, UserFacingError
+from bot.core.flows.menu import show_menu
+from bot.core.ports import AttemptRec
+from bot.core.router import Router
+from bot.core.services import quiz
+from bot.core.topics import TOPIC_NAMES, require_ready, student_band, topic_name
+
+router = Router()
+
+
+@router.command("lessons", "baihoc")
+async def cmd_lessons(ctx: Context, _args: str) -> None:
+    if await require_ready(ctx):
+        await ask_topic(ctx)
+
+
+@router.action("lessons.topics")
+async def ask_topic(ctx: Context, _arg: str = "") -> None:
+    _ = ctx._
+    ctx.set_flow("lessons")
+    ctx.ask(
+        _("📚 Em muốn học chủ đề nào?"),
+        [(topic_name(ctx, t), f"lessons.topic:{t}") for t in TOPIC_NAMES] + [(_("⬅️ Về menu"), "menu")],
+        replace_previous=ctx.answering_prompt,
+    )
+
+
+@router.action("lessons.topic")
+async def on_topic(ctx: Context, topic: str) -> None:
+    if not await require_ready(ctx):
+        return
+    _ = ctx._
+    band = await student_band(ctx)
+    lessons = sorted(ctx.content.lessons_on(ctx.today, topic=topic, band=band), key=lambda x: (x.band, x.id))
+    if not lessons:
+        ctx.ask(
+            _("Chủ đề này chưa có bài học cho em. Em chọn chủ đề khác nhé."),
+            [(topic_name(ctx, t), f"lessons.topic:{t}") for t in TOPIC_NAMES if t != topic],
+        )
+        return
+    done = {p.lesson_id for p in await ctx.uow.progress.for_user(ctx.user.id) if p.completed_at}
+    options = [
+        (("✅ " if lesson.id in done else "") + lesson.title, f"lessons.open:{lesson.id}")
+        for lesson in lessons
+    ]
+    ctx.ask(
+        _("{topic}\nEm chọn một bài nhé:").format(topic=topic_name(ctx, topic)),
+        options + [(_("⬅️ Chủ đề khác"), "lessons.topics")],
+        replace_previous=ctx.answering_prompt,
+    )
+
+
+def _lesson(ctx: Context, lesson_id: str) -> Lesson:
+    lesson = ctx.content.lessons.get(lesson_id)
+    if lesson is None or not ctx.content.lesson_window(lesson).contains(ctx.today):
+        raise UserFacingError(ctx._("Bài học này không còn nữa. Em chọn bài khác nhé (gõ /lessons)."))
+    return lesson
+
+
+@router.action("lessons.open")
+async def open_lesson(ctx: Context, lesson_id: str) -> None:
+    if not await require_ready(ctx):
+        return
+    lesson = _lesson(ctx, lesson_id)
+    await ctx.uow.progress.open(ctx.user.id, lesson.id, lesson.topic, lesson.version, ctx.now)
+    show_card(ctx, lesson, 0)
+
+
+def show_card(ctx: Context, lesson: Lesson, index: int) -> None:
+    _ = ctx._
+    card = lesson.cards[index]
+    parts = [f"📖 {lesson.title} ({index + 1}/{len(lesson.cards)})", "", card.text]
+    if card.kind is CardKind.LAW and card.citations:
+        parts += ["", "⚖️ " + "; ".join(ctx.content.cite(c) for c in card.citations)]
+    if index + 1 < len(lesson.cards):
+        options = [(_("Tiếp theo ▶️"), f"lessons.card:{lesson.id}.{index + 1}")]
+    else:
+        options = [(_("📝 Làm câu hỏi kiểm tra"), f"lessons.check:{lesson.id}")]
+    ctx.set_flow("lessons", "card", lesson=lesson.id, card=index)
+    ctx.ask("\n".join(parts), options + [(_("⬅️ Về menu"), "menu")], replace_previous=ctx.answering_prompt)
+
+
+@router.action("lessons.card")
+async def on_card(ctx: Context, arg: str) -> None:
+    lesson_id, _sep, index = arg.rpartition(".")
+    lesson = _lesson(ctx, lesson_id)
+    i = int(index) if index.isdigit() else 0
+    i = min(max(i, 0), len(lesson.cards) - 1)
+    await ctx.uow.progress.set_card(ctx.user.id, lesson.id, i)
+    show_card(ctx, lesson, i)
+
+
+@router.action("lessons.check")
+async def on_check(ctx: Context, lesson_id: str) -> None:
+    lesson = _lesson(ctx, lesson_id)
+    await ctx.uow.progress.set_card(ctx.user.id, lesson.id, len(lesson.cards))
+    attempt = await quiz.start_attempt(
+        ctx, "lesson_check", list(lesson.checks), topic=lesson.topic, ref=lesson.id
+    )
+    quiz.ask_question(
+        ctx, attempt, 0, prefix=ctx._('📝 Câu hỏi kiểm tra bài "{title}"').format(title=lesson.title)
+    )
+
+
+@quiz.on_finish("lesson_check")
+async def lesson_check_done(ctx: Context, attempt: AttemptRec, score: int) -> None:
+    _ = ctx._
+    lesson = ctx.content.lessons.get(attempt.ref or "")
+    await ctx.uow.progress.complete(ctx.user.id, attempt.ref or "", score, ctx.now)
+    lines = [
+        _('🎉 Em đã hoàn thành bài "{title}"! Em đúng {score}/{total} câu.').format(
+            title=lesson.title if lesson else "", score=score, total=attempt.total
+        )
+    ]
+    lines += await quiz.wrong_answer_notes(ctx, attempt)
+    topic = attempt.topic or ""
+    ctx.ask(
+        "\n\n".join(lines),
+        [
+            (_("📚 Bài khác cùng chủ đề"), f"lessons.topic:{topic}"),
+            (_("✍️ Luyện tập chủ đề này"), f"practice.topic:{topic}"),
+            (_("⬅️ Về menu"), "menu"),
+        ],
+    )
+
+
+router.action("quiz.answer")(quiz.on_answer)
+
+
+@router.action("lessons.back")
+async def on_back(ctx: Context, _arg: str) -> None:
+    await show_menu(ctx)

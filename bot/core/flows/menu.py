@@ -1,0 +1,66 @@
+"""The main menu, which depends on the user's role, and /cancel."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.router import Router
+
+router = Router()
+
+
+def menu_options(ctx: Context) -> list[tuple[str, str]]:
+    _ = ctx._
+    role = ctx.user.role
+    learn = [(_("📚 Học bài"), "lessons.topics"), (_("✍️ Luyện tập"), "practice.topics")]
+    if role == "organizer":
+        return [
+            (_("🏫 Các trường"), "staff.schools"),
+            (_("➕ Thêm trường"), "staff.new_school"),
+            (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
+            *learn,
+            (_("🆘 Trợ giúp"), "help.show"),
+        ]
+    if role == "school_admin":
+        return [
+            (_("🏫 Các lớp của trường"), "staff.classes"),
+            (_("➕ Tạo lớp"), "staff.new_class"),
+            (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
+            *learn,
+            (_("🆘 Trợ giúp"), "help.show"),
+        ]
+    if role == "teacher":
+        return [
+            (_("🏫 Lớp của tôi"), "staff.classes"),
+            (_("➕ Tạo lớp"), "staff.new_class"),
+            *learn,
+            (_("🆘 Trợ giúp"), "help.show"),
+        ]
+    return [
+        *learn,
+        (_("📊 Tiến độ của em"), "progress.show"),
+        (_("🏫 Vào lớp"), "onboarding.ask_code"),
+        (_("🆘 Trợ giúp"), "help.show"),
+    ]
+
+
+async def show_menu(ctx: Context, prefix: str = "") -> None:
+    _ = ctx._
+    ctx.set_flow("")
+    title = _("Em muốn làm gì tiếp theo?") if ctx.user.role == "student" else _("Thầy/cô muốn làm gì?")
+    ctx.ask(f"{prefix}\n\n{title}".strip() if prefix else title, menu_options(ctx))
+
+
+@router.command("menu")
+async def cmd_menu(ctx: Context, _args: str) -> None:
+    await show_menu(ctx)
+
+
+@router.action("menu")
+async def on_menu(ctx: Context, _arg: str) -> None:
+    await show_menu(ctx)
+
+
+@router.command("cancel", "huy")
+async def cmd_cancel(ctx: Context, _args: str) -> None:
+    ctx.clear()
+    await show_menu(ctx, ctx._("Đã dừng việc đang làm."))

@@ -1,0 +1,37 @@
+"""The five topics as users see them."""
+
+from __future__ import annotations
+
+from bot.content.models import TOPICS, Band
+from bot.core.context import Context
+from bot.core.i18n import N_
+
+TOPIC_NAMES: dict[str, str] = {
+    "ma-tuy": N_("💊 Phòng, chống ma túy"),
+    "bao-luc-hoc-duong": N_("🤝 Phòng, chống bạo lực học đường"),
+    "an-toan-giao-thong": N_("🚦 An toàn giao thông"),
+    "phong-chay-chua-chay": N_("🔥 Phòng cháy, chữa cháy"),
+    "an-toan-mang": N_("🌐 An toàn trên mạng"),
+}
+assert tuple(TOPIC_NAMES) == TOPICS
+
+
+def topic_name(ctx: Context, topic: str) -> str:
+    return ctx._(TOPIC_NAMES.get(topic, topic))
+
+
+async def student_band(ctx: Context) -> Band | None:
+    """The band of the student's class (by grade); None when the user has no class."""
+    classes = await ctx.uow.classes.of_student(ctx.user.id)
+    return Band.for_grade(classes[-1].grade) if classes else None
+
+
+async def require_ready(ctx: Context) -> bool:
+    """Learning needs a finished onboarding (which includes the child's agreement)."""
+    if ctx.user.onboarded:
+        return True
+    from bot.core.flows.onboarding import cmd_start
+
+    ctx.say(ctx._("Em cần bắt đầu và đồng ý với nội quy trước khi học nhé."))
+    await cmd_start(ctx, "")
+    return False

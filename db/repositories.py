@@ -1,0 +1,461 @@
+"""SQLAlchemy implementations of the core's repository ports. They never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import ports
+from db import models as m
+
+
+def insert_ignore(session: AsyncSession, table: Any, index_elements: list[str]) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def _user(row: m.User) -> ports.UserRec:
+    return ports.UserRec(row.id, row.display_name, row.locale, row.role, row.school_id, row.onboarded)
+
+
+def _class(row: m.SchoolClass) -> ports.ClassRec:
+    return ports.ClassRec(
+        row.id,
+        row.school_id,
+        row.teacher_id,
+        row.name,
+        row.grade,
+        row.school_year,
+        row.join_code,
+        row.archived,
+    )
+
+
+def _attempt(row: m.QuizAttempt) -> ports.AttemptRec:
+    return ports.AttemptRec(
+        row.id,
+        row.user_id,
+        row.kind,
+        row.topic,
+        row.ref,
+        list(row.questions),
+        row.started_at,
+        row.deadline_at,
+        row.finished_at,
+        row.score,
+        row.total,
+    )
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class SqlUserRepository(_Repo):
+    async def by_account(self, channel: str, external_id: str) -> ports.UserRec | None:
+        row = (
+            await self.session.execute(
+                select(m.User)
+                .join(m.ChannelAccount, m.ChannelAccount.user_id == m.User.id)
+                .where(m.ChannelAccount.channel == channel, m.ChannelAccount.external_id == external_id)
+            )
+        ).scalar_one_or_none()
+        return _user(row) if row else None
+
+    async def create(
+        self,
+        channel: str,
+        external_id: str,
+        chat_id: str,
+        locale: str,
+        now: dt.datetime,
+        role: str = "student",
+    ) -> ports.UserRec:
+        user = m.User(locale=locale, role=role, onboarded=False, created_at=now)
+        self.session.add(user)
+        await self.session.flush()
+        self.session.add(
+            m.ChannelAccount(
+                user_id=user.id, channel=channel, external_id=external_id, chat_id=chat_id, created_at=now
+            )
+        )
+        await self.session.flush()
+        return _user(user)
+
+    async def get(self, user_id: int) -> ports.UserRec | None:
+        row = await self.session.get(m.User, user_id)
+        return _user(row) if row else None
+
+    async def update(self, user_id: int, **fields: Any) -> None:
+        if fields:
+            await self.session.execute(update(m.User).where(m.User.id == user_id).values(**fields))
+
+    async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
+        await self.session.execute(
+            update(m.ChannelAccount)
+            .where(
+                m.ChannelAccount.channel == channel,
+                m.ChannelAccount.external_id == external_id,
+                m.ChannelAccount.unreachable == reachable,
+            )
+            .values(unreachable=not reachable)
+        )
+
+
+class SqlSchoolRepository(_Repo):
+    async def create(self, name: str, now: dt.datetime) -> ports.SchoolRec:
+        row = m.School(name=name, created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return ports.SchoolRec(row.id, row.name)
+
+    async def get(self, school_id: int) -> ports.SchoolRec | None:
+        row = await self.session.get(m.School, school_id)
+        return ports.SchoolRec(row.id, row.name) if row else None
+
+    async def list(self) -> list[ports.SchoolRec]:
+        rows = (await self.session.execute(select(m.School).order_by(m.School.id))).scalars()
+        return [ports.SchoolRec(r.id, r.name) for r in rows]
+
+
+class SqlClassRepository(_Repo):
+    async def create(
+        self,
+        school_id: int,
+        teacher_id: int | None,
+        name: str,
+        grade: int,
+        school_year: str,
+        join_code: str,
+        now: dt.datetime,
+    ) -> ports.ClassRec:
+        row = m.SchoolClass(
+            school_id=school_id,
+            teacher_id=teacher_id,
+            name=name,
+            grade=grade,
+            school_year=school_year,
+            join_code=join_code,
+            archived=False,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _class(row)
+
+    async def get(self, class_id: int) -> ports.ClassRec | None:
+        row = await self.session.get(m.SchoolClass, class_id)
+        return _class(row) if row else None
+
+    async def by_code(self, join_code: str) -> ports.ClassRec | None:
+        row = (
+            await self.session.execute(select(m.SchoolClass).where(m.SchoolClass.join_code == join_code))
+        ).scalar_one_or_none()
+        return _class(row) if row else None
+
+    async def for_teacher(self, teacher_id: int) -> list[ports.ClassRec]:
+        rows = (
+            await self.session.execute(
+                select(m.SchoolClass)
+                .where(m.SchoolClass.teacher_id == teacher_id, m.SchoolClass.archived.is_(False))
+                .order_by(m.SchoolClass.id)
+            )
+        ).scalars()
+        return [_class(r) for r in rows]
+
+    async def for_school(self, school_id: int) -> list[ports.ClassRec]:
+        rows = (
+            await self.session.execute(
+                select(m.SchoolClass)
+                .where(m.SchoolClass.school_id == school_id, m.SchoolClass.archived.is_(False))
+                .order_by(m.SchoolClass.id)
+            )
+        ).scalars()
+        return [_class(r) for r in rows]
+
+    async def of_student(self, user_id: int) -> list[ports.ClassRec]:
+        rows = (
+            await self.session.execute(
+                select(m.SchoolClass)
+                .join(m.Membership, m.Membership.class_id == m.SchoolClass.id)
+                .where(m.Membership.user_id == user_id)
+                .order_by(m.Membership.joined_at)
+            )
+        ).scalars()
+        return [_class(r) for r in rows]
+
+    async def add_member(self, user_id: int, class_id: int, now: dt.datetime) -> bool:
+        stmt = insert_ignore(self.session, m.Membership, ["user_id", "class_id"]).values(
+            user_id=user_id, class_id=class_id, role="student", joined_at=now
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)
+
+    async def member_count(self, class_id: int) -> int:
+        return int(
+            (
+                await self.session.execute(
+                    select(func.count()).select_from(m.Membership).where(m.Membership.class_id == class_id)
+                )
+            ).scalar_one()
+        )
+
+
+class SqlInviteRepository(_Repo):
+    async def create(
+        self,
+        code: str,
+        role: str,
+        school_id: int,
+        created_by: int | None,
+        expires_at: dt.datetime,
+        now: dt.datetime,
+    ) -> ports.InviteRec:
+        row = m.Invite(
+            code=code,
+            role=role,
+            school_id=school_id,
+            created_by=created_by,
+            expires_at=expires_at,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return ports.InviteRec(row.id, row.code, row.role, row.school_id, row.expires_at, row.used_by)
+
+    async def by_code(self, code: str) -> ports.InviteRec | None:
+        row = (await self.session.execute(select(m.Invite).where(m.Invite.code == code))).scalar_one_or_none()
+        return (
+            ports.InviteRec(row.id, row.code, row.role, row.school_id, row.expires_at, row.used_by)
+            if row
+            else None
+        )
+
+    async def mark_used(self, invite_id: int, user_id: int, now: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Invite)
+            .where(m.Invite.id == invite_id, m.Invite.used_by.is_(None))
+            .values(used_by=user_id, used_at=now)
+        )
+        return bool(result.rowcount)
+
+
+class SqlConversationRepository(_Repo):
+    async def get(self, user_id: int) -> ports.ConversationRec:
+        row = await self.session.get(m.Conversation, user_id)
+        if row is None:
+            return ports.ConversationRec()
+        return ports.ConversationRec(row.flow, row.step, dict(row.data or {}), dict(row.prompt or {}))
+
+    async def save(self, user_id: int, conv: ports.ConversationRec, now: dt.datetime) -> None:
+        row = await self.session.get(m.Conversation, user_id)
+        if row is None:
+            self.session.add(
+                m.Conversation(
+                    user_id=user_id,
+                    flow=conv.flow,
+                    step=conv.step,
+                    data=conv.data,
+                    prompt=conv.prompt,
+                    version=1,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.flow, row.step, row.data, row.prompt = (
+                conv.flow,
+                conv.step,
+                dict(conv.data),
+                dict(conv.prompt),
+            )
+            row.version += 1
+            row.updated_at = now
+
+
+class SqlProgressRepository(_Repo):
+    async def _row(self, user_id: int, lesson_id: str) -> m.LessonProgress | None:
+        return (
+            await self.session.execute(
+                select(m.LessonProgress).where(
+                    m.LessonProgress.user_id == user_id, m.LessonProgress.lesson_id == lesson_id
+                )
+            )
+        ).scalar_one_or_none()
+
+    async def get(self, user_id: int, lesson_id: str) -> ports.ProgressRec | None:
+        row = await self._row(user_id, lesson_id)
+        return _progress(row) if row else None
+
+    async def open(self, user_id: int, lesson_id: str, topic: str, version: int, now: dt.datetime) -> None:
+        stmt = insert_ignore(self.session, m.LessonProgress, ["user_id", "lesson_id"]).values(
+            user_id=user_id,
+            lesson_id=lesson_id,
+            topic=topic,
+            content_version=version,
+            card_index=0,
+            opened_at=now,
+        )
+        await self.session.execute(stmt)
+
+    async def set_card(self, user_id: int, lesson_id: str, card_index: int) -> None:
+        await self.session.execute(
+            update(m.LessonProgress)
+            .where(
+                m.LessonProgress.user_id == user_id,
+                m.LessonProgress.lesson_id == lesson_id,
+                m.LessonProgress.card_index < card_index,
+            )
+            .values(card_index=card_index)
+        )
+
+    async def complete(self, user_id: int, lesson_id: str, score: int, now: dt.datetime) -> None:
+        row = await self._row(user_id, lesson_id)
+        if row is not None:
+            if row.completed_at is None:
+                row.completed_at = now
+            row.check_score = max(score, row.check_score or 0)
+
+    async def for_user(self, user_id: int) -> list[ports.ProgressRec]:
+        rows = (
+            await self.session.execute(
+                select(m.LessonProgress)
+                .where(m.LessonProgress.user_id == user_id)
+                .order_by(m.LessonProgress.opened_at)
+            )
+        ).scalars()
+        return [_progress(r) for r in rows]
+
+
+def _progress(row: m.LessonProgress) -> ports.ProgressRec:
+    return ports.ProgressRec(
+        row.lesson_id, row.topic, row.card_index, row.opened_at, row.completed_at, row.check_score
+    )
+
+
+class SqlAttemptRepository(_Repo):
+    async def create(
+        self,
+        user_id: int,
+        kind: str,
+        topic: str | None,
+        ref: str | None,
+        questions: list[Any],
+        now: dt.datetime,
+        deadline_at: dt.datetime | None = None,
+    ) -> ports.AttemptRec:
+        row = m.QuizAttempt(
+            user_id=user_id,
+            kind=kind,
+            topic=topic,
+            ref=ref,
+            questions=questions,
+            started_at=now,
+            deadline_at=deadline_at,
+            total=len(questions),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _attempt(row)
+
+    async def get(self, attempt_id: int) -> ports.AttemptRec | None:
+        row = await self.session.get(m.QuizAttempt, attempt_id)
+        return _attempt(row) if row else None
+
+    async def add_answer(
+        self, attempt_id: int, seq: int, question_id: str, chosen: int, correct: bool, now: dt.datetime
+    ) -> bool:
+        stmt = insert_ignore(self.session, m.AttemptAnswer, ["attempt_id", "seq"]).values(
+            attempt_id=attempt_id,
+            seq=seq,
+            question_id=question_id,
+            chosen=chosen,
+            correct=correct,
+            answered_at=now,
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)
+
+    async def answers(self, attempt_id: int) -> list[ports.AnswerRec]:
+        rows = (
+            await self.session.execute(
+                select(m.AttemptAnswer)
+                .where(m.AttemptAnswer.attempt_id == attempt_id)
+                .order_by(m.AttemptAnswer.seq)
+            )
+        ).scalars()
+        return [ports.AnswerRec(r.seq, r.question_id, r.chosen, r.correct, r.answered_at) for r in rows]
+
+    async def finish(self, attempt_id: int, score: int, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(m.QuizAttempt)
+            .where(m.QuizAttempt.id == attempt_id, m.QuizAttempt.finished_at.is_(None))
+            .values(finished_at=now, score=score)
+        )
+
+    async def for_user(self, user_id: int, kind: str | None = None) -> list[ports.AttemptRec]:
+        stmt = select(m.QuizAttempt).where(m.QuizAttempt.user_id == user_id)
+        if kind:
+            stmt = stmt.where(m.QuizAttempt.kind == kind)
+        rows = (await self.session.execute(stmt.order_by(m.QuizAttempt.id))).scalars()
+        return [_attempt(r) for r in rows]
+
+
+class SqlConsentRepository(_Repo):
+    async def add(
+        self,
+        user_id: int,
+        kind: str,
+        method: str,
+        notice_version: str,
+        now: dt.datetime,
+        recorded_by: int | None = None,
+    ) -> None:
+        self.session.add(
+            m.Consent(
+                user_id=user_id,
+                kind=kind,
+                method=method,
+                notice_version=notice_version,
+                recorded_by=recorded_by,
+                given_at=now,
+            )
+        )
+        await self.session.flush()
+
+    async def active(self, user_id: int) -> list[ports.ConsentRec]:
+        rows = (
+            await self.session.execute(
+                select(m.Consent).where(m.Consent.user_id == user_id, m.Consent.withdrawn_at.is_(None))
+            )
+        ).scalars()
+        return [
+            ports.ConsentRec(r.kind, r.method, r.notice_version, r.given_at, r.withdrawn_at) for r in rows
+        ]
+
+    async def withdraw(self, user_id: int, now: dt.datetime) -> int:
+        result = await self.session.execute(
+            update(m.Consent)
+            .where(m.Consent.user_id == user_id, m.Consent.withdrawn_at.is_(None))
+            .values(withdrawn_at=now)
+        )
+        return int(result.rowcount or 0)
+
+
+class SqlAuditRepository(_Repo):
+    async def add(
+        self, actor_id: int | None, action: str, scope: str, detail: dict[str, Any], now: dt.datetime
+    ) -> None:
+        await self.session.execute(
+            insert(m.AuditLog).values(actor_id=actor_id, action=action, scope=scope, detail=detail, at=now)
+        )
+
+
+__all__ = ["delete", "insert_ignore"]
