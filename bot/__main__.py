@@ -42,9 +42,7 @@ def cmd_content_check(args: argparse.Namespace) -> int:
                 f"{topic}: {t['lessons']['primary']} primary + {t['lessons']['lower_secondary']} lower-secondary "
                 f"lessons, {t['questions']} questions"
             )
-        print(
-            f"sources: {summary['sources']}; {'OK' if summary['ok'] else str(len(summary['errors'])) + ' errors'}"
-        )
+        print(f"sources: {summary['sources']}; {'OK' if summary['ok'] else str(len(summary['errors'])) + ' errors'}")
     return 0 if summary["ok"] else 1
 
 
@@ -154,9 +152,7 @@ def cmd_i18n(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot", description="antt-bot: trợ lý học pháp luật cho trường học"
-    )
+    parser = argparse.ArgumentParser(prog="python -m bot", description="antt-bot: trợ lý học pháp luật cho trường học")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     run = sub.add_parser("run", help="chạy bot (không có token: chế độ console với trường thử nghiệm)")

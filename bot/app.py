@@ -52,9 +52,7 @@ def build_app(
     settings = settings or Settings()
     content = content or load_content(settings.content_dir)
     if not content.ok:
-        raise ContentError(
-            "content has errors; run `python -m bot content check`:\n" + "\n".join(content.errors[:20])
-        )
+        raise ContentError("content has errors; run `python -m bot content check`:\n" + "\n".join(content.errors[:20]))
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     uow_factory = UnitOfWorkFactory(sessions)

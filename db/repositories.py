@@ -83,9 +83,7 @@ class SqlUserRepository(_Repo):
         self.session.add(user)
         await self.session.flush()
         self.session.add(
-            m.ChannelAccount(
-                user_id=user.id, channel=channel, external_id=external_id, chat_id=chat_id, created_at=now
-            )
+            m.ChannelAccount(user_id=user.id, channel=channel, external_id=external_id, chat_id=chat_id, created_at=now)
         )
         await self.session.flush()
         return _user(user)
@@ -233,11 +231,7 @@ class SqlInviteRepository(_Repo):
 
     async def by_code(self, code: str) -> ports.InviteRec | None:
         row = (await self.session.execute(select(m.Invite).where(m.Invite.code == code))).scalar_one_or_none()
-        return (
-            ports.InviteRec(row.id, row.code, row.role, row.school_id, row.expires_at, row.used_by)
-            if row
-            else None
-        )
+        return ports.InviteRec(row.id, row.code, row.role, row.school_id, row.expires_at, row.used_by) if row else None
 
     async def mark_used(self, invite_id: int, user_id: int, now: dt.datetime) -> bool:
         result = await self.session.execute(
@@ -326,18 +320,14 @@ class SqlProgressRepository(_Repo):
     async def for_user(self, user_id: int) -> list[ports.ProgressRec]:
         rows = (
             await self.session.execute(
-                select(m.LessonProgress)
-                .where(m.LessonProgress.user_id == user_id)
-                .order_by(m.LessonProgress.opened_at)
+                select(m.LessonProgress).where(m.LessonProgress.user_id == user_id).order_by(m.LessonProgress.opened_at)
             )
         ).scalars()
         return [_progress(r) for r in rows]
 
 
 def _progress(row: m.LessonProgress) -> ports.ProgressRec:
-    return ports.ProgressRec(
-        row.lesson_id, row.topic, row.card_index, row.opened_at, row.completed_at, row.check_score
-    )
+    return ports.ProgressRec(row.lesson_id, row.topic, row.card_index, row.opened_at, row.completed_at, row.check_score)
 
 
 class SqlAttemptRepository(_Repo):
@@ -386,9 +376,7 @@ class SqlAttemptRepository(_Repo):
     async def answers(self, attempt_id: int) -> list[ports.AnswerRec]:
         rows = (
             await self.session.execute(
-                select(m.AttemptAnswer)
-                .where(m.AttemptAnswer.attempt_id == attempt_id)
-                .order_by(m.AttemptAnswer.seq)
+                select(m.AttemptAnswer).where(m.AttemptAnswer.attempt_id == attempt_id).order_by(m.AttemptAnswer.seq)
             )
         ).scalars()
         return [ports.AnswerRec(r.seq, r.question_id, r.chosen, r.correct, r.answered_at) for r in rows]
@@ -436,9 +424,7 @@ class SqlConsentRepository(_Repo):
                 select(m.Consent).where(m.Consent.user_id == user_id, m.Consent.withdrawn_at.is_(None))
             )
         ).scalars()
-        return [
-            ports.ConsentRec(r.kind, r.method, r.notice_version, r.given_at, r.withdrawn_at) for r in rows
-        ]
+        return [ports.ConsentRec(r.kind, r.method, r.notice_version, r.given_at, r.withdrawn_at) for r in rows]
 
     async def withdraw(self, user_id: int, now: dt.datetime) -> int:
         result = await self.session.execute(

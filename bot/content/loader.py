@@ -85,9 +85,7 @@ class Content:
             and self.lesson_window(lesson).contains(day)
         ]
 
-    def questions_on(
-        self, day: dt.date, topic: str | None = None, band: Band | None = None
-    ) -> list[Question]:
+    def questions_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Question]:
         """Bank questions served on `day`. Lower-secondary students also get primary questions."""
         bands = None if band is None else ({Band.PRIMARY} if band is Band.PRIMARY else set(Band))
         return [
@@ -166,9 +164,7 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
             content.sources[src.id] = src
         for i, src in enumerate(registry.sources if registry else []):
             if src.replaced_by and src.replaced_by not in content.sources:
-                errors.append(
-                    f"{rel(src_path)}: sources[{i}].replaced_by: unknown source {src.replaced_by!r}"
-                )
+                errors.append(f"{rel(src_path)}: sources[{i}].replaced_by: unknown source {src.replaced_by!r}")
 
     ids: dict[str, str] = {}
 
@@ -189,18 +185,14 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
                     f"{where}.{field_path}.source: {c.source} is in force only from "
                     f"{src.effective_from}, but the item is valid from {item.valid_from}"
                 )
-            if src.effective_until is not None and (
-                item.valid_until is None or item.valid_until > src.effective_until
-            ):
+            if src.effective_until is not None and (item.valid_until is None or item.valid_until > src.effective_until):
                 if item.valid_until is not None:
                     errors.append(
                         f"{where}.{field_path}.source: {c.source} is in force only until "
                         f"{src.effective_until}, but the item is valid until {item.valid_until}"
                     )
         if content.window(item, [c for _, c in citations]).empty:
-            errors.append(
-                f"{where}: the item is never in force (its dates and its sources' dates do not overlap)"
-            )
+            errors.append(f"{where}: the item is never in force (its dates and its sources' dates do not overlap)")
 
     lesson_dir = root / "lessons"
     for path in sorted(lesson_dir.rglob("*.yaml")) if lesson_dir.exists() else []:

@@ -84,13 +84,9 @@ class Question(Dated):
     band: Band
     difficulty: int = Field(ge=1, le=3)
     stem: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=STEM_MAX)]
-    options: list[
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=OPTION_MAX)]
-    ]
+    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=OPTION_MAX)]]
     answer: int
-    explanation: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=5, max_length=EXPLANATION_MAX)
-    ]
+    explanation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=EXPLANATION_MAX)]
     citation: Citation
 
     @field_validator("options")

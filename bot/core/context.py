@@ -96,9 +96,7 @@ class Context:
         self.out.append(
             Reply(
                 text=text,
-                prompt=ChoicePrompt(
-                    choices, columns=prompt.get("columns", 1), lettered=bool(prompt.get("lettered"))
-                ),
+                prompt=ChoicePrompt(choices, columns=prompt.get("columns", 1), lettered=bool(prompt.get("lettered"))),
             )
         )
 

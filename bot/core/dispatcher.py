@@ -77,11 +77,7 @@ class Dispatcher:
         except Exception:
             log.exception("handling failed for a %s event on %s", event.kind.value, event.address.channel)
             return [
-                Reply(
-                    text=self.i18n.gettext(
-                        None, "Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé."
-                    )
-                )
+                Reply(text=self.i18n.gettext(None, "Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé."))
             ]
 
     async def _route(self, ctx: Context) -> None:
@@ -107,9 +103,7 @@ class Dispatcher:
         handler = self.router.commands.get(name)
         if handler is None:
             _ = ctx._
-            ctx.say(
-                _("Mình chưa biết lệnh /{name}. Gõ /help để xem mình làm được gì nhé.").format(name=name[:32])
-            )
+            ctx.say(_("Mình chưa biết lệnh /{name}. Gõ /help để xem mình làm được gì nhé.").format(name=name[:32]))
             return
         await handler(ctx, args)
 
@@ -135,9 +129,7 @@ class Dispatcher:
             return
         if len(text) > ctx.settings.max_text_length:
             ctx.say(
-                _("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).").format(
-                    n=ctx.settings.max_text_length
-                )
+                _("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).").format(n=ctx.settings.max_text_length)
             )
             return
         options = ctx.conv.prompt.get("options", [])
@@ -159,9 +151,7 @@ class Dispatcher:
         if options:
             if textmod.looks_like_index(text):
                 hint = (
-                    _("Em chọn một chữ cái từ A đến {last} nhé.").format(
-                        last=textmod.LETTERS[len(options) - 1]
-                    )
+                    _("Em chọn một chữ cái từ A đến {last} nhé.").format(last=textmod.LETTERS[len(options) - 1])
                     if ctx.conv.prompt.get("lettered")
                     else _("Em chọn một số từ 1 đến {n} nhé.").format(n=len(options))
                 )

@@ -39,9 +39,7 @@ class IncomingEvent:
     locale_hint: str | None = None  # the platform's language code, used only for a brand-new user
 
     @classmethod
-    def text_message(
-        cls, address: ChannelAddress, text: str, locale_hint: str | None = None
-    ) -> IncomingEvent:
+    def text_message(cls, address: ChannelAddress, text: str, locale_hint: str | None = None) -> IncomingEvent:
         """Build a TEXT or COMMAND event from what the user typed."""
         stripped = text.strip()
         if stripped.startswith("/") and len(stripped) > 1:

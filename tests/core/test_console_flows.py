@@ -70,12 +70,8 @@ async def test_student_onboards_reads_a_lesson_and_practises(app: App) -> None:
     assert screen.count("👉 Đáp án đúng") == 2 and "📖 Điều" in screen and "Luật 1/2020/QH14" in screen
 
     async with app.sessions() as s:
-        attempt = (
-            await s.execute(select(m.QuizAttempt).where(m.QuizAttempt.kind == "practice"))
-        ).scalar_one()
-        answers = (
-            await s.execute(select(m.AttemptAnswer).where(m.AttemptAnswer.attempt_id == attempt.id))
-        ).scalars()
+        attempt = (await s.execute(select(m.QuizAttempt).where(m.QuizAttempt.kind == "practice"))).scalar_one()
+        answers = (await s.execute(select(m.AttemptAnswer).where(m.AttemptAnswer.attempt_id == attempt.id))).scalars()
         assert attempt.score == 3 == sum(a.correct for a in answers)
 
 

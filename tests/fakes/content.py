@@ -77,9 +77,7 @@ def write_test_content(root: Path, questions_per_topic: int = 8) -> Path:
     """Write sources, one lesson per band per topic and a bank per topic under `root`; returns root."""
     (root / "lessons").mkdir(parents=True, exist_ok=True)
     (root / "quizzes").mkdir(parents=True, exist_ok=True)
-    (root / "sources.yaml").write_text(
-        yaml.safe_dump({"sources": SOURCES}, allow_unicode=True), encoding="utf-8"
-    )
+    (root / "sources.yaml").write_text(yaml.safe_dump({"sources": SOURCES}, allow_unicode=True), encoding="utf-8")
     for t, topic in enumerate(TOPICS):
         (root / "lessons" / topic).mkdir(exist_ok=True)
         for band in ("primary", "lower_secondary"):

@@ -12,9 +12,7 @@ def help_text(ctx: Context) -> str:
     _ = ctx._
     return "\n".join(
         [
-            _(
-                "🤖 Mình là trợ lý học pháp luật của nhà trường (một chương trình máy tính, không phải người thật)."
-            ),
+            _("🤖 Mình là trợ lý học pháp luật của nhà trường (một chương trình máy tính, không phải người thật)."),
             _(
                 "Mình giúp em học bài về 5 chủ đề: phòng, chống ma túy; bạo lực học đường; an toàn giao thông; "
                 "phòng cháy, chữa cháy; an toàn trên mạng. Em có thể luyện tập, thi tìm hiểu pháp luật và xem kết quả."

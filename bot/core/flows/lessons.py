@@ -44,10 +44,7 @@ async def on_topic(ctx: Context, topic: str) -> None:
         )
         return
     done = {p.lesson_id for p in await ctx.uow.progress.for_user(ctx.user.id) if p.completed_at}
-    options = [
-        (("✅ " if lesson.id in done else "") + lesson.title, f"lessons.open:{lesson.id}")
-        for lesson in lessons
-    ]
+    options = [(("✅ " if lesson.id in done else "") + lesson.title, f"lessons.open:{lesson.id}") for lesson in lessons]
     ctx.ask(
         _("{topic}\nEm chọn một bài nhé:").format(topic=topic_name(ctx, topic)),
         options + [(_("⬅️ Chủ đề khác"), "lessons.topics")],
@@ -99,12 +96,8 @@ async def on_card(ctx: Context, arg: str) -> None:
 async def on_check(ctx: Context, lesson_id: str) -> None:
     lesson = _lesson(ctx, lesson_id)
     await ctx.uow.progress.set_card(ctx.user.id, lesson.id, len(lesson.cards))
-    attempt = await quiz.start_attempt(
-        ctx, "lesson_check", list(lesson.checks), topic=lesson.topic, ref=lesson.id
-    )
-    quiz.ask_question(
-        ctx, attempt, 0, prefix=ctx._('📝 Câu hỏi kiểm tra bài "{title}"').format(title=lesson.title)
-    )
+    attempt = await quiz.start_attempt(ctx, "lesson_check", list(lesson.checks), topic=lesson.topic, ref=lesson.id)
+    quiz.ask_question(ctx, attempt, 0, prefix=ctx._('📝 Câu hỏi kiểm tra bài "{title}"').format(title=lesson.title))
 
 
 @quiz.on_finish("lesson_check")

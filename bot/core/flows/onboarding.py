@@ -53,9 +53,7 @@ async def on_language(ctx: Context, locale: str) -> None:
     ctx.user.locale = locale
     _ = ctx._
     if ctx.conv.flow != "onboarding":
-        await show_menu(
-            ctx, _("Đã đổi ngôn ngữ sang Tiếng Việt.") if locale == "vi" else _("Đã đổi ngôn ngữ.")
-        )
+        await show_menu(ctx, _("Đã đổi ngôn ngữ sang Tiếng Việt.") if locale == "vi" else _("Đã đổi ngôn ngữ."))
         return
     code = str(ctx.conv.data.get("code", ""))
     if code:
@@ -124,9 +122,7 @@ async def on_consent(ctx: Context, answer: str) -> None:
 async def ask_code(ctx: Context) -> None:
     _ = ctx._
     ctx.set_flow("onboarding", "onboarding.code")
-    ctx.ask(
-        _("Em gõ mã lớp mà thầy cô gửi (ví dụ: K7M2QX) nhé."), [(_("Bỏ qua, vào lớp sau"), "onboarding.skip")]
-    )
+    ctx.ask(_("Em gõ mã lớp mà thầy cô gửi (ví dụ: K7M2QX) nhé."), [(_("Bỏ qua, vào lớp sau"), "onboarding.skip")])
 
 
 @router.action("onboarding.ask_code")
@@ -166,9 +162,9 @@ async def _joined(ctx: Context, klass) -> None:  # type: ignore[no-untyped-def]
     _ = ctx._
     added = await accounts.join_class(ctx, klass)
     school = await ctx.uow.schools.get(klass.school_id)
-    msg = (
-        _("🎉 Em đã vào lớp {name} – {school}.") if added else _("Em đã ở trong lớp {name} – {school} rồi.")
-    ).format(name=klass.name, school=school.name if school else "")
+    msg = (_("🎉 Em đã vào lớp {name} – {school}.") if added else _("Em đã ở trong lớp {name} – {school} rồi.")).format(
+        name=klass.name, school=school.name if school else ""
+    )
     if ctx.user.display_name:
         await _finish(ctx, msg)
         return
@@ -185,9 +181,7 @@ async def on_name(ctx: Context, text: str) -> None:
     _ = ctx._
     name = accounts.clean_display_name(text)
     if name is None:
-        ctx.repeat_prompt(
-            _("Tên chỉ gồm chữ cái và khoảng trắng, từ 2 đến 60 ký tự, không có chữ số. Em gõ lại nhé.")
-        )
+        ctx.repeat_prompt(_("Tên chỉ gồm chữ cái và khoảng trắng, từ 2 đến 60 ký tự, không có chữ số. Em gõ lại nhé."))
         return
     await ctx.uow.users.update(ctx.user.id, display_name=name)
     ctx.user.display_name = name

@@ -66,9 +66,7 @@ async def cmd_new_class(ctx: Context, _args: str) -> None:
     require_role(ctx, "teacher", "school_admin")
     _ = ctx._
     if ctx.user.school_id is None:
-        raise UserFacingError(
-            _("Tài khoản của thầy/cô chưa gắn với trường nào. Thầy/cô xin mã mời từ nhà trường nhé.")
-        )
+        raise UserFacingError(_("Tài khoản của thầy/cô chưa gắn với trường nào. Thầy/cô xin mã mời từ nhà trường nhé."))
     ctx.set_flow("staff", "staff.class_name")
     ctx.ask(_("Thầy/cô gõ tên lớp (ví dụ: 7A):"), [(_("Hủy"), "menu")])
 
@@ -148,9 +146,7 @@ async def on_schools(ctx: Context, _arg: str) -> None:
     require_role(ctx, "organizer")
     _ = ctx._
     schools = await ctx.uow.schools.list()
-    lines = (
-        [_("🏫 Các trường:")] + [f"• {s.name}" for s in schools] if schools else [_("Chưa có trường nào.")]
-    )
+    lines = [_("🏫 Các trường:")] + [f"• {s.name}" for s in schools] if schools else [_("Chưa có trường nào.")]
     ctx.ask("\n".join(lines), [(_("➕ Thêm trường"), "staff.new_school"), (_("⬅️ Về menu"), "menu")])
 
 

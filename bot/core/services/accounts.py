@@ -54,9 +54,7 @@ async def redeem_invite(ctx: Context, raw_code: str) -> str | None:
         raise UserFacingError(_("Mã mời này đã được dùng hoặc đã hết hạn. Thầy/cô xin một mã mới nhé."))
     await ctx.uow.users.update(ctx.user.id, role=invite.role, school_id=invite.school_id)
     ctx.user.role, ctx.user.school_id = invite.role, invite.school_id
-    await ctx.uow.audit.add(
-        ctx.user.id, "invite.redeem", f"school:{invite.school_id}", {"role": invite.role}, ctx.now
-    )
+    await ctx.uow.audit.add(ctx.user.id, "invite.redeem", f"school:{invite.school_id}", {"role": invite.role}, ctx.now)
     return invite.role
 
 

@@ -54,9 +54,7 @@ def ask_question(ctx: Context, attempt: AttemptRec, seq: int, prefix: str = "", 
     _ = ctx._
     head = _("Câu {n}/{total}").format(n=seq + 1, total=attempt.total)
     text = f"{prefix}\n\n{head}\n{q.stem}".strip() if prefix else f"{head}\n{q.stem}"
-    options = [
-        (q.options[original], f"quiz.answer:{attempt.id}.{seq}.{pos}") for pos, original in enumerate(order)
-    ]
+    options = [(q.options[original], f"quiz.answer:{attempt.id}.{seq}.{pos}") for pos, original in enumerate(order)]
     ctx.set_flow("quiz", "answer", attempt=attempt.id)
     ctx.ask(text, options, lettered=True, replace_previous=ctx.answering_prompt, toast=toast)
 
