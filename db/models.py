@@ -179,10 +179,13 @@ class InboundUpdate(Base):
     bot_id: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead
+    # pending -> handled (state changed, replies kept here) -> done (replies sent); or dead after repeated failures
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    replies: Mapped[list[Any] | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[dt.datetime]
+    handled_at: Mapped[dt.datetime | None]
     processed_at: Mapped[dt.datetime | None]
 
 

@@ -444,4 +444,72 @@ class SqlAuditRepository(_Repo):
         )
 
 
+class SqlInboxRepository(_Repo):
+    """The inbox of inbound updates: stored once per key before acknowledging, then handled, then sent."""
+
+    async def store(
+        self, channel: str, bot_id: str, external_id: str, payload: dict[str, Any], now: dt.datetime
+    ) -> int | None:
+        """Insert the update; returns its id, or None when the same update was stored before."""
+        stmt = (
+            insert_ignore(self.session, m.InboundUpdate, ["channel", "bot_id", "external_id"])
+            .values(
+                channel=channel,
+                bot_id=bot_id,
+                external_id=external_id,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                received_at=now,
+            )
+            .returning(m.InboundUpdate.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool:
+        """False when the update was already handled: the caller must then roll back its changes."""
+        result = await self.session.execute(
+            update(m.InboundUpdate)
+            .where(m.InboundUpdate.id == inbox_id, m.InboundUpdate.status == "pending")
+            .values(status="handled", replies=replies, handled_at=now)
+        )
+        return bool(result.rowcount)
+
+    async def mark_done(self, inbox_id: int, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(m.InboundUpdate)
+            .where(m.InboundUpdate.id == inbox_id)
+            .values(status="done", processed_at=now, replies=None)
+        )
+
+    async def fail(self, inbox_id: int, error: str, max_attempts: int, now: dt.datetime) -> str:
+        row = await self.session.get(m.InboundUpdate, inbox_id)
+        if row is None:
+            return "missing"
+        row.attempts += 1
+        row.error = error[:500]
+        if row.attempts >= max_attempts:
+            row.status, row.processed_at = "dead", now
+        return row.status
+
+    async def unfinished(self, channel: str, bot_id: str, limit: int = 500, after_id: int = 0) -> list[m.InboundUpdate]:
+        rows = (
+            await self.session.execute(
+                select(m.InboundUpdate)
+                .where(
+                    m.InboundUpdate.channel == channel,
+                    m.InboundUpdate.bot_id == bot_id,
+                    m.InboundUpdate.status.in_(("pending", "handled")),
+                    m.InboundUpdate.id > after_id,
+                )
+                .order_by(m.InboundUpdate.id)
+                .limit(limit)
+            )
+        ).scalars()
+        return list(rows)
+
+    async def get(self, inbox_id: int) -> m.InboundUpdate | None:
+        return await self.session.get(m.InboundUpdate, inbox_id)
+
+
 __all__ = ["delete", "insert_ignore"]

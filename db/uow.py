@@ -25,6 +25,7 @@ class SqlAlchemyUnitOfWork:
         self.attempts = r.SqlAttemptRepository(s)
         self.consents = r.SqlConsentRepository(s)
         self.audit = r.SqlAuditRepository(s)
+        self.inbox = r.SqlInboxRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -11,7 +11,7 @@ from bot.core.context import Context, CoreSettings, UserFacingError
 from bot.core.events import EventKind, IncomingEvent
 from bot.core.i18n import I18n
 from bot.core.ports import Clock, UnitOfWorkFactory
-from bot.core.replies import Reply
+from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,12 @@ class Dispatcher:
         for router in routers if routers is not None else default_routers():
             self.router.include(router)
 
-    async def handle(self, event: IncomingEvent) -> list[Reply]:
-        """Handle one event in one transaction. Raises on unexpected errors (the caller retries or apologises)."""
+    async def handle(self, event: IncomingEvent, inbox_id: int | None = None) -> list[Reply] | None:
+        """Handle one event in one transaction. Raises on unexpected errors (the caller retries or apologises).
+
+        With `inbox_id`, the stored inbound update is marked handled, with its replies, in the same
+        transaction: an update is never applied twice, and its replies survive a crash until they are sent.
+        Returns None when that update was already handled (by another worker or before a restart)."""
         now = self.clock()
         async with self.uow_factory() as uow:
             addr = event.address
@@ -65,15 +69,21 @@ class Dispatcher:
                 await self._route(ctx)
             except UserFacingError as exc:
                 await uow.rollback()
-                return [Reply(text=str(exc))]
-            await uow.conversations.save(user.id, ctx.conv, now)
+                ctx.out = [Reply(text=str(exc), toast=str(exc))]
+            else:
+                await uow.conversations.save(user.id, ctx.conv, now)
+            if inbox_id is not None and not await uow.inbox.mark_handled(
+                inbox_id, [reply_to_dict(r) for r in ctx.out], now
+            ):
+                await uow.rollback()
+                return None
             await uow.commit()
             return ctx.out
 
     async def handle_safely(self, event: IncomingEvent) -> list[Reply]:
         """Like `handle`, but an unexpected error becomes an apology instead of silence."""
         try:
-            return await self.handle(event)
+            return await self.handle(event) or []
         except Exception:
             log.exception("handling failed for a %s event on %s", event.kind.value, event.address.channel)
             return [

@@ -207,6 +207,10 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
 
+class InboxRepository(Protocol):
+    async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One per handled event. Repositories never commit; `commit()` does, once."""
 
@@ -219,6 +223,7 @@ class UnitOfWork(Protocol):
     attempts: AttemptRepository
     consents: ConsentRepository
     audit: AuditRepository
+    inbox: InboxRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -56,3 +56,59 @@ class Outbox:
 
     def say(self, text: str, prompt: ChoicePrompt | None = None, **kwargs: object) -> None:
         self.replies.append(Reply(text=text, prompt=prompt, **kwargs))  # type: ignore[arg-type]
+
+
+def reply_to_dict(reply: Reply) -> dict[str, object]:
+    """A reply as JSON-safe data, kept with its inbound update until it is sent."""
+    import base64
+
+    out: dict[str, object] = {"text": reply.text}
+    if reply.prompt:
+        out["prompt"] = {
+            "options": [[c.token, c.label] for c in reply.prompt.options],
+            "columns": reply.prompt.columns,
+            "lettered": reply.prompt.lettered,
+        }
+    if reply.attachments:
+        out["attachments"] = [
+            {
+                "filename": a.filename,
+                "mime_type": a.mime_type,
+                "caption": a.caption,
+                "content": base64.b64encode(a.content).decode(),
+            }
+            for a in reply.attachments
+        ]
+    if reply.replace_previous:
+        out["replace_previous"] = True
+    if reply.toast:
+        out["toast"] = reply.toast
+    if reply.to is not None:
+        out["to"] = [reply.to.channel, reply.to.chat_id, reply.to.user_id, reply.to.chat_type]
+    return out
+
+
+def reply_from_dict(data: dict[str, object]) -> Reply:
+    import base64
+
+    prompt = None
+    raw_prompt = data.get("prompt")
+    if isinstance(raw_prompt, dict):
+        prompt = ChoicePrompt(
+            tuple(Choice(str(t), str(label)) for t, label in raw_prompt["options"]),
+            columns=int(raw_prompt.get("columns", 1)),
+            lettered=bool(raw_prompt.get("lettered")),
+        )
+    attachments = tuple(
+        Attachment(a["filename"], base64.b64decode(a["content"]), a["mime_type"], a.get("caption", ""))
+        for a in data.get("attachments", []) or []  # type: ignore[union-attr]
+    )
+    to = data.get("to")
+    return Reply(
+        text=str(data.get("text", "")),
+        prompt=prompt,
+        attachments=attachments,
+        replace_previous=bool(data.get("replace_previous")),
+        toast=str(data.get("toast", "")),
+        to=ChannelAddress(*to) if isinstance(to, list) else None,
+    )

@@ -1,8 +1,8 @@
-"""foundation: schools, classes, users, progress, attempts, inbox, audit
+"""foundation
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 14:57:47.793625
+Create Date: 2026-11-28 15:03:20.105165
 """
 from collections.abc import Sequence
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 import db.base
+from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_type=Text()))
 
 revision: str = '0001'
 down_revision: str | Sequence[str] | None = None
@@ -24,11 +25,13 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('bot_id', sa.String(length=64), nullable=False),
     sa.Column('external_id', sa.String(length=128), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('replies', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('received_at', db.base.UTCDateTime(), nullable=False),
+    sa.Column('handled_at', db.base.UTCDateTime(), nullable=True),
     sa.Column('processed_at', db.base.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_updates')),
     sa.UniqueConstraint('channel', 'bot_id', 'external_id', name=op.f('uq_inbound_updates_channel_bot_id_external_id'))
@@ -59,7 +62,7 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('scope', sa.String(length=200), nullable=False),
-    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_log_actor_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
@@ -117,8 +120,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('flow', sa.String(length=32), nullable=False),
     sa.Column('step', sa.String(length=32), nullable=False),
-    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('prompt', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('prompt', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('updated_at', db.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_conversations_user_id_users'), ondelete='CASCADE'),
@@ -163,7 +166,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('topic', sa.String(length=32), nullable=True),
     sa.Column('ref', sa.String(length=64), nullable=True),
-    sa.Column('questions', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('questions', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('started_at', db.base.UTCDateTime(), nullable=False),
     sa.Column('deadline_at', db.base.UTCDateTime(), nullable=True),
     sa.Column('finished_at', db.base.UTCDateTime(), nullable=True),

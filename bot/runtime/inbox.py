@@ -1,0 +1,201 @@
+"""The durable inbox: every platform update is committed before it is acknowledged, handled at most once
+(its state change and its replies are committed together), and its replies are sent after that commit.
+
+A crash loses nothing: on start, updates still `pending` are handled and updates `handled` but not yet
+`done` have their stored replies sent. An update that keeps failing goes to `dead` with a log line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app import App
+from bot.core.events import IncomingEvent
+from bot.core.replies import Reply, reply_from_dict
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[dict[str, Any]], IncomingEvent | None]
+Sender = Callable[[IncomingEvent, list[Reply]], Awaitable[None]]
+
+
+@dataclass
+class _Job:
+    inbox_id: int
+    payload: dict[str, Any]
+    status: str
+    replies: list[dict[str, Any]] | None = None
+
+
+class InboxWorker:
+    """Stores updates (`submit`) and works them off (`run`), one user at a time, many users at once."""
+
+    def __init__(
+        self,
+        app: App,
+        channel: str,
+        bot_id: str,
+        parse: Parser,
+        send: Sender,
+        *,
+        concurrency: int = 32,
+        max_attempts: int = 5,
+        sweep_seconds: float = 30.0,
+        retry_base_seconds: float = 1.0,
+    ) -> None:
+        self.app, self.channel, self.bot_id = app, channel, bot_id
+        self.parse, self.send = parse, send
+        self.max_attempts = max_attempts
+        self.sweep_seconds = sweep_seconds
+        self.retry_base_seconds = retry_base_seconds
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._inflight: set[int] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_refs: dict[str, int] = {}
+        self._sem = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._failures: dict[int, int] = {}
+        self.handled = 0
+
+    async def submit(self, external_id: str, payload: dict[str, Any]) -> bool:
+        """Commit the update to the inbox. True when it is new; False for a duplicate (already stored)."""
+        async with self.app.uow_factory() as uow:
+            inbox_id = await uow.inbox.store(self.channel, self.bot_id, external_id, payload, self.app.clock())
+            await uow.commit()
+        if inbox_id is None:
+            return False
+        self._inflight.add(inbox_id)
+        self._queue.put_nowait(_Job(inbox_id, payload, "pending"))
+        return True
+
+    async def sweep(self) -> int:
+        """Queue stored updates that are not finished and not in hand (after a restart, or a failure)."""
+        async with self.app.uow_factory() as uow:
+            rows = await uow.inbox.unfinished(self.channel, self.bot_id)
+            jobs = [
+                _Job(r.id, dict(r.payload), r.status, list(r.replies or [])) for r in rows if r.id not in self._inflight
+            ]
+        for job in jobs:
+            self._inflight.add(job.inbox_id)
+            self._queue.put_nowait(job)
+        return len(jobs)
+
+    async def run(self, stop: asyncio.Event, grace_seconds: float = 20.0) -> None:
+        await self.sweep()
+        last_sweep = time.monotonic()
+        while not stop.is_set():
+            try:
+                job = await asyncio.wait_for(self._queue.get(), timeout=0.5)
+            except TimeoutError:
+                if time.monotonic() - last_sweep > self.sweep_seconds:
+                    await self.sweep()
+                    last_sweep = time.monotonic()
+                continue
+            await self._sem.acquire()
+            task = asyncio.create_task(self._process(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        await self.drain(grace_seconds)
+
+    async def drain(self, grace_seconds: float = 20.0) -> None:
+        """Let work in hand finish (SIGTERM); what does not finish stays in the inbox for the next start."""
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+
+    async def idle(self) -> None:
+        """Wait until everything queued so far is finished (used by tests and benchmarks)."""
+        while self._inflight or not self._queue.empty():  # noqa: ASYNC110  (polling is fine here)
+            await asyncio.sleep(0.01)
+
+    async def _process(self, job: _Job) -> None:
+        rescheduled = False
+        try:
+            try:
+                event = self.parse(job.payload)
+            except Exception:
+                log.warning("inbox %s: unparseable %s update dropped", job.inbox_id, self.channel, exc_info=True)
+                event = None
+            if event is None:
+                await self._finish(job.inbox_id)
+                return
+            key = f"{event.address.channel}:{event.address.user_id}"
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            self._lock_refs[key] = self._lock_refs.get(key, 0) + 1
+            try:
+                async with lock:
+                    rescheduled = await self._handle(job, event)
+            finally:
+                self._lock_refs[key] -= 1
+                if not self._lock_refs[key]:
+                    del self._lock_refs[key], self._locks[key]
+        finally:
+            if not rescheduled:
+                self._inflight.discard(job.inbox_id)
+            self._sem.release()
+
+    async def _handle(self, job: _Job, event: IncomingEvent) -> bool:
+        """Returns True when the job was put back for a retry."""
+        if job.status == "pending":
+            try:
+                handled = await self.app.dispatcher.handle(event, inbox_id=job.inbox_id)
+            except Exception as exc:
+                return await self._failed(job, event, f"handle: {type(exc).__name__}", exc)
+            if handled is None:  # another worker handled it first; it sends the replies
+                return False
+            replies = handled
+            job.status = "handled"
+            job.replies = None
+        else:
+            replies = [reply_from_dict(d) for d in job.replies or []]
+        try:
+            await self.send(event, replies)
+        except Exception as exc:
+            job.status = "handled"
+            job.replies = [_dump(r) for r in replies]
+            return await self._failed(job, event, f"send: {type(exc).__name__}", exc)
+        await self._finish(job.inbox_id)
+        self.handled += 1
+        return False
+
+    async def _finish(self, inbox_id: int) -> None:
+        async with self.app.uow_factory() as uow:
+            await uow.inbox.mark_done(inbox_id, self.app.clock())
+            await uow.commit()
+
+    async def _failed(self, job: _Job, event: IncomingEvent, what: str, exc: Exception) -> bool:
+        async with self.app.uow_factory() as uow:
+            status = await uow.inbox.fail(job.inbox_id, what, self.max_attempts, self.app.clock())
+            await uow.commit()
+        if status == "dead":
+            log.error(
+                "inbox %s: %s update moved to dead letters after %s attempts (%s)",
+                job.inbox_id,
+                self.channel,
+                self.max_attempts,
+                what,
+                exc_info=exc,
+            )
+            if job.status == "pending":
+                apology = self.app.i18n.gettext(None, "Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé.")
+                try:
+                    await self.send(event, [Reply(text=apology)])
+                except Exception:
+                    log.warning("inbox %s: the apology could not be sent either", job.inbox_id)
+            return False
+        log.warning("inbox %s: %s failed (%s); will retry", job.inbox_id, self.channel, what)
+        n = self._failures[job.inbox_id] = self._failures.get(job.inbox_id, 0) + 1
+        delay = min(self.retry_base_seconds * 2 ** (n - 1), 60.0)
+        asyncio.get_running_loop().call_later(delay, self._queue.put_nowait, job)
+        return True
+
+
+def _dump(reply: Reply) -> dict[str, Any]:
+    from bot.core.replies import reply_to_dict
+
+    return reply_to_dict(reply)
