@@ -198,3 +198,23 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Activity(Base):
+    """Participation records for reports: what happened, when, in which school, class and topic.
+
+    `user_id` is kept only while the student's data is kept (deletion sets it to NULL, the count stays); help
+    lookups never record who."""
+
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_kind_at", "kind", "at"), Index("ix_activity_school_at", "school_id", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="SET NULL"))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    ref: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[int | None] = mapped_column(Integer)

@@ -512,4 +512,30 @@ class SqlInboxRepository(_Repo):
         return await self.session.get(m.InboundUpdate, inbox_id)
 
 
+class SqlActivityRepository(_Repo):
+    async def add(
+        self,
+        kind: str,
+        at: dt.datetime,
+        user_id: int | None,
+        school_id: int | None,
+        class_id: int | None,
+        topic: str | None = None,
+        ref: str | None = None,
+        value: int | None = None,
+    ) -> None:
+        await self.session.execute(
+            insert(m.Activity).values(
+                kind=kind,
+                at=at,
+                user_id=user_id,
+                school_id=school_id,
+                class_id=class_id,
+                topic=topic,
+                ref=ref,
+                value=value,
+            )
+        )
+
+
 __all__ = ["delete", "insert_ignore"]

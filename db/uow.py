@@ -26,6 +26,7 @@ class SqlAlchemyUnitOfWork:
         self.consents = r.SqlConsentRepository(s)
         self.audit = r.SqlAuditRepository(s)
         self.inbox = r.SqlInboxRepository(s)
+        self.activity = r.SqlActivityRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

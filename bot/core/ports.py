@@ -207,6 +207,20 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
 
+class ActivityRepository(Protocol):
+    async def add(
+        self,
+        kind: str,
+        at: dt.datetime,
+        user_id: int | None,
+        school_id: int | None,
+        class_id: int | None,
+        topic: str | None = None,
+        ref: str | None = None,
+        value: int | None = None,
+    ) -> None: ...
+
+
 class InboxRepository(Protocol):
     async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool: ...
 
@@ -224,6 +238,7 @@ class UnitOfWork(Protocol):
     consents: ConsentRepository
     audit: AuditRepository
     inbox: InboxRepository
+    activity: ActivityRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

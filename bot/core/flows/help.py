@@ -38,7 +38,9 @@ def help_text(ctx: Context) -> str:
 @router.command("help", "trogiup")
 async def cmd_help(ctx: Context, _args: str) -> None:
     from bot.core.flows.menu import menu_options
+    from bot.core.services import activity
 
+    await activity.record(ctx, activity.HELP_VIEWED, anonymous=True)
     ctx.ask(
         help_text(ctx),
         menu_options(ctx) if ctx.user.onboarded else [(ctx._("▶️ Bắt đầu"), "onboarding.start")],

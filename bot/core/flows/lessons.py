@@ -7,7 +7,7 @@ from bot.core.context import Context, UserFacingError
 from bot.core.flows.menu import show_menu
 from bot.core.ports import AttemptRec
 from bot.core.router import Router
-from bot.core.services import quiz
+from bot.core.services import activity, quiz
 from bot.core.topics import TOPIC_NAMES, require_ready, student_band, topic_name
 
 router = Router()
@@ -64,7 +64,9 @@ async def open_lesson(ctx: Context, lesson_id: str) -> None:
     if not await require_ready(ctx):
         return
     lesson = _lesson(ctx, lesson_id)
-    await ctx.uow.progress.open(ctx.user.id, lesson.id, lesson.topic, lesson.version, ctx.now)
+    if await ctx.uow.progress.get(ctx.user.id, lesson.id) is None:
+        await ctx.uow.progress.open(ctx.user.id, lesson.id, lesson.topic, lesson.version, ctx.now)
+        await activity.record(ctx, activity.LESSON_OPENED, topic=lesson.topic, ref=lesson.id)
     show_card(ctx, lesson, 0)
 
 
@@ -104,7 +106,10 @@ async def on_check(ctx: Context, lesson_id: str) -> None:
 async def lesson_check_done(ctx: Context, attempt: AttemptRec, score: int) -> None:
     _ = ctx._
     lesson = ctx.content.lessons.get(attempt.ref or "")
+    before = await ctx.uow.progress.get(ctx.user.id, attempt.ref or "")
     await ctx.uow.progress.complete(ctx.user.id, attempt.ref or "", score, ctx.now)
+    if before is not None and before.completed_at is None:
+        await activity.record(ctx, activity.LESSON_COMPLETED, topic=attempt.topic, ref=attempt.ref, value=score)
     lines = [
         _('🎉 Em đã hoàn thành bài "{title}"! Em đúng {score}/{total} câu.').format(
             title=lesson.title if lesson else "", score=score, total=attempt.total

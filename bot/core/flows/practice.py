@@ -7,7 +7,7 @@ import random
 from bot.core.context import Context
 from bot.core.ports import AttemptRec
 from bot.core.router import Router
-from bot.core.services import quiz
+from bot.core.services import activity, quiz
 from bot.core.topics import TOPIC_NAMES, require_ready, student_band, topic_name
 
 router = Router()
@@ -51,6 +51,7 @@ async def on_topic(ctx: Context, topic: str) -> None:
 @quiz.on_finish("practice")
 async def practice_done(ctx: Context, attempt: AttemptRec, score: int) -> None:
     _ = ctx._
+    await activity.record(ctx, activity.PRACTICE_FINISHED, topic=attempt.topic, ref=str(attempt.id), value=score)
     lines = [_("🏁 Em đúng {score}/{total} câu.").format(score=score, total=attempt.total)]
     notes = await quiz.wrong_answer_notes(ctx, attempt)
     if notes:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:03:20.105165
+Create Date: 2026-11-28 15:05:08.504561
 """
 from collections.abc import Sequence
 
@@ -178,6 +178,26 @@ def upgrade() -> None:
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quiz_attempts_user_id'), ['user_id'], unique=False)
 
+    op.create_table('activity',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', db.base.UTCDateTime(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('school_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('class_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('topic', sa.String(length=32), nullable=True),
+    sa.Column('ref', sa.String(length=64), nullable=True),
+    sa.Column('value', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_activity_class_id_classes'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_activity_school_id_schools'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_activity_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activity'))
+    )
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.create_index('ix_activity_kind_at', ['kind', 'at'], unique=False)
+        batch_op.create_index('ix_activity_school_at', ['school_id', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_user_id'), ['user_id'], unique=False)
+
     op.create_table('attempt_answers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -216,6 +236,12 @@ def downgrade() -> None:
 
     op.drop_table('memberships')
     op.drop_table('attempt_answers')
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_activity_user_id'))
+        batch_op.drop_index('ix_activity_school_at')
+        batch_op.drop_index('ix_activity_kind_at')
+
+    op.drop_table('activity')
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_user_id'))
 
