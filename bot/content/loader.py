@@ -122,7 +122,7 @@ def _loc(parts: tuple[int | str, ...]) -> str:
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(file)"
+    return out or "(item)"
 
 
 def _read_yaml(path: Path, rel: str, errors: list[str]) -> Any:
@@ -141,7 +141,10 @@ def _parse(model: type[BaseModel], data: Any, rel: str, errors: list[str]) -> An
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(f"{rel}: {_loc(tuple(err['loc']))}: {err['msg']}")
+            loc = _loc(tuple(err["loc"]))
+            # "file: questions[3]" + ".citation.source" reads as one path.
+            where = f"{rel}.{loc}" if ": " in rel and loc != "(item)" else (rel if ": " in rel else f"{rel}: {loc}")
+            errors.append(f"{where}: {err['msg']}")
     return None
 
 
@@ -225,12 +228,21 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
         data = _read_yaml(path, r, errors)
         if data is None:
             continue
-        bank = _parse(QuestionBank, data, r, errors)
+        # Each question is validated on its own, so one bad item does not hide the problems of the others.
+        raw_questions = data.get("questions") if isinstance(data, dict) else None
+        header = {k: v for k, v in data.items() if k != "questions"} if isinstance(data, dict) else data
+        bank = _parse(QuestionBank, {**header, "questions": []} if isinstance(header, dict) else header, r, errors)
         if bank is None:
+            continue
+        if not isinstance(raw_questions, list):
+            errors.append(f"{r}: questions: must be a list of questions")
             continue
         if path.stem != bank.topic:
             errors.append(f"{r}: topic: {bank.topic!r} does not match the file name {path.stem!r}")
-        for i, q in enumerate(bank.questions):
+        for i, raw in enumerate(raw_questions):
+            q = _parse(Question, raw, f"{r}: questions[{i}]", errors)
+            if q is None:
+                continue
             claim(q.id, f"{r}: questions[{i}].id")
             check_citations(q, [("citation", q.citation)], f"{r}: questions[{i}]")
             content.questions[q.id] = q
