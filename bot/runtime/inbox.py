@@ -60,6 +60,7 @@ class InboxWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures: dict[int, int] = {}
         self.handled = 0
+        self.started = asyncio.Event()  # set once the first sweep after start has queued what was left
 
     async def submit(self, external_id: str, payload: dict[str, Any]) -> bool:
         """Commit the update to the inbox. True when it is new; False for a duplicate (already stored)."""
@@ -86,6 +87,7 @@ class InboxWorker:
 
     async def run(self, stop: asyncio.Event, grace_seconds: float = 20.0) -> None:
         await self.sweep()
+        self.started.set()
         last_sweep = time.monotonic()
         while not stop.is_set():
             try:

@@ -50,8 +50,7 @@ def test_unknown_source_id(root: Path) -> None:
     edit(root / BANK, lambda d: d["questions"][0]["citation"].update(source="luat-khong-co"))
     errors = only_error(root)
     assert any(
-        e.startswith("content/quizzes/an-toan-giao-thong.yaml: questions[0].citation.source")
-        and "luat-khong-co" in e
+        e.startswith("content/quizzes/an-toan-giao-thong.yaml: questions[0].citation.source") and "luat-khong-co" in e
         for e in errors
     ), errors
 
@@ -60,8 +59,7 @@ def test_duplicate_id(root: Path) -> None:
     edit(root / BANK, lambda d: d["questions"][1].update(id=d["questions"][0]["id"]))
     errors = only_error(root)
     assert any(
-        e.startswith("content/quizzes/an-toan-giao-thong.yaml: questions[1].id") and "duplicate" in e
-        for e in errors
+        e.startswith("content/quizzes/an-toan-giao-thong.yaml: questions[1].id") and "duplicate" in e for e in errors
     ), errors
 
 
@@ -69,8 +67,7 @@ def test_answer_out_of_range(root: Path) -> None:
     edit(root / BANK, lambda d: d["questions"][2].update(answer=7))
     errors = only_error(root)
     assert any(
-        e.startswith("content/quizzes/an-toan-giao-thong.yaml: questions[2]") and "out of range" in e
-        for e in errors
+        e.startswith("content/quizzes/an-toan-giao-thong.yaml: questions[2]") and "out of range" in e for e in errors
     ), errors
 
 
@@ -83,9 +80,7 @@ def test_item_dated_outside_its_source(root: Path) -> None:
     edit(root / "quizzes/ma-tuy.yaml", change)
     errors = only_error(root)
     assert any(
-        e.startswith("content/quizzes/ma-tuy.yaml: questions[")
-        and "citation.source" in e
-        and "until 2026-06-30" in e
+        e.startswith("content/quizzes/ma-tuy.yaml: questions[") and "citation.source" in e and "until 2026-06-30" in e
         for e in errors
     ), errors
 

@@ -39,12 +39,50 @@ SOURCES = [
 ]
 
 
+WORDS = (
+    "xe đạp",
+    "mũ bảo hiểm",
+    "đèn đỏ",
+    "bình chữa cháy",
+    "lối thoát",
+    "mật khẩu",
+    "bạn bè",
+    "thầy cô",
+    "sân trường",
+    "vạch kẻ",
+    "điện thoại",
+    "trò chơi",
+    "tin nhắn",
+    "hình ảnh",
+    "khói",
+    "ổ cắm",
+    "kẹo lạ",
+    "cổng trường",
+    "lớp học",
+    "thư viện",
+    "cầu thang",
+    "bếp ga",
+    "ngã tư",
+    "vỉa hè",
+    "mạng xã hội",
+    "tài khoản",
+)
+
+
+def stem_for(qid: str, n: int) -> str:
+    """Distinct stems, so the near-duplicate check has nothing to say about test content."""
+    import random
+
+    words = random.Random(f"{qid}:{n}").sample(WORDS, 5)
+    return f"Khi gặp {words[0]} và {words[1]}, {words[2]} hay {words[3]} quan trọng hơn với {words[4]}?"
+
+
 def question(qid: str, band: str, n: int, source: str = "luat-a") -> dict[str, Any]:
     return {
         "id": qid,
         "band": band,
         "difficulty": 1 + n % 3,
-        "stem": f"Câu hỏi thử số {n} của {qid}?",
+        "stem": stem_for(qid, n),
         "options": [f"Đáp án đúng {n}", f"Đáp án sai một {n}", f"Đáp án sai hai {n}"],
         "answer": 0,
         "explanation": f"Theo Điều {n} Luật Thử A, đáp án đúng là lựa chọn thứ nhất.",

@@ -38,7 +38,7 @@ class CollectingSender:
 async def run_until_idle(worker: InboxWorker) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(worker.started.wait(), 10)
     await asyncio.wait_for(worker.idle(), 10)
     stop.set()
     await task
