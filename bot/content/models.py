@@ -7,7 +7,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 TOPICS: tuple[str, ...] = (
     "ma-tuy",
@@ -127,21 +127,24 @@ class Card(_Strict):
         return self
 
 
+def _known_topic(topic: str) -> str:
+    if topic not in TOPICS:
+        raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
+    return topic
+
+
+# A topic id from DESIGN.md's fixed list.
+TopicId = Annotated[str, AfterValidator(_known_topic)]
+
+
 class Lesson(Dated):
     id: Slug
-    topic: str
+    topic: TopicId
     band: Band
     title: NonEmpty
     version: int = Field(default=1, ge=1)
     cards: list[Card]
     checks: list[Question]
-
-    @field_validator("topic")
-    @classmethod
-    def _known_topic(cls, topic: str) -> str:
-        if topic not in TOPICS:
-            raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
-        return topic
 
     @field_validator("cards")
     @classmethod
@@ -169,15 +172,8 @@ class Lesson(Dated):
 
 
 class QuestionBank(_Strict):
-    topic: str
+    topic: TopicId
     questions: list[Question]
-
-    @field_validator("topic")
-    @classmethod
-    def _known_topic(cls, topic: str) -> str:
-        if topic not in TOPICS:
-            raise ValueError(f"unknown topic {topic!r}")
-        return topic
 
 
 class SourceRegistry(_Strict):
