@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, ge=1)
     log_level: str = "INFO"
 
+    # Telegram channel (appended; see README "Telegram")
+    telegram_poll_timeout: int = Field(default=25, ge=0, le=50)  # seconds a getUpdates long poll waits
+    telegram_rate_per_second: float = Field(default=25.0, gt=0)  # all outgoing messages, under Telegram's ~30/s
+    telegram_chat_per_second: float = Field(default=1.0, gt=0)
+    telegram_group_per_minute: float = Field(default=20.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)  # SIGTERM: time for work in hand to finish
+
     @field_validator(
         "telegram_bot_token",
         "zalo_bot_token",

@@ -218,3 +218,18 @@ class Activity(Base):
     topic: Mapped[str | None] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- telegram ---
+class ClassGroup(Base):
+    """A class's group chat on a platform (a Telegram group the teacher linked), where lessons are posted."""
+
+    __tablename__ = "class_groups"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[dt.datetime]

@@ -539,3 +539,58 @@ class SqlActivityRepository(_Repo):
 
 
 __all__ = ["delete", "insert_ignore"]
+
+
+# --- telegram ---
+class SqlClassGroupRepository(_Repo):
+    """Group chats linked to classes; one class per group chat (linking again moves the group)."""
+
+    async def link(self, class_id: int, channel: str, chat_id: str, linked_by: int | None, now: dt.datetime) -> None:
+        row = (
+            await self.session.execute(
+                select(m.ClassGroup).where(m.ClassGroup.channel == channel, m.ClassGroup.chat_id == chat_id)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            self.session.add(
+                m.ClassGroup(class_id=class_id, channel=channel, chat_id=chat_id, linked_by=linked_by, linked_at=now)
+            )
+        else:
+            row.class_id, row.linked_by, row.linked_at = class_id, linked_by, now
+        await self.session.flush()
+
+    async def unlink(self, channel: str, chat_id: str) -> bool:
+        result = await self.session.execute(
+            delete(m.ClassGroup).where(m.ClassGroup.channel == channel, m.ClassGroup.chat_id == chat_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def class_of(self, channel: str, chat_id: str) -> int | None:
+        return (
+            await self.session.execute(
+                select(m.ClassGroup.class_id).where(m.ClassGroup.channel == channel, m.ClassGroup.chat_id == chat_id)
+            )
+        ).scalar_one_or_none()
+
+    async def for_class(self, class_id: int) -> list[tuple[str, str]]:
+        """(channel, chat_id) of every group linked to the class."""
+        rows = await self.session.execute(
+            select(m.ClassGroup.channel, m.ClassGroup.chat_id)
+            .where(m.ClassGroup.class_id == class_id)
+            .order_by(m.ClassGroup.id)
+        )
+        return [(str(c), str(chat)) for c, chat in rows]
+
+
+class SqlAccountDirectoryRepository(_Repo):
+    """Who is reachable where, by role: used to give staff their command menus on a platform."""
+
+    async def staff_accounts(self, channel: str) -> list[tuple[str, str, str]]:
+        """(external user id, role, locale) of every non-student account on `channel`."""
+        rows = await self.session.execute(
+            select(m.ChannelAccount.external_id, m.User.role, m.User.locale)
+            .join(m.User, m.User.id == m.ChannelAccount.user_id)
+            .where(m.ChannelAccount.channel == channel, m.User.role != "student")
+            .order_by(m.ChannelAccount.id)
+        )
+        return [(str(ext), str(role), str(locale)) for ext, role, locale in rows]

@@ -93,6 +93,11 @@ class Dispatcher:
     async def _route(self, ctx: Context) -> None:
         event = ctx.event
         _ = ctx._
+        if event.address.chat_type == "group":
+            from bot.core.flows.groups import route_group
+
+            await route_group(ctx)
+            return
         if event.kind is EventKind.COMMAND:
             await self._command(ctx, event.command, event.args)
             return

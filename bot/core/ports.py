@@ -225,6 +225,19 @@ class InboxRepository(Protocol):
     async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool: ...
 
 
+class ClassGroupRepository(Protocol):
+    async def link(
+        self, class_id: int, channel: str, chat_id: str, linked_by: int | None, now: dt.datetime
+    ) -> None: ...
+    async def unlink(self, channel: str, chat_id: str) -> bool: ...
+    async def class_of(self, channel: str, chat_id: str) -> int | None: ...
+    async def for_class(self, class_id: int) -> list[tuple[str, str]]: ...
+
+
+class AccountDirectoryRepository(Protocol):
+    async def staff_accounts(self, channel: str) -> list[tuple[str, str, str]]: ...
+
+
 class UnitOfWork(Protocol):
     """One per handled event. Repositories never commit; `commit()` does, once."""
 
@@ -239,6 +252,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     inbox: InboxRepository
     activity: ActivityRepository
+    class_groups: ClassGroupRepository
+    directory: AccountDirectoryRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -11,6 +11,8 @@ from bot.core.events import ChannelAddress
 class Choice:
     token: str  # opaque, short (fits Telegram's 64-byte callback data); never the answer itself
     label: str
+    # A link instead of a choice (e.g. "open this lesson in the private chat"): a URL button on Telegram.
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
     out: dict[str, object] = {"text": reply.text}
     if reply.prompt:
         out["prompt"] = {
-            "options": [[c.token, c.label] for c in reply.prompt.options],
+            "options": [[c.token, c.label, c.url] if c.url else [c.token, c.label] for c in reply.prompt.options],
             "columns": reply.prompt.columns,
             "lettered": reply.prompt.lettered,
         }
@@ -95,7 +97,7 @@ def reply_from_dict(data: dict[str, object]) -> Reply:
     raw_prompt = data.get("prompt")
     if isinstance(raw_prompt, dict):
         prompt = ChoicePrompt(
-            tuple(Choice(str(t), str(label)) for t, label in raw_prompt["options"]),
+            tuple(Choice(*(str(x) for x in option)) for option in raw_prompt["options"]),
             columns=int(raw_prompt.get("columns", 1)),
             lettered=bool(raw_prompt.get("lettered")),
         )

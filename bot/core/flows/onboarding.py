@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context, UserFacingError
+from bot.core.flows.groups import LESSON_PAYLOAD
 from bot.core.flows.menu import show_menu
 from bot.core.router import Router
 from bot.core.services import accounts
@@ -13,6 +14,14 @@ router = Router()
 @router.command("start", "batdau")
 async def cmd_start(ctx: Context, args: str) -> None:
     code = args.strip()[:64]
+    if code.startswith(LESSON_PAYLOAD):  # a lesson link posted in a class group
+        if ctx.user.onboarded:
+            from bot.core.flows.lessons import open_lesson
+
+            await open_lesson(ctx, code[len(LESSON_PAYLOAD) :])
+            return
+        ctx.say(ctx._("Em bắt đầu với mình trước nhé. Xong rồi em bấm lại nút mở bài học trong nhóm lớp."))
+        code = ""
     if not ctx.user.onboarded:
         ctx.set_flow("onboarding", "language", code=code)
         await ask_language(ctx, greeting=True)

@@ -1,0 +1,212 @@
+"""Runs the Telegram channel: long polling (default) or webhook, both storing each update in the durable inbox
+before it is confirmed; the inbox worker handles them and replies through the rate-limited transport."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import User
+from aiohttp import ClientError, ClientTimeout, web
+
+from bot.app import App
+from bot.channels.telegram import webhook
+from bot.channels.telegram.commands import REFRESH_SECONDS, CommandMenus
+from bot.channels.telegram.mapping import ALLOWED_UPDATES, CHANNEL, make_parser
+from bot.channels.telegram.ratelimit import RateLimiter
+from bot.channels.telegram.transport import TelegramTransport
+from bot.runtime.inbox import InboxWorker
+from db.locks import AlreadyRunning, single_instance
+
+log = logging.getLogger(__name__)
+
+
+class PollingConflict(RuntimeError):
+    """Another process is polling with the same token."""
+
+
+class _TryAgain(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token, session=session)
+
+
+class TelegramChannel:
+    """One bot: the inbox worker, the transport, the command menus, and the way updates come in."""
+
+    def __init__(self, app: App, bot: Bot, me: User, limiter: RateLimiter | None = None) -> None:
+        s = app.settings
+        self.app, self.bot, self.me = app, bot, me
+        self.bot_id = str(me.id)
+        self.limiter = limiter or RateLimiter(
+            s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
+        )
+        self.transport = TelegramTransport(bot, self.limiter, app.uow_factory)
+        self.worker = InboxWorker(app, CHANNEL, self.bot_id, make_parser(me.username), self.transport.reply)
+        self.commands = CommandMenus(bot, app)
+
+    async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Commit the update to the inbox; False when it was already there (a redelivery)."""
+        return await self.worker.submit(str(update_id), payload)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        s = self.app.settings
+        worker = asyncio.create_task(self.worker.run(stop, s.shutdown_grace_seconds))
+        menus = asyncio.create_task(self._menus(stop))
+        try:
+            if s.telegram_webhook_url:
+                await self.serve_webhook(stop)
+            else:
+                try:
+                    async with single_instance(self.app.engine, f"telegram-poll-{self.bot_id}"):
+                        await self.poll(stop)
+                except AlreadyRunning:
+                    raise PollingConflict(
+                        "another process is already polling this bot on this database; stop it or use webhook mode"
+                    ) from None
+        finally:
+            stop.set()
+            menus.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await menus
+            await worker  # the worker lets work in hand finish (grace), then returns
+
+    async def _menus(self, stop: asyncio.Event) -> None:
+        await self.commands.publish()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REFRESH_SECONDS)
+            if not stop.is_set():
+                await self.commands.refresh_staff()
+
+    # --- long polling ----------------------------------------------------------------------------------------
+    async def poll(self, stop: asyncio.Event) -> None:
+        timeout = self.app.settings.telegram_poll_timeout
+        # Polling needs no webhook; pending updates are kept (never dropped on start).
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        log.info("Telegram: polling as @%s", self.me.username)
+        offset: int | None = None
+        delay = 0.5
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(self._get_updates(offset, timeout))
+            stopped = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if fetch not in done:  # stopping: what that poll would have returned is fetched again next start
+                fetch.cancel()
+                with contextlib.suppress(BaseException):
+                    await fetch
+                return
+            try:
+                updates = fetch.result()
+            except _TryAgain as exc:
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                log.warning("getUpdates failed (%s); trying again in %.1fs", exc, wait)
+                await _sleep_or_stop(stop, wait)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 0.5
+            for payload in updates:
+                update_id = int(payload["update_id"])
+                if not await self._store_until_stored(update_id, payload, stop):
+                    return
+                # Only a stored update is confirmed: the next getUpdates carries an offset past it.
+                offset = update_id + 1
+
+    async def _get_updates(self, offset: int | None, poll_seconds: int) -> list[dict[str, Any]]:
+        """getUpdates as raw JSON: the inbox keeps exactly what Telegram sent, and one update aiogram's types
+        cannot read does not make the whole batch unreadable."""
+        session = await self.bot.session.create_session()
+        url = self.bot.session.api.api_url(token=self.bot.token, method="getUpdates")
+        body: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            body["offset"] = offset
+        try:
+            async with session.post(url, json=body, timeout=ClientTimeout(total=poll_seconds + 15)) as resp:
+                data = await resp.json(content_type=None)
+        except (ClientError, TimeoutError, ValueError) as exc:
+            raise _TryAgain(type(exc).__name__) from exc
+        if not isinstance(data, dict):
+            raise _TryAgain("unreadable answer")
+        if data.get("ok"):
+            return [u for u in data.get("result") or [] if isinstance(u, dict) and "update_id" in u]
+        code = data.get("error_code")
+        if code == 409:
+            log.critical("Telegram says another instance is polling this bot (409 Conflict); stopping")
+            raise PollingConflict(str(data.get("description", "Conflict")))
+        retry_after = (data.get("parameters") or {}).get("retry_after")
+        raise _TryAgain(f"error {code}", float(retry_after) if retry_after is not None else None)
+
+    async def _store_until_stored(self, update_id: int, payload: dict[str, Any], stop: asyncio.Event) -> bool:
+        delay = 0.5
+        while True:
+            try:
+                await self.store(update_id, payload)
+                return True
+            except Exception:
+                log.exception("could not store a Telegram update; retrying (it is not confirmed to Telegram)")
+                if await _sleep_or_stop(stop, delay):
+                    return False
+                delay = min(delay * 2, 30.0)
+
+    # --- webhook ---------------------------------------------------------------------------------------------
+    async def serve_webhook(self, stop: asyncio.Event) -> None:
+        s = self.app.settings
+        url, path, secret = webhook.checked_settings(s, self.bot.token)
+        runner = web.AppRunner(webhook.make_webhook_app(secret, self.store, path), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, s.webhook_host, s.webhook_port)
+        await site.start()
+        try:
+            # Listening first, so the first delivery finds us; pending updates are kept.
+            await self.bot.set_webhook(
+                url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
+            log.info("Telegram: webhook mode on %s:%s%s", s.webhook_host, s.webhook_port, path)
+            await stop.wait()
+        finally:
+            await runner.cleanup()  # stop taking updates; what is stored is handled by the worker's drain
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep; True when stop was set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
+
+
+async def run(app: App, stop: asyncio.Event | None = None) -> None:
+    """Entry point of `python -m bot run` when TELEGRAM_BOT_TOKEN is set. Returns after SIGTERM/SIGINT (or
+    `stop`), once the work in hand is finished."""
+    s = app.settings
+    assert s.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
+    token = s.telegram_bot_token.get_secret_value()
+    if s.telegram_webhook_url:
+        webhook.checked_settings(s, token)  # refuse to start before touching the network
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    bot = make_bot(token, s.telegram_api_base)
+    try:
+        me = await bot.get_me()
+        app.dispatcher.settings.bot_username = me.username  # deep links (t.me/<bot>?start=...) need it
+        await TelegramChannel(app, bot, me).run(stop)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await bot.session.close()

@@ -1,0 +1,136 @@
+"""Replies out to Telegram: answer the tap first, edit in place where the core asks for it, send the rest in
+order through the rate limiter; a user who blocked the bot is marked unreachable. Broadcasts use `deliver`."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BufferedInputFile
+
+from bot.channels.telegram.mapping import CHANNEL, TelegramEvent
+from bot.channels.telegram.ratelimit import RateLimiter
+from bot.channels.telegram.render import CAPTION_LIMIT, keyboard, message_text, split_text
+from bot.core.events import ChannelAddress, IncomingEvent
+from bot.core.ports import UnitOfWorkFactory
+from bot.core.replies import Reply
+from bot.runtime.transport import DeliveryResult, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+SENT = DeliveryResult(DeliveryStatus.SENT)
+
+
+class DeliveryRetry(RuntimeError):
+    """Raised to the inbox worker so it sends the stored replies again later (429 that did not pass, 5xx)."""
+
+
+class TelegramTransport:
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot, limiter: RateLimiter, uow_factory: UnitOfWorkFactory) -> None:
+        self.bot, self.limiter, self.uow_factory = bot, limiter, uow_factory
+
+    # --- the Transport protocol (broadcasts, notices) ---------------------------------------------------------
+    async def deliver(self, address: ChannelAddress, replies: list[Reply]) -> DeliveryResult:
+        for reply in replies:
+            target = reply.to or address
+            result = await self._send(target, reply)
+            if result.status is not DeliveryStatus.SENT:
+                if result.status is DeliveryStatus.BLOCKED:
+                    await self.mark_unreachable(target)
+                return result
+        return SENT
+
+    # --- replies to an incoming event (the inbox worker's sender) ---------------------------------------------
+    async def reply(self, event: IncomingEvent, replies: list[Reply]) -> None:
+        tapped = event if isinstance(event, TelegramEvent) and event.callback_id else None
+        if tapped is not None:
+            toast = next((r.toast for r in replies if r.toast), "")
+            await self.answer_callback(tapped.callback_id, toast)
+        edit_id = tapped.message_id if tapped is not None else None
+        for reply in replies:
+            target = reply.to or event.address
+            own_chat = reply.to is None
+            if own_chat and edit_id is not None and reply.replace_previous:
+                result = await self._send(target, reply, edit_message_id=edit_id)
+                edit_id = None
+            else:
+                if own_chat and edit_id is not None:
+                    # The tapped keyboard is spent: take it away so old buttons are not tapped again.
+                    await self._drop_keyboard(target, edit_id)
+                    edit_id = None
+                result = await self._send(target, reply)
+            if result.status is DeliveryStatus.BLOCKED:
+                await self.mark_unreachable(target)
+                if own_chat:
+                    return
+            elif result.status is DeliveryStatus.RETRY:
+                raise DeliveryRetry(result.error or "retry")
+        if edit_id is not None:
+            await self._drop_keyboard(event.address, edit_id)
+
+    async def answer_callback(self, callback_id: str, text: str = "") -> None:
+        """Stops the button's spinner. A query older than Telegram's window is harmless: the reply still goes."""
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text[:200] or None)
+        except TelegramAPIError as exc:
+            log.debug("callback answer not accepted: %s", exc.message)
+
+    async def mark_unreachable(self, address: ChannelAddress) -> None:
+        if address.chat_type != "private":
+            return
+        async with self.uow_factory() as uow:
+            await uow.users.set_reachable(address.channel, address.user_id, False)
+            await uow.commit()
+        log.info("a Telegram user blocked the bot; marked unreachable until they write again")
+
+    # --- the calls -------------------------------------------------------------------------------------------
+    async def _drop_keyboard(self, address: ChannelAddress, message_id: int) -> None:
+        group = address.chat_type != "private"
+        await self.limiter.call(
+            lambda: self.bot.edit_message_reply_markup(chat_id=address.chat_id, message_id=message_id),
+            address.chat_id,
+            group,
+        )
+
+    async def _send(self, address: ChannelAddress, reply: Reply, edit_message_id: int | None = None) -> DeliveryResult:
+        chat_id, group = address.chat_id, address.chat_type != "private"
+        markup = keyboard(reply.prompt)
+        text = message_text(reply)
+        chunks = split_text(text) if text.strip() else []
+        if edit_message_id is not None and len(chunks) == 1 and not reply.attachments:
+            result, _msg = await self.limiter.call(
+                lambda: self.bot.edit_message_text(
+                    text=chunks[0], chat_id=chat_id, message_id=edit_message_id, reply_markup=markup
+                ),
+                chat_id,
+                group,
+            )
+            if result.status is not DeliveryStatus.FAILED:  # e.g. too old to edit: send it as a new message
+                return result
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            result, _msg = await self.limiter.call(
+                lambda chunk=chunk, last=last: self.bot.send_message(
+                    chat_id=chat_id, text=chunk, reply_markup=markup if last else None
+                ),
+                chat_id,
+                group,
+            )
+            if result.status is not DeliveryStatus.SENT:
+                return result
+        for attachment in reply.attachments:
+            result, _msg = await self.limiter.call(
+                lambda a=attachment: self.bot.send_document(
+                    chat_id=chat_id,
+                    document=BufferedInputFile(a.content, filename=a.filename),
+                    caption=a.caption[:CAPTION_LIMIT] or None,
+                ),
+                chat_id,
+                group,
+            )
+            if result.status is not DeliveryStatus.SENT:
+                return result
+        return SENT

@@ -1,0 +1,49 @@
+"""The command menus platforms show (Telegram's "/" menu), by role; descriptions are translated per locale."""
+
+from __future__ import annotations
+
+from bot.core.i18n import N_, I18n
+
+_LEARN = [
+    ("start", N_("Bắt đầu")),
+    ("menu", N_("Các việc em làm được")),
+    ("lessons", N_("Học bài")),
+    ("practice", N_("Luyện tập")),
+]
+_COMMON = [
+    ("help", N_("Trợ giúp và số điện thoại khẩn cấp")),
+    ("language", N_("Đổi ngôn ngữ")),
+    ("cancel", N_("Dừng việc đang làm")),
+]
+MENUS: dict[str, list[tuple[str, str]]] = {
+    "student": [*_LEARN, ("progress", N_("Tiến độ của em")), ("join", N_("Vào lớp bằng mã")), *_COMMON],
+    "teacher": [
+        ("menu", N_("Các việc thầy cô làm được")),
+        ("classes", N_("Lớp của tôi")),
+        ("newclass", N_("Tạo lớp")),
+        ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
+        *_LEARN[2:],
+        *_COMMON,
+    ],
+    "school_admin": [
+        ("menu", N_("Các việc thầy cô làm được")),
+        ("classes", N_("Các lớp của trường")),
+        ("newclass", N_("Tạo lớp")),
+        ("invite", N_("Mời giáo viên")),
+        ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
+        *_COMMON,
+    ],
+    "organizer": [
+        ("menu", N_("Các việc thầy cô làm được")),
+        ("newschool", N_("Thêm trường")),
+        ("invite", N_("Mời quản trị trường")),
+        *_LEARN[2:],
+        *_COMMON,
+    ],
+    "group": [("linkclass", N_("Gắn nhóm này với lớp (thầy cô)")), ("help", N_("Trợ giúp"))],
+}
+
+
+def command_menu(i18n: I18n, role: str, locale: str) -> list[tuple[str, str]]:
+    """(command, description) for a role ("student", "teacher", ..., or "group" for group chats)."""
+    return [(name, i18n.gettext(locale, text)) for name, text in MENUS.get(role, MENUS["student"])]
