@@ -1,23 +1,52 @@
-"""`python -m bench [--students N] [--taps K] [--scenario ...]`: runs the baseline and the bot in one run."""
+"""`python -m bench`: the baseline and the bot under the same load, in one run; prints figures and ratios.
+
+Scenarios: `practice` (students answering quiz questions by tapping buttons: the contest hot path without the
+contest rules), `contest` (start, 20 answers, prediction) when contests are available."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+import tempfile
+from pathlib import Path
 
-from bench.loadtest import baseline_cmd, run_load
+from bench.loadtest import Result, baseline_cmd, run_load
+from bench.seed import seed
+
+
+def bot_cmd() -> list[str]:
+    return [sys.executable, "-m", "bot", "run", "--channel", "telegram"]
+
+
+async def practice(args: argparse.Namespace, workdir: Path, database_url: str, label: str,
+                   extra_env: dict[str, str] | None = None) -> Result:
+    await asyncio.to_thread(seed, database_url, args.students)
+    env = {"DATABASE_URL": database_url, "PRACTICE_QUESTIONS": "20", "LOG_LEVEL": "WARNING",
+           "BENCH_CWD": str(workdir), **(extra_env or {})}
+    return await run_load(label, bot_cmd(), env, args.students, args.taps, "/practice", prefer="Luyện tiếp",
+                          core=args.core, settle=0.5)
 
 
 async def main(args: argparse.Namespace) -> None:
-    print(f"{args.students} students × {args.taps} taps; bot pinned to core {args.core}")
+    print(f"{args.students} students × {args.taps} taps; bot pinned to core {args.core}; fake API on the other")
     base = await run_load("baseline: bare aiogram, no database", baseline_cmd(), {}, args.students, args.taps,
                           "/start", core=args.core)
     print(base.line())
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if "practice" in args.scenario:
+            result = await practice(args, workdir, f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+                                    "antt-bot practice answers, SQLite, polling")
+            print(result.line(base))
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--students", type=int, default=200)
-    p.add_argument("--taps", type=int, default=20)
+    p = argparse.ArgumentParser(prog="python -m bench")
+    p.add_argument("--students", type=int, default=2000)
+    p.add_argument("--taps", type=int, default=10)
     p.add_argument("--core", default="1")
-    asyncio.run(main(p.parse_args()))
+    p.add_argument("--scenario", action="append", default=None, choices=["practice", "contest", "broadcast"])
+    a = p.parse_args()
+    a.scenario = a.scenario or ["practice"]
+    asyncio.run(main(a))
