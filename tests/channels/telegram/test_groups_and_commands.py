@@ -83,6 +83,9 @@ async def test_a_teacher_links_the_class_group_and_lessons_open_in_private(
     async with app.sessions() as s:
         link = (await s.execute(select(m.ClassGroup))).scalar_one()
         assert (link.channel, link.chat_id) == ("telegram", str(GROUP))
+        # A student first seen in the group is reached in their private chat, never through the group.
+        account = (await s.execute(select(m.ChannelAccount).where(m.ChannelAccount.external_id == "5003"))).scalar_one()
+        assert account.chat_id == "5003"
 
     # A lesson post for the class goes to its group, with a button that opens the lesson in the private chat.
     lesson = next(x for x in app.content.lessons.values() if x.band.value == "lower_secondary")
