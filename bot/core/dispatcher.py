@@ -50,7 +50,9 @@ class Dispatcher:
             user = await uow.users.by_account(addr.channel, addr.user_id)
             if user is None:
                 locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
-                user = await uow.users.create(addr.channel, addr.user_id, addr.chat_id, locale, now)
+                # Someone first seen in a group: their private chat is not the group (on Telegram it is their id).
+                chat_id = addr.chat_id if addr.chat_type == "private" else addr.user_id
+                user = await uow.users.create(addr.channel, addr.user_id, chat_id, locale, now)
             else:
                 # Writing again makes a user reachable again (e.g. after blocking and unblocking the bot).
                 await uow.users.set_reachable(addr.channel, addr.user_id, True)

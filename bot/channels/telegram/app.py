@@ -83,12 +83,16 @@ class TelegramChannel:
             await worker  # the worker lets work in hand finish (grace), then returns
 
     async def _menus(self, stop: asyncio.Event) -> None:
-        await self.commands.publish()
+        """Command menus are a convenience: a failure is logged and tried again later, never fatal."""
+        first = True
         while not stop.is_set():
+            try:
+                await (self.commands.publish() if first else self.commands.refresh_staff())
+                first = False
+            except Exception:
+                log.warning("command menus could not be updated; will try again", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), REFRESH_SECONDS)
-            if not stop.is_set():
-                await self.commands.refresh_staff()
 
     # --- long polling ----------------------------------------------------------------------------------------
     async def poll(self, stop: asyncio.Event) -> None:

@@ -110,6 +110,8 @@ class TelegramTransport:
             )
             if result.status is not DeliveryStatus.FAILED:  # e.g. too old to edit: send it as a new message
                 return result
+        if edit_message_id is not None:  # sent as new messages instead: the old buttons are spent
+            await self._drop_keyboard(address, edit_message_id)
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             result, _msg = await self.limiter.call(

@@ -33,6 +33,7 @@ def configure(app: App, server: FakeTelegramServer, **extra: Any) -> None:
             "shutdown_grace_seconds": 5.0,
             # Real limits are tested on the limiter itself; here they would only make the chats slow.
             "telegram_chat_per_second": 50.0,
+            "telegram_group_per_minute": 600.0,
             **extra,
         }
     )

@@ -1,0 +1,117 @@
+"""Telegram's answers on the way out: 429 is waited out and the message retried, 403 marks the user
+unreachable until they write again, long text is split, "message is not modified" and "query is too old" are
+harmless."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.channels.telegram.app import make_bot
+from bot.channels.telegram.ratelimit import RateLimiter
+from bot.channels.telegram.transport import TelegramTransport
+from bot.core.events import ChannelAddress
+from bot.core.replies import Choice, ChoicePrompt, Reply
+from bot.runtime.transport import DeliveryStatus
+from bot.seed import seed_demo
+from db import models as m
+from tests.channels.telegram.conftest import ChatUser, RunningBot
+from tests.channels.telegram.test_flows import onboard
+from tests.fakes.telegram_server import FakeTelegramServer
+
+
+async def unreachable(app: App, user_id: int) -> bool:
+    async with app.sessions() as s:
+        return bool(
+            (
+                await s.execute(
+                    select(m.ChannelAccount.unreachable).where(m.ChannelAccount.external_id == str(user_id))
+                )
+            ).scalar_one()
+        )
+
+
+async def inbox_statuses(app: App) -> set[str]:
+    async with app.sessions() as s:
+        return set((await s.execute(select(m.InboundUpdate.status))).scalars())
+
+
+async def test_a_429_is_waited_out_and_the_message_sent_again(
+    app: App, server: FakeTelegramServer, telegram_bot: RunningBot
+) -> None:
+    server.fail_next("sendMessage", 429, retry_after=1, chat_id=4001)
+    user = ChatUser(app, server, 4001)
+    assert "• 111 –" in await user.send("/help")
+    first, second = server.calls("sendMessage", chat_id=4001)
+    assert (first.status, second.status) == (429, 200) and first.text == second.text
+    assert second.at - first.at >= 1.0  # nothing went out before retry_after had passed
+    assert await inbox_statuses(app) == {"done"}
+
+
+async def test_a_blocked_user_is_marked_unreachable_until_they_write_again(
+    app: App, server: FakeTelegramServer, telegram_bot: RunningBot
+) -> None:
+    user = ChatUser(app, server, 4002)
+    await user.send("/help")
+    server.fail_next("sendMessage", 403, chat_id=4002, times=None)
+    await user.send("/menu")
+    assert await unreachable(app, 4002)
+    assert len(server.calls("sendMessage", chat_id=4002)) == 2  # one attempt only: 403 is not retried
+    assert await inbox_statuses(app) == {"done"}
+
+    server.clear_failures()  # they unblocked the bot and wrote again
+    assert "• 111 –" in await user.send("/help")
+    assert not await unreachable(app, 4002)
+
+
+async def test_transport_delivery_for_broadcasts(app: App, server: FakeTelegramServer) -> None:
+    """What the broadcast sender uses: long text split at 4096, keyboard on the last part, 403 → BLOCKED."""
+    bot = make_bot(server.token, server.url)
+    transport = TelegramTransport(bot, RateLimiter(chat_per_second=50), app.uow_factory)
+    try:
+        async with app.uow_factory() as uow:
+            await uow.users.create("telegram", "4003", "4003", "vi", app.clock())
+            await uow.commit()
+        address = ChannelAddress("telegram", "4003", "4003")
+        paragraph = "Luật Giao thông đường bộ: trẻ em dưới 16 tuổi không được lái xe máy. " * 20
+        text = "\n\n".join([paragraph] * 8)
+        prompt = ChoicePrompt((Choice("tok", "Đã đọc"),))
+        result = await transport.deliver(address, [Reply(text=text, prompt=prompt)])
+        assert result.status is DeliveryStatus.SENT
+        calls = server.calls("sendMessage", chat_id=4003)
+        assert len(calls) >= 3 and all(len(c.text) <= 4096 for c in calls)
+        assert "".join(c.text for c in calls) == text
+        assert [bool(c.buttons) for c in calls] == [False] * (len(calls) - 1) + [True]
+
+        server.fail_next("sendMessage", 403, chat_id=4003)
+        result = await transport.deliver(address, [Reply(text="Bài học mới")])
+        assert result.status is DeliveryStatus.BLOCKED and "blocked" in (result.error or "")
+        assert await unreachable(app, 4003)
+    finally:
+        await bot.session.close()
+
+
+async def test_not_modified_and_too_old_are_harmless(
+    app: App, server: FakeTelegramServer, telegram_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    demo = await seed_demo(app)
+    student = ChatUser(app, server, 4004)
+    await onboard(student, f"/start {demo.class_code}")
+    await student.send("Lê Văn Cường")
+    await student.tap("Học bài")
+    await student.tap("An toàn giao thông")
+    await student.tap("(lower_secondary)")
+    sends = len(server.calls("sendMessage"))
+    with caplog.at_level(logging.WARNING):
+        server.fail_next("answerCallbackQuery", 400, "Bad Request: query is too old and response timeout expired")
+        screen = await student.tap("Tiếp theo")
+        assert "(2/4)" in screen  # the card still turned in place
+        server.fail_next("editMessageText", 400, "Bad Request: message is not modified: specified new message content")
+        await student.tap("Tiếp theo")
+    assert server.calls("editMessageText")[-1].status == 400
+    assert len(server.calls("sendMessage")) == sends  # nothing was re-sent as a new message
+    assert await inbox_statuses(app) == {"done"}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

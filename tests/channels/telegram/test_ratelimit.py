@@ -1,0 +1,56 @@
+"""The outgoing limiter on a virtual clock: ~25/s overall, 1/s per chat after a small burst, 20/min per group,
+and a 429 pause that holds every send."""
+
+from __future__ import annotations
+
+from bot.channels.telegram.ratelimit import RateLimiter
+
+
+class VirtualTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window - 1e-9:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_sends_keep_to_the_global_chat_and_group_limits() -> None:
+    vt = VirtualTime()
+    limiter = RateLimiter(clock=vt.clock, sleep=vt.sleep)
+    sent: dict[str, list[float]] = {}
+    # A broadcast to 300 students interleaved with a busy student and a class group.
+    for i in range(300):
+        for chat, group in ((f"s{i}", False), ("busy", False), ("-100group", True)):
+            if chat == "-100group" and i % 5:
+                continue
+            await limiter.acquire(chat, group)
+            sent.setdefault(chat, []).append(vt.now)
+    everything = [t for times in sent.values() for t in times]
+    assert max_in_window(everything, 1.0) <= 25
+    assert max_in_window(sent["busy"], 1.0) <= 3  # a small burst, then one a second
+    assert max_in_window(sent["busy"][3:], 1.0) <= 1
+    assert max_in_window(sent["-100group"], 60.0) <= 20
+    assert len(everything) == 300 + 300 + 60
+
+
+async def test_a_429_pause_holds_every_chat() -> None:
+    vt = VirtualTime()
+    limiter = RateLimiter(clock=vt.clock, sleep=vt.sleep)
+    await limiter.acquire("a")
+    limiter.pause(3.0)
+    for chat in ("a", "b", "c"):
+        await limiter.acquire(chat)
+        assert vt.now >= 3.0
