@@ -74,6 +74,7 @@ class FakeZaloServer:
     webhook_url: str = ""
     webhook_secret: str = ""
     webhook_statuses: list[int] = field(default_factory=list)
+    idle_polls: int = 0  # getUpdates answered 408: the queue was empty when that poll began
 
     def __post_init__(self) -> None:
         self.bot_id = self.token.split(":", 1)[0]
@@ -217,6 +218,7 @@ class FakeZaloServer:
         try:
             update = await asyncio.wait_for(self._updates.get(), timeout=wait)
         except TimeoutError:
+            self.idle_polls += 1
             return self._error(408, "Request timeout")
         return self._ok(update)
 
