@@ -225,6 +225,26 @@ class InboxRepository(Protocol):
     async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool: ...
 
 
+@dataclass(slots=True)
+class LinkCodeRec:
+    id: int
+    code: str
+    user_id: int
+    expires_at: dt.datetime
+    used_at: dt.datetime | None
+
+
+class AccountLinkRepository(Protocol):
+    """One-time codes that join a second channel account (Zalo, Telegram) to an existing user."""
+
+    async def create_code(self, code: str, user_id: int, expires_at: dt.datetime, now: dt.datetime) -> None: ...
+    async def by_code(self, code: str) -> LinkCodeRec | None: ...
+    async def use_code(self, code_id: int, now: dt.datetime) -> bool: ...
+    async def learning_data(self, user_id: int) -> int: ...
+    async def move_accounts(self, from_user: int, to_user: int) -> None: ...
+    async def delete_user(self, user_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One per handled event. Repositories never commit; `commit()` does, once."""
 
@@ -239,6 +259,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     inbox: InboxRepository
     activity: ActivityRepository
+    links: AccountLinkRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -6,7 +6,7 @@ from bot.core.router import Router
 
 
 def default_routers() -> list[Router]:
-    from bot.core.flows import help, lessons, media, menu, onboarding, practice, progress, staff
+    from bot.core.flows import help, lessons, link, media, menu, onboarding, practice, progress, staff
 
     return [
         menu.router,
@@ -17,4 +17,5 @@ def default_routers() -> list[Router]:
         progress.router,
         staff.router,
         media.router,
+        link.router,
     ]
