@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: SecretStr | None = None
+    # Webhook server port for Zalo (path /zalo/webhook); default WEBHOOK_PORT + 1, apart from Telegram's.
+    zalo_webhook_port: int | None = None
+    zalo_poll_timeout: int = Field(default=30, ge=1, le=60)
+    # No published Zalo Bot API rate: stay cautious (messages a second, overall and per chat).
+    zalo_rate_per_second: float = Field(default=5.0, gt=0)
+    zalo_chat_rate_per_second: float = Field(default=1.0, gt=0)
+    # Polling refuses to start while a webhook is set; 1 removes the webhook first (logged).
+    zalo_replace_webhook: bool = False
 
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080

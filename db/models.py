@@ -233,3 +233,17 @@ class ClassGroup(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     linked_at: Mapped[dt.datetime]
+# --- zalo ---
+
+
+class LinkCode(Base):
+    """A one-time code (15 minutes) by which a second channel account joins the user who asked for it."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]

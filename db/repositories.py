@@ -538,6 +538,51 @@ class SqlActivityRepository(_Repo):
         )
 
 
+# --- zalo ---
+
+
+class SqlAccountLinkRepository(_Repo):
+    async def create_code(self, code: str, user_id: int, expires_at: dt.datetime, now: dt.datetime) -> None:
+        # One live code per user: asking again replaces the previous one.
+        await self.session.execute(
+            delete(m.LinkCode).where(m.LinkCode.user_id == user_id, m.LinkCode.used_at.is_(None))
+        )
+        await self.session.execute(
+            insert(m.LinkCode).values(code=code, user_id=user_id, expires_at=expires_at, created_at=now)
+        )
+
+    async def by_code(self, code: str) -> ports.LinkCodeRec | None:
+        row = (await self.session.execute(select(m.LinkCode).where(m.LinkCode.code == code))).scalar_one_or_none()
+        return ports.LinkCodeRec(row.id, row.code, row.user_id, row.expires_at, row.used_at) if row else None
+
+    async def use_code(self, code_id: int, now: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(m.LinkCode).where(m.LinkCode.id == code_id, m.LinkCode.used_at.is_(None)).values(used_at=now)
+        )
+        return bool(result.rowcount)
+
+    async def learning_data(self, user_id: int) -> int:
+        """How many rows of learning or teaching data the user has (attempts, lessons, classes)."""
+        total = 0
+        for stmt in (
+            select(func.count()).select_from(m.QuizAttempt).where(m.QuizAttempt.user_id == user_id),
+            select(func.count()).select_from(m.LessonProgress).where(m.LessonProgress.user_id == user_id),
+            select(func.count()).select_from(m.Membership).where(m.Membership.user_id == user_id),
+            select(func.count()).select_from(m.SchoolClass).where(m.SchoolClass.teacher_id == user_id),
+        ):
+            total += int((await self.session.execute(stmt)).scalar_one())
+        return total
+
+    async def move_accounts(self, from_user: int, to_user: int) -> None:
+        await self.session.execute(
+            update(m.ChannelAccount).where(m.ChannelAccount.user_id == from_user).values(user_id=to_user)
+        )
+
+    async def delete_user(self, user_id: int) -> None:
+        """Removes the user and, by cascade, what hangs on it (conversation, consents, codes)."""
+        await self.session.execute(delete(m.User).where(m.User.id == user_id))
+
+
 __all__ = ["delete", "insert_ignore"]
 
 

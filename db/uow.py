@@ -29,6 +29,7 @@ class SqlAlchemyUnitOfWork:
         self.activity = r.SqlActivityRepository(s)
         self.class_groups = r.SqlClassGroupRepository(s)
         self.directory = r.SqlAccountDirectoryRepository(s)
+        self.links = r.SqlAccountLinkRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

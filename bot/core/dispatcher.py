@@ -73,7 +73,8 @@ class Dispatcher:
                 await uow.rollback()
                 ctx.out = [Reply(text=str(exc), toast=str(exc))]
             else:
-                await uow.conversations.save(user.id, ctx.conv, now)
+                # ctx.user, not user: linking an account moves this conversation to the linked user.
+                await uow.conversations.save(ctx.user.id, ctx.conv, now)
             if inbox_id is not None and not await uow.inbox.mark_handled(
                 inbox_id, [reply_to_dict(r) for r in ctx.out], now
             ):
@@ -164,6 +165,10 @@ class Dispatcher:
         word = textmod.command_word(text)
         if word is not None:
             await self._command(ctx, word, "")
+            return
+        with_args = textmod.command_word_with_args(text)
+        if with_args is not None:
+            await self._command(ctx, *with_args)
             return
         if options:
             if textmod.looks_like_index(text):

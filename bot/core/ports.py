@@ -236,6 +236,24 @@ class ClassGroupRepository(Protocol):
 
 class AccountDirectoryRepository(Protocol):
     async def staff_accounts(self, channel: str) -> list[tuple[str, str, str]]: ...
+@dataclass(slots=True)
+class LinkCodeRec:
+    id: int
+    code: str
+    user_id: int
+    expires_at: dt.datetime
+    used_at: dt.datetime | None
+
+
+class AccountLinkRepository(Protocol):
+    """One-time codes that join a second channel account (Zalo, Telegram) to an existing user."""
+
+    async def create_code(self, code: str, user_id: int, expires_at: dt.datetime, now: dt.datetime) -> None: ...
+    async def by_code(self, code: str) -> LinkCodeRec | None: ...
+    async def use_code(self, code_id: int, now: dt.datetime) -> bool: ...
+    async def learning_data(self, user_id: int) -> int: ...
+    async def move_accounts(self, from_user: int, to_user: int) -> None: ...
+    async def delete_user(self, user_id: int) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -254,6 +272,7 @@ class UnitOfWork(Protocol):
     activity: ActivityRepository
     class_groups: ClassGroupRepository
     directory: AccountDirectoryRepository
+    links: AccountLinkRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -88,11 +88,27 @@ COMMAND_WORDS: dict[str, str] = {
     "bao mat": "privacy",
     "privacy": "privacy",
     "bai duoc giao": "assigned",
+    "lien ket": "link",
+    "link": "link",
 }
+
+# Command words that may be followed by an argument, e.g. "liên kết LK7H2K9Q" or "vào lớp K7M2QX".
+COMMANDS_WITH_ARGS = frozenset({"link", "join"})
 
 
 def command_word(text: str) -> str | None:
     return COMMAND_WORDS.get(fold(text))
+
+
+def command_word_with_args(text: str) -> tuple[str, str] | None:
+    """("link", "LK7H2K9Q") for "Liên kết: LK7H2K9Q"; only for the commands in COMMANDS_WITH_ARGS."""
+    words = text.split()
+    for n in (2, 1):
+        if len(words) > n:
+            command = COMMAND_WORDS.get(fold(" ".join(words[:n])))
+            if command in COMMANDS_WITH_ARGS:
+                return command, " ".join(words[n:])
+    return None
 
 
 def normalise_code(text: str) -> str:

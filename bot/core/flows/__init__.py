@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
+
 from bot.core.router import Router
+
+# One module per flow; each has a `router`. Order matters only for readability: names never overlap.
+FLOW_MODULES = (
+    "menu",
+    "onboarding",
+    "help",
+    "lessons",
+    "practice",
+    "progress",
+    "staff",
+    "groups",
+    "media",
+    "link",
+)
 
 
 def default_routers() -> list[Router]:
-    from bot.core.flows import groups, help, lessons, menu, onboarding, practice, progress, staff
-
-    return [
-        menu.router,
-        onboarding.router,
-        help.router,
-        lessons.router,
-        practice.router,
-        progress.router,
-        staff.router,
-        groups.router,
-    ]
+    return [importlib.import_module(f"bot.core.flows.{name}").router for name in FLOW_MODULES]

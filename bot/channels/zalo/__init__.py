@@ -1,0 +1,1 @@
+"""Zalo Bot API channel: a thin httpx client, update mapping, rendering, polling and webhook."""

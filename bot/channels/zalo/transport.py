@@ -1,0 +1,115 @@
+"""Sending to Zalo at a conservative pace: the `Transport` the inbox worker, broadcasts and contest notices use."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError, ZaloUnauthorized
+from bot.channels.zalo.render import Translate, render_messages
+from bot.core.events import ChannelAddress
+from bot.core.replies import Reply
+from bot.runtime.transport import DeliveryResult, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+
+class _Bucket:
+    """A token bucket: `rate` sends a second on average, up to `burst` at once."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, now
+
+    def wait_time(self, now: float) -> float:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        # A hair of tolerance: float sums like 0.2 * 5 must not leave a wait too small to pass.
+        return 0.0 if self.tokens >= 1 - 1e-9 else max((1 - self.tokens) / self.rate, 0.001)
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+class RateLimiter:
+    """Keeps to an overall rate and a per-chat rate, and pauses everything after a 429.
+
+    No rate is published for the Zalo Bot API (only the 429 code), so the defaults are cautious."""
+
+    def __init__(
+        self,
+        per_second: float = 5.0,
+        per_chat_per_second: float = 1.0,
+        chat_burst: int = 3,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clock, self.sleep = clock, sleep
+        self.per_chat, self.chat_burst = per_chat_per_second, chat_burst
+        self._all = _Bucket(per_second, max(1.0, per_second), clock())
+        self._chats: dict[str, _Bucket] = {}
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    async def acquire(self, chat_id: str) -> None:
+        async with self._lock:  # one sender at a time decides; the others queue in order
+            while True:
+                now = self.clock()
+                chat = self._chats.get(chat_id)
+                if chat is None:
+                    chat = self._chats[chat_id] = _Bucket(self.per_chat, self.chat_burst, now)
+                wait = max(self._paused_until - now, self._all.wait_time(now), chat.wait_time(now))
+                if wait <= 0:
+                    self._all.take()
+                    chat.take()
+                    break
+                await self.sleep(wait)
+            if len(self._chats) > 10_000:  # forget idle chats (full buckets) so memory stays flat
+                self._chats = {k: b for k, b in self._chats.items() if b.tokens < b.burst}
+
+
+class ZaloTransport:
+    """Delivers replies to one Zalo chat. 429 → RETRY (and everyone waits), 403 → RETRY (transient on Zalo),
+    400 → FAILED, 401 → raised (the token is wrong; nothing else will work either)."""
+
+    channel = "zalo"
+
+    def __init__(
+        self,
+        client: ZaloClient,
+        translate_for: Callable[[ChannelAddress], Awaitable[Translate]],
+        limiter: RateLimiter | None = None,
+        *,
+        send_retries: int = 2,
+    ) -> None:
+        self.client = client
+        self.translate_for = translate_for
+        self.limiter = limiter or RateLimiter()
+        self.send_retries = send_retries
+
+    async def deliver(self, address: ChannelAddress, replies: list[Reply]) -> DeliveryResult:
+        _ = await self.translate_for(address)
+        for text in render_messages(replies, _):
+            await self.limiter.acquire(address.chat_id)
+            try:
+                await self.client.send_message(address.chat_id, text, retries=self.send_retries)
+            except ZaloUnauthorized:
+                raise
+            except ZaloApiError as exc:
+                if exc.code == 429:
+                    delay = self.client.backoff(self.send_retries + 1, exc.retry_after)
+                    self.limiter.pause(delay)
+                    return DeliveryResult(DeliveryStatus.RETRY, retry_after=delay, error=f"zalo {exc.code}")
+                if exc.transient:
+                    return DeliveryResult(DeliveryStatus.RETRY, error=f"zalo {exc.code}")
+                log.warning("zalo sendMessage failed permanently: %s", exc.code)
+                return DeliveryResult(DeliveryStatus.FAILED, error=f"zalo {exc.code}")
+            except ZaloNetworkError as exc:
+                return DeliveryResult(DeliveryStatus.RETRY, error=str(exc))
+        return DeliveryResult(DeliveryStatus.SENT)

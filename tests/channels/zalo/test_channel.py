@@ -1,0 +1,172 @@
+"""Zalo channel behaviour: de-duplication, self-echo, non-text messages, webhook security, retries, splitting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from bot.app import App, build_app
+from bot.channels.zalo.app import ZaloChannel, ZaloConfigError
+from bot.config import Settings
+from bot.content.loader import load_content
+from bot.core.context import CoreSettings
+from bot.seed import seed_demo
+from db import models as m
+from db.base import Base
+from tests.channels.zalo.conftest import SECRET, ZaloBot, option
+from tests.channels.zalo.test_flows import onboard
+from tests.conftest import FakeClock
+from tests.fakes.content import write_test_content
+from tests.fakes.zalo_server import FakeZaloServer, image_update, sticker_update, text_update
+
+
+async def inbox(app: App) -> list[m.InboundUpdate]:
+    async with app.sessions() as s:
+        return list((await s.execute(select(m.InboundUpdate).order_by(m.InboundUpdate.id))).scalars())
+
+
+async def test_a_duplicate_event_gets_one_reply(bot: ZaloBot) -> None:
+    update = text_update("zd", "/help", message_id="m-dup-1")
+    await bot.send(update)
+    await bot.send(update)
+    assert len(bot.fake.texts("zd")) == 1 and "111" in bot.fake.texts("zd")[0]
+    assert [r.external_id for r in await inbox(bot.app)] == ["message.text.received:m-dup-1"]
+
+
+async def test_the_bots_own_echoes_are_ignored(bot: ZaloBot) -> None:
+    await bot.say("ze", "/help")
+    await bot.say("ze", "/help")
+    # Two replies were echoed back by the platform as updates from the bot; none was stored or answered.
+    assert len(bot.fake.texts("ze")) == 2
+    rows = await inbox(bot.app)
+    assert len(rows) == 2 and all(r.payload["message"]["from"]["id"] == "ze" for r in rows)
+    async with bot.app.sessions() as s:
+        accounts = (await s.execute(select(m.ChannelAccount.external_id))).scalars().all()
+    assert accounts == ["ze"]
+
+
+async def test_photos_and_stickers_get_a_friendly_text_only_note(app: App, bot: ZaloBot) -> None:
+    await bot.send(image_update("zi"))
+    await bot.send(sticker_update("zi"))
+    texts = bot.fake.texts("zi")
+    assert len(texts) == 2 and all("Mình chỉ đọc được tin nhắn chữ" in t for t in texts)
+    # In the middle of a question, the question stays pending and is shown again.
+    demo = await seed_demo(app)
+    await onboard(bot, "zj", demo.class_code)
+    screen = await bot.say("zj", "/practice")
+    screen = await bot.say("zj", option(screen, "ma túy"))
+    before = len(bot.fake.texts("zj"))
+    await bot.send(image_update("zj"))
+    note = bot.fake.texts("zj")[before]
+    assert "Mình chỉ đọc được tin nhắn chữ" in note and "Câu 1/5" in note
+
+
+async def test_429_and_403_on_send_are_retried_until_delivered(bot: ZaloBot) -> None:
+    bot.fake.fail_next("sendMessage", 429, times=2, retry_after=2)
+    assert "111" in await bot.say("zr", "/help")
+    assert bot.sleeps[:2] == [2.0, 2.0]  # the client waited as told
+    bot.fake.fail_next("sendMessage", 403, times=4)  # more than the client's own retries: the inbox retries
+    assert "111" in await bot.say("zr", "trợ giúp")
+    assert len(bot.fake.texts("zr")) == 2
+    assert [r.status for r in await inbox(bot.app)] == ["done", "done"]
+
+
+async def test_a_webhook_call_with_a_wrong_secret_gets_401_and_stores_nothing(webhook_bot: ZaloBot) -> None:
+    fake = webhook_bot.fake
+    assert fake.webhook_secret == SECRET
+    for wrong in ("", "s3cret-for-test", SECRET + "x"):
+        assert await fake.post_webhook(text_update("zw", "/help"), secret=wrong) == 401
+    assert await fake.post_webhook({}, raw=b"{not json", secret="nope") == 401
+    assert await inbox(webhook_bot.app) == [] and fake.texts() == []
+    assert await fake.post_webhook({}, raw=b"{not json") == 400
+
+
+async def test_webhook_mode_serves_the_bare_and_the_wrapped_update(app: App, webhook_bot: ZaloBot) -> None:
+    demo = await seed_demo(app)
+    screen = await onboard(webhook_bot, "zw", demo.class_code)
+    assert "Em muốn làm gì tiếp theo?" in screen
+    wrapped = {"ok": True, "result": text_update("zw", "/help", message_id="wrapped-1")}
+    assert await webhook_bot.send(wrapped) == 200
+    assert "111" in webhook_bot.fake.texts("zw")[-1]
+    assert await webhook_bot.send(wrapped) == 200  # a duplicate: acknowledged, not answered again
+    assert sum("111" in t for t in webhook_bot.fake.texts("zw")) == 1
+    # Echoes came through the webhook too, and were dropped before being stored.
+    rows = await inbox(app)
+    assert all(r.payload["message"]["from"]["id"] == "zw" for r in rows)
+
+
+async def test_webhook_refuses_to_start_without_a_secret(app: App, zalo: FakeZaloServer) -> None:
+    for secret in (None, "short"):
+        app.settings = app.settings.model_copy(
+            update={
+                "zalo_bot_token": SecretStr("123:TEST"),
+                "zalo_api_base": zalo.url,
+                "zalo_webhook_url": "https://bot.example.org/zalo/webhook",
+                "zalo_webhook_secret": SecretStr(secret) if secret else None,
+            }
+        )
+        with pytest.raises(ZaloConfigError, match="ZALO_WEBHOOK_SECRET"):
+            ZaloChannel(app)
+    assert zalo.calls == []
+
+
+async def test_polling_refuses_to_start_while_a_webhook_is_set(app: App, zalo: FakeZaloServer) -> None:
+    zalo.webhook_url, zalo.webhook_secret = "https://other.example.org/hook", "x" * 12
+    runner = ZaloBot(app, zalo)
+    with pytest.raises(ZaloConfigError, match="webhook is set"):
+        await runner.start()
+    assert zalo.webhook_url  # not silently taken over
+    runner = await ZaloBot(app, zalo).start(zalo_replace_webhook=True)
+    try:
+        assert zalo.webhook_url == "" and "111" in await runner.say("zp", "/help")
+    finally:
+        await runner.close()
+
+
+@pytest.fixture
+async def big_app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
+    content = load_content(write_test_content(tmp_path / "content", questions_per_topic=60))
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    app = build_app(settings, clock=FakeClock(), content=content, core_settings=CoreSettings(practice_questions=30))
+    async with app.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+async def test_a_long_reply_is_split_under_2000_characters(big_app: App, zalo: FakeZaloServer) -> None:
+    bot = await ZaloBot(big_app, zalo).start()
+    try:
+        demo = await seed_demo(big_app)
+        await onboard(bot, "zl", demo.class_code)
+        screen = await bot.say("zl", "/practice")
+        screen = await bot.say("zl", option(screen, "ma túy"))
+        for i in range(30):
+            assert f"Câu {i + 1}/30" in screen
+            screen = await bot.say("zl", option(screen, "sai một"))
+        last = bot.fake.texts("zl")[-3:]
+    finally:
+        await bot.close()
+    assert "Em đúng 0/30 câu" in screen
+    assert len(screen) > 4000 and all(len(t) <= 2000 for t in bot.fake.texts("zl"))
+    assert last[-1].endswith("👉 Gõ số (1–3) để chọn.")  # the choices stay together, at the end
+    assert all(not t.startswith((" ", "\n")) for t in last)
+    async with big_app.sessions() as s:
+        assert (await s.execute(select(func.count()).select_from(m.AttemptAnswer))).scalar_one() == 30
+
+
+async def test_unreachable_api_at_start_is_not_swallowed(app: App) -> None:
+    app.settings = app.settings.model_copy(
+        update={"zalo_bot_token": SecretStr("123:TEST"), "zalo_api_base": "http://127.0.0.1:9"}
+    )
+    channel = ZaloChannel(app)
+    channel.client.retries = 0
+    with pytest.raises(Exception, match="getMe"):
+        await asyncio.wait_for(channel.run(asyncio.Event()), 10)
