@@ -27,6 +27,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = r.SqlAuditRepository(s)
         self.inbox = r.SqlInboxRepository(s)
         self.activity = r.SqlActivityRepository(s)
+        self.contests = r.SqlContestRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
