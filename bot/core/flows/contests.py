@@ -320,6 +320,8 @@ async def on_answer(ctx: Context, arg: str) -> None:
     if res.outcome is svc.Outcome.LATE:
         assert attempt is not None
         late = _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ; câu trả lời này không được tính.")
+        attempt = await ctx.uow.attempts.get(attempt.id)
+        assert attempt is not None
         await _show_result(ctx, attempt, late)
         return
     if res.outcome is svc.Outcome.CLOSED:

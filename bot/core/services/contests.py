@@ -19,6 +19,7 @@ from bot.core.ports import (
     ClassRec,
     ConsentRec,
     ContestRec,
+    EntryRec,
     RoundRec,
     UnitOfWork,
 )
@@ -119,8 +120,8 @@ async def _finish_at_deadline(uow: UnitOfWork, attempt: AttemptRec) -> int:
     return score
 
 
-async def _grace(uow: UnitOfWork, attempt: AttemptRec) -> dt.timedelta:
-    entry = await uow.contests.entry_by_attempt(attempt.id)
+async def _grace(uow: UnitOfWork, attempt: AttemptRec, entry: EntryRec | None = None) -> dt.timedelta:
+    entry = entry or await uow.contests.entry_by_attempt(attempt.id)
     rnd = await uow.contests.round(entry.round_id) if entry else None
     contest = await uow.contests.get(rnd.contest_id) if rnd else None
     return dt.timedelta(seconds=definition(contest).grace_seconds) if contest else DEFAULT_GRACE
@@ -248,7 +249,7 @@ async def submit_answer(
         return await reject(Outcome.FORGED, attempt, reason="not a contest attempt")
     if attempt.finished_at is not None:
         return await reject(Outcome.CLOSED, attempt)
-    if now > attempt.deadline_at + await _grace(uow, attempt):
+    if now > attempt.deadline_at + await _grace(uow, attempt, entry):
         await _finish_at_deadline(uow, attempt)
         return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
     answers = await uow.attempts.answers(attempt.id)
