@@ -91,7 +91,7 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
         rnd = (
             next((r for r in rounds if r.number == args.round), None)
             if args.round is not None
-            else svc.current_round(rounds, now)
+            else svc.current_round(rounds, now, ended=args.contest_cmd in ("results", "publish", "export"))
         )
         if rnd is None:
             print("Không tìm thấy đợt thi này.")

@@ -10,6 +10,7 @@ import random
 import re
 from collections.abc import AsyncIterator
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -219,9 +220,10 @@ async def reference(app: App, contest_id: int, round_id: int, d) -> dict[str, ob
     }
 
 
+@pytest.mark.slow
 async def test_a_contest_of_hundreds_of_students_matches_the_reference(app: App, clock: FakeClock) -> None:
     rng = random.Random(20260819)
-    n = int(os.environ.get("CONTEST_STUDENTS", 300 if app.settings.database_url.startswith("sqlite") else 120))
+    n = int(os.environ.get("CONTEST_STUDENTS", 300 if app.settings.database_url.startswith("sqlite") else 60))
     roster = await make_roster(app, schools=3, classes_per_school=4, students=n, rng=rng, extra_members=30)
     d = contest_def(clock())
     contest_id = await make_contest(app, d)
@@ -248,7 +250,7 @@ async def test_a_contest_of_hundreds_of_students_matches_the_reference(app: App,
     assert all(name in org.text for name in roster.schools.values())
     await org.tap("Đóng đợt thi")
     await org.tap("Công bố kết quả")
-    assert "Xác nhận công bố" in org.chat_labels() if hasattr(org, "chat_labels") else True
+    assert any("Xác nhận công bố" in label for _t, label in org.options) and "công bố" in org.text
     await org.tap("Xác nhận công bố")
     assert "Đã công bố kết quả" in org.text, org.text
 

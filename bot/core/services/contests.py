@@ -386,8 +386,14 @@ async def find_contest(uow: UnitOfWork, ref: str) -> ContestRec | None:
     return await uow.contests.by_slug(ref)
 
 
-def current_round(rounds: list[RoundRec], now: dt.datetime) -> RoundRec | None:
-    """The open round, else the next scheduled one, else the last one."""
+def current_round(rounds: list[RoundRec], now: dt.datetime, ended: bool = False) -> RoundRec | None:
+    """The open round, else the next scheduled one, else the last one. With `ended` (results, publishing,
+    exports): the latest closed round first, then the latest published one."""
+    if ended:
+        for state in (RoundState.CLOSED, RoundState.PUBLISHED):
+            done = [r for r in rounds if round_state(r, now) is state]
+            if done:
+                return done[-1]
     for state in (RoundState.OPEN, RoundState.SCHEDULED):
         for r in rounds:
             if round_state(r, now) is state:
