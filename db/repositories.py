@@ -599,7 +599,7 @@ class SqlContestRepository(_Repo):
         row = (await self.session.execute(select(m.Contest).where(m.Contest.slug == slug))).scalar_one_or_none()
         return _contest(row) if row else None
 
-    async def list(self) -> list[ports.ContestRec]:
+    async def all(self) -> list[ports.ContestRec]:
         rows = (await self.session.execute(select(m.Contest).order_by(m.Contest.id))).scalars()
         return [_contest(r) for r in rows]
 

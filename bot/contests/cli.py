@@ -67,15 +67,15 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
         if args.contest_cmd == "create":
             try:
                 d = load_contest(args.file)
-                contest = await svc.create_contest(uow, d, None, now)
+                created = await svc.create_contest(uow, d, None, now)
             except (DefinitionError, svc.ContestError) as exc:
                 print(exc)
                 return 1
             await uow.commit()
-            print(f"Đã tạo hội thi {contest.title} (số {contest.id}, mã {contest.slug}), {len(d.rounds)} đợt.")
+            print(f"Đã tạo hội thi {created.title} (số {created.id}, mã {created.slug}), {len(d.rounds)} đợt.")
             return 0
         if args.contest_cmd == "list":
-            for c in await uow.contests.list():
+            for c in await uow.contests.all():
                 print(f"{c.id}\t{c.slug}\t{c.title}")
                 for r in await uow.contests.rounds(c.id):
                     print(

@@ -84,7 +84,7 @@ async def _student_home(ctx: Context) -> None:
         return
     klass = classes[-1]
     open_rounds = []
-    for contest in await ctx.uow.contests.list():
+    for contest in await ctx.uow.contests.all():
         d = svc.definition(contest)
         if not svc.in_scope(d, klass):
             continue

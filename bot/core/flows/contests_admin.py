@@ -52,7 +52,7 @@ async def admin_list(ctx: Context, _arg: str) -> None:
     require_organizer(ctx)
     _ = ctx._
     await svc.close_overdue(ctx.uow, ctx.now)
-    contests = await ctx.uow.contests.list()
+    contests = await ctx.uow.contests.all()
     lines = [_("🏆 Các hội thi:")] if contests else [_("Chưa có hội thi nào.")]
     options = []
     for c in contests:
@@ -85,7 +85,11 @@ async def on_admin_contest(ctx: Context, arg: str) -> None:
 
 
 @router.action("contest.admin_round")
-async def on_admin_round(ctx: Context, arg: str, prefix: str = "") -> None:
+async def on_admin_round(ctx: Context, arg: str) -> None:
+    await _round_screen(ctx, arg)
+
+
+async def _round_screen(ctx: Context, arg: str, prefix: str = "") -> None:
     _ = ctx._
     contest, rnd = await _round(ctx, arg)
     state = svc.round_state(rnd, ctx.now)
@@ -115,7 +119,7 @@ async def on_open(ctx: Context, arg: str) -> None:
         await svc.open_round(ctx.uow, rnd, ctx.user.id, ctx.now)
     except svc.ContestError as exc:
         raise UserFacingError(str(exc)) from None
-    await on_admin_round(ctx, arg, ctx._("✅ Đã mở đợt thi."))
+    await _round_screen(ctx, arg, ctx._("✅ Đã mở đợt thi."))
 
 
 @router.action("contest.close")
@@ -125,7 +129,7 @@ async def on_close(ctx: Context, arg: str) -> None:
         await svc.close_round(ctx.uow, rnd, ctx.user.id, ctx.now)
     except svc.ContestError as exc:
         raise UserFacingError(str(exc)) from None
-    await on_admin_round(ctx, arg, ctx._("✅ Đã đóng đợt thi. Các bài đang làm vẫn được làm nốt đến hết giờ."))
+    await _round_screen(ctx, arg, ctx._("✅ Đã đóng đợt thi. Các bài đang làm vẫn được làm nốt đến hết giờ."))
 
 
 @router.action("contest.live")
@@ -147,7 +151,7 @@ async def on_live(ctx: Context, arg: str) -> None:
         lines += [f"   • {name}: {done}/{started}" for name, done, started in rows]
     if not counts:
         lines.append(_("Chưa có ai bắt đầu thi."))
-    await on_admin_round(ctx, arg, "\n".join(lines))
+    await _round_screen(ctx, arg, "\n".join(lines))
 
 
 @router.action("contest.results")
@@ -180,7 +184,7 @@ async def on_results(ctx: Context, arg: str) -> None:
                 )
                 + mark
             )
-    await on_admin_round(ctx, arg, "\n".join(lines))
+    await _round_screen(ctx, arg, "\n".join(lines))
 
 
 @router.action("contest.publish")
@@ -205,7 +209,7 @@ async def on_publish_yes(ctx: Context, arg: str) -> None:
         res = await svc.publish(ctx.uow, contest, rnd, ctx.user.id, ctx.now, ctx.i18n.gettext)
     except svc.ContestError as exc:
         raise UserFacingError(str(exc)) from None
-    await on_admin_round(
+    await _round_screen(
         ctx,
         arg,
         ctx._("✅ Đã công bố kết quả. {w} học sinh đạt giải sẽ nhận được tin nhắn chúc mừng.").format(

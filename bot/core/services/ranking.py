@@ -165,7 +165,9 @@ def collective(units: Iterable[Unit], participants: dict[int, set[int]], by: str
         separated = ""
         if prev is not None:
             separated = next(name for name, a, b in zip((*order, "id"), prev, k, strict=True) if a != b)
-        u, n, rate, ids = row
-        out.append(UnitResult(i + 1, u, n, rate, separated, prize=i < top and n > 0, participant_ids=ids))
+        unit, count, share, members = row
+        out.append(
+            UnitResult(i + 1, unit, count, share, separated, prize=i < top and count > 0, participant_ids=members)
+        )
         prev = k
     return out
