@@ -703,6 +703,19 @@ class SqlContestRepository(_Repo):
         ).scalar_one_or_none()
         return _entry(row) if row else None
 
+    async def attempt_context(
+        self, attempt_id: int
+    ) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None:
+        row = (
+            await self.session.execute(
+                select(m.ContestEntry, m.ContestRound, m.Contest)
+                .join(m.ContestRound, m.ContestRound.id == m.ContestEntry.round_id)
+                .join(m.Contest, m.Contest.id == m.ContestRound.contest_id)
+                .where(m.ContestEntry.attempt_id == attempt_id)
+            )
+        ).first()
+        return (_entry(row[0]), _round(row[1]), _contest(row[2])) if row else None
+
     async def entries_of(self, round_id: int, user_id: int) -> list[ports.EntryRec]:
         rows = (
             await self.session.execute(
@@ -782,6 +795,18 @@ class SqlContestRepository(_Repo):
             )
             for entry, reg, att in rows
         ]
+
+    async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:
+        rows = await self.session.execute(
+            select(m.AttemptAnswer.attempt_id, m.AttemptAnswer.answered_at)
+            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.AttemptAnswer.attempt_id)
+            .where(m.ContestEntry.official_round_id == round_id)
+            .order_by(m.AttemptAnswer.attempt_id, m.AttemptAnswer.seq)
+        )
+        out: dict[int, list[dt.datetime]] = {}
+        for attempt_id, at in rows:
+            out.setdefault(attempt_id, []).append(at)
+        return out
 
     async def live_counts(self, round_id: int) -> list[ports.LiveCount]:
         reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry

@@ -107,7 +107,7 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
                 res = await svc.results(uow, contest, rnd)
                 print(f"{contest.title} – {rnd.name}: {len(res.ranked)} bài, giá trị thực {res.actual}")
                 for r in res.ranked:
-                    print("\t".join(str(x) for x in exports.row_of(r)))
+                    print("\t".join(str(x) for x in exports.row_of(r, res.flagged)))
                 for u in res.units:
                     print(
                         f"tập thể {u.rank}. {u.unit.name}: {u.participants} người, {u.rate:.1%}"

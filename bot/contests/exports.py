@@ -27,6 +27,7 @@ COLUMNS = (
     "Nộp bài lúc",
     "Giải",
     "Xếp sau người trên vì",
+    "Cần xem lại",
 )
 UNIT_COLUMNS = ("Hạng", "Đơn vị", "Trường", "Số người tham gia", "Số học sinh", "Tỉ lệ tham gia", "Xếp sau vì", "Giải")
 SEPARATED = {
@@ -42,7 +43,7 @@ SEPARATED = {
 }
 
 
-def row_of(r: Ranked) -> list[Any]:
+def row_of(r: Ranked, flagged: set[int] | frozenset[int] = frozenset()) -> list[Any]:
     e = r.entry
     return [
         r.rank,
@@ -57,6 +58,7 @@ def row_of(r: Ranked) -> list[Any]:
         e.finished_at.astimezone(VN).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
         PRIZE_NAMES.get(r.prize, ""),
         SEPARATED[r.separated_by],
+        "trả lời quá nhanh" if e.attempt_id in flagged else "",
     ]
 
 
@@ -76,12 +78,12 @@ def results_xlsx(res: RoundResults) -> bytes:
     assert ws is not None
     ws.title = "Xếp hạng"
     used = {"xếp hạng", "giải tập thể", "thông tin"}
-    _table(ws, COLUMNS, [row_of(r) for r in res.ranked])
+    _table(ws, COLUMNS, [row_of(r, res.flagged) for r in res.ranked])
     schools: dict[str, list[Ranked]] = {}
     for r in res.ranked:
         schools.setdefault(r.entry.school_name, []).append(r)
     for school, rows in sorted(schools.items()):
-        _table(wb.create_sheet(_sheet_title(school, used)), COLUMNS, [row_of(r) for r in rows])
+        _table(wb.create_sheet(_sheet_title(school, used)), COLUMNS, [row_of(r, res.flagged) for r in rows])
     units = wb.create_sheet("Giải tập thể")
     _table(
         units,
@@ -112,6 +114,7 @@ def results_xlsx(res: RoundResults) -> bytes:
             ["Giá trị thực", res.actual],
             ["Thứ tự xếp hạng", " > ".join((*d.ranking, "registration"))],
             ["Số bài chính thức", len(res.ranked)],
+            ["Số bài cần xem lại (trả lời quá nhanh)", len(res.flagged)],
         ],
     )
     buf = io.BytesIO()
@@ -136,5 +139,5 @@ def results_csv(res: RoundResults) -> bytes:
     writer = csv.writer(buf)
     writer.writerow(COLUMNS)
     for r in res.ranked:
-        writer.writerow(row_of(r))
+        writer.writerow(row_of(r, res.flagged))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -115,6 +115,8 @@ class ContestDef(_Strict):
     official_attempts: int = Field(default=1, ge=1, le=10)
     practice: bool = True
     grace_seconds: int = Field(default=2, ge=0, le=60)
+    # Attempts whose median time per question is below this are flagged for the organizers (never auto-banned).
+    review_median_seconds: float = Field(default=2.0, ge=0)
     prediction: Prediction = Prediction()
     ranking: list[Criterion] = list(DEFAULT_RANKING)
     prizes: Prizes = Prizes()

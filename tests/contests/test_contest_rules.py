@@ -142,3 +142,22 @@ async def test_organizer_makes_a_minimal_contest_in_chat(app: App, clock: FakeCl
         rnd = (await s.execute(select(m.ContestRound))).scalar_one()
         assert rnd.closes_at - rnd.opens_at == dt.timedelta(days=3)
         assert "contest.create" in (await s.execute(select(m.AuditLog.action))).scalars().all()
+
+
+async def test_a_scripted_attempt_is_flagged_for_review_not_banned(app: App, clock: FakeClock) -> None:
+    roster = await make_roster(app, 1, 1, 2, random.Random(8))
+    contest_id = await make_contest(app, contest_def(clock()))
+    bot, human = (Chat(app, ch, ext) for ch, ext, _u, _n in roster.students)
+    for chat, pause in ((bot, 0.2), (human, 9.0)):
+        await _start(app, chat)
+        for _ in range(5):
+            clock.advance(seconds=pause)
+            await chat.tap("Đáp án đúng")
+        await chat.say("2")
+    async with app.uow_factory() as uow:
+        contest = await uow.contests.get(contest_id)
+        assert contest is not None
+        res = await svc.results(uow, contest, (await uow.contests.rounds(contest_id))[0])
+    flagged_users = {r.entry.user_id for r in res.ranked if r.entry.attempt_id in res.flagged}
+    assert flagged_users == {roster.students[0][2]}
+    assert res.ranked[0].entry.user_id == roster.students[0][2]  # flags never change the ranking by themselves

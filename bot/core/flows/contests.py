@@ -273,12 +273,10 @@ def _ask_prediction(ctx: Context, attempt: AttemptRec, d_question: str, prefix: 
 
 
 async def _prediction_question(ctx: Context, attempt: AttemptRec) -> str:
-    entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
-    rnd = await ctx.uow.contests.round(entry.round_id) if entry else None
-    contest = await ctx.uow.contests.get(rnd.contest_id) if rnd else None
-    if contest is None:
+    found = await ctx.uow.contests.attempt_context(attempt.id)
+    if found is None:
         return ""
-    p = svc.definition(contest).prediction
+    p = svc.definition(found[2]).prediction
     if p.question:
         return p.question
     if p.target.value == "participant_count":
@@ -353,12 +351,8 @@ async def on_prediction(ctx: Context, text: str) -> None:
         await _show_result(ctx, attempt, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
         return
     raw = re.sub(r"[\s.,]", "", text)
-    entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
-    contest = None
-    if entry is not None:
-        rnd = await ctx.uow.contests.round(entry.round_id)
-        contest = await ctx.uow.contests.get(rnd.contest_id) if rnd else None
-    max_value = svc.definition(contest).prediction.max_value if contest else 1_000_000
+    found = await ctx.uow.contests.attempt_context(attempt.id)
+    max_value = svc.definition(found[2]).prediction.max_value if found else 1_000_000
     if not _NUMBER_RE.match(raw) or int(raw) > max_value:
         ctx.say(
             _("Em gõ một số nguyên từ 0 đến {max} thôi nhé (ví dụ: 25). {left}").format(

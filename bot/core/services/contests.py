@@ -19,7 +19,6 @@ from bot.core.ports import (
     ClassRec,
     ConsentRec,
     ContestRec,
-    EntryRec,
     RoundRec,
     UnitOfWork,
 )
@@ -120,11 +119,9 @@ async def _finish_at_deadline(uow: UnitOfWork, attempt: AttemptRec) -> int:
     return score
 
 
-async def _grace(uow: UnitOfWork, attempt: AttemptRec, entry: EntryRec | None = None) -> dt.timedelta:
-    entry = entry or await uow.contests.entry_by_attempt(attempt.id)
-    rnd = await uow.contests.round(entry.round_id) if entry else None
-    contest = await uow.contests.get(rnd.contest_id) if rnd else None
-    return dt.timedelta(seconds=definition(contest).grace_seconds) if contest else DEFAULT_GRACE
+async def _grace(uow: UnitOfWork, attempt: AttemptRec) -> dt.timedelta:
+    found = await uow.contests.attempt_context(attempt.id)
+    return dt.timedelta(seconds=definition(found[2]).grace_seconds) if found else DEFAULT_GRACE
 
 
 # --- registration --------------------------------------------------------------------------------------------
@@ -244,12 +241,12 @@ async def submit_answer(
     attempt = await uow.attempts.get(attempt_id)
     if attempt is None or attempt.user_id != user_id:
         return await reject(Outcome.FOREIGN, None, target=attempt_id)
-    entry = await uow.contests.entry_by_attempt(attempt.id)
-    if entry is None or attempt.deadline_at is None:
+    found = await uow.contests.attempt_context(attempt.id)
+    if found is None or attempt.deadline_at is None:
         return await reject(Outcome.FORGED, attempt, reason="not a contest attempt")
     if attempt.finished_at is not None:
         return await reject(Outcome.CLOSED, attempt)
-    if now > attempt.deadline_at + await _grace(uow, attempt, entry):
+    if now > attempt.deadline_at + dt.timedelta(seconds=definition(found[2]).grace_seconds):
         await _finish_at_deadline(uow, attempt)
         return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
     answers = await uow.attempts.answers(attempt.id)
@@ -288,6 +285,7 @@ class RoundResults:
     actual: int
     ranked: list[ranking.Ranked]
     units: list[ranking.UnitResult]
+    flagged: set[int]  # attempt ids answered suspiciously fast, for the organizers to review
 
     @property
     def winners(self) -> list[ranking.Ranked]:
@@ -301,7 +299,8 @@ async def results(uow: UnitOfWork, contest: ContestRec, rnd: RoundRec) -> RoundR
     actual = ranking.actual_value(entries, d.prediction.target.value)
     best = ranking.best_per_student(entries, actual, d.ranking)
     ranked = ranking.award(ranking.rank(best, actual, d.ranking), d.prizes.model_dump(), d.prizes.min_score)
-    return RoundResults(contest, d, rnd, actual, ranked, await collective(uow, contest, d))
+    flagged = ranking.too_fast(entries, await uow.contests.answer_times(rnd.id), d.review_median_seconds)
+    return RoundResults(contest, d, rnd, actual, ranked, await collective(uow, contest, d), flagged)
 
 
 async def collective(uow: UnitOfWork, contest: ContestRec, d: ContestDef) -> list[ranking.UnitResult]:
