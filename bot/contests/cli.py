@@ -72,6 +72,8 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
                 print(exc)
                 return 1
             await uow.commit()
+            for warning in svc.pool_warnings(app.content, d, d.rounds[0].opens_at.date()):
+                print(warning)
             print(f"Đã tạo hội thi {created.title} (số {created.id}, mã {created.slug}), {len(d.rounds)} đợt.")
             return 0
         if args.contest_cmd == "list":

@@ -161,3 +161,17 @@ async def test_a_scripted_attempt_is_flagged_for_review_not_banned(app: App, clo
     flagged_users = {r.entry.user_id for r in res.ranked if r.entry.attempt_id in res.flagged}
     assert flagged_users == {roster.students[0][2]}
     assert res.ranked[0].entry.user_id == roster.students[0][2]  # flags never change the ranking by themselves
+
+
+def test_each_attempt_draws_its_own_questions_and_order(app: App) -> None:
+    d = contest_def(dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
+    draws = {
+        tuple(q.id for q in svc.draw_questions(app.content, d, dt.date(2026, 11, 28), None, random.Random(seed)))
+        for seed in range(100)
+    }
+    assert len(draws) > 90 and all(len(set(x)) == len(x) == 5 for x in draws)
+    mixed = contest_def(dt.datetime(2026, 11, 28, tzinfo=dt.UTC), mix={"topics": ["ma-tuy"], "difficulty": {3: 2}})
+    for seed in range(20):
+        qs = svc.draw_questions(app.content, mixed, dt.date(2026, 11, 28), None, random.Random(seed))
+        assert all(app.content.question_topic[q.id] == "ma-tuy" for q in qs)
+        assert sum(q.difficulty == 3 for q in qs) >= 2

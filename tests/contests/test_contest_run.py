@@ -283,6 +283,8 @@ async def test_a_contest_of_hundreds_of_students_matches_the_reference(app: App,
     winner = next(s for s in students if s.user_id == winner_id)
     await winner.chat.say("/thi")
     assert "Chúc mừng" in winner.chat.text and "Giải" in winner.chat.text
+    rank = ref["order"].index(winner_id) + 1  # type: ignore[attr-defined]
+    assert f"em xếp hạng {rank}/{len(res.ranked)}" in winner.chat.text
 
     # The export has every tie-break column, a sheet per school and the collective ranking.
     wb = load_workbook(io.BytesIO(exports.results_xlsx(res)))

@@ -13,6 +13,7 @@ from bot.core.i18n import N_
 from bot.core.ports import AttemptRec, ContestRec, RegistrationRec, RoundRec
 from bot.core.router import Router
 from bot.core.services import contests as svc
+from bot.core.services.ranking import PRIZE_NAMES
 
 router = Router()
 
@@ -84,13 +85,18 @@ async def _student_home(ctx: Context) -> None:
         return
     klass = classes[-1]
     open_rounds = []
+    published: list[str] = []
     for contest in await ctx.uow.contests.all():
         d = svc.definition(contest)
-        if not svc.in_scope(d, klass):
-            continue
+        registered = await ctx.uow.contests.registration(contest.id, ctx.user.id)
         for rnd in await ctx.uow.contests.rounds(contest.id):
-            if svc.round_state(rnd, ctx.now) is svc.RoundState.OPEN:
+            state = svc.round_state(rnd, ctx.now)
+            if state is svc.RoundState.OPEN and svc.in_scope(d, klass):
                 open_rounds.append((contest, rnd))
+            elif state is svc.RoundState.PUBLISHED and registered is not None:
+                published += await _my_result(ctx, contest, rnd)
+    if published:
+        ctx.say("\n".join(published))
     if not open_rounds:
         ctx.ask(_("Hiện chưa có hội thi nào đang mở. Em luyện tập trước nhé! ✍️"), [(_("⬅️ Về menu"), "menu")])
         return
@@ -101,6 +107,26 @@ async def _student_home(ctx: Context) -> None:
         _("🏆 Các hội thi đang mở:"),
         [(f"{c.title} – {r.name}", f"contest.round:{r.id}") for c, r in open_rounds] + [(_("⬅️ Về menu"), "menu")],
     )
+
+
+async def _my_result(ctx: Context, contest: ContestRec, rnd: RoundRec) -> list[str]:
+    """The student's own line of a published round: rank, score and prize."""
+    _ = ctx._
+    res = await svc.results(ctx.uow, contest, rnd)
+    mine = next((r for r in res.ranked if r.entry.user_id == ctx.user.id), None)
+    if mine is None:
+        return []
+    line = _("📣 {title} – {round}: em xếp hạng {rank}/{n}, {score}/{total} câu đúng.").format(
+        title=contest.title,
+        round=rnd.name,
+        rank=mine.rank,
+        n=len(res.ranked),
+        score=mine.entry.score,
+        total=mine.entry.total,
+    )
+    if mine.prize:
+        line += " " + _("🏆 Em đạt {prize}!").format(prize=_(PRIZE_NAMES[mine.prize]))
+    return [line]
 
 
 @router.action("contest.round")

@@ -157,12 +157,16 @@ def in_scope(d: ContestDef, klass: ClassRec) -> bool:
 # --- attempts -----------------------------------------------------------------------------------------------
 
 
+def question_pool(content: Content, d: ContestDef, day: dt.date, band: Band | None) -> list[Question]:
+    topics = set(d.mix.topics)
+    return [q for q in content.questions_on(day, band=band) if not topics or content.question_topic[q.id] in topics]
+
+
 def draw_questions(
     content: Content, d: ContestDef, day: dt.date, band: Band | None, rng: random.Random
 ) -> list[Question]:
     """N questions by topic and difficulty mix, each attempt its own draw; fewer if the bank is smaller."""
-    topics = set(d.mix.topics)
-    pool = [q for q in content.questions_on(day, band=band) if not topics or content.question_topic[q.id] in topics]
+    pool = question_pool(content, d, day, band)
     pool.sort(key=lambda q: q.id)  # the draw depends on the rng only, not on dict order
     picked: list[Question] = []
     for difficulty, count in sorted(d.mix.difficulty.items()):
@@ -173,6 +177,19 @@ def draw_questions(
     picked += rng.sample(rest, min(d.questions - len(picked), len(rest)))
     rng.shuffle(picked)
     return picked
+
+
+def pool_warnings(content: Content, d: ContestDef, day: dt.date) -> list[str]:
+    """CHEAT-4: the bank should hold at least 1.5 times the attempt's length, so attempts differ enough."""
+    warnings = []
+    for band, who in ((Band.PRIMARY, "tiểu học"), (Band.LOWER_SECONDARY, "THCS")):
+        n = len(question_pool(content, d, day, band))
+        if n < 1.5 * d.questions:
+            warnings.append(
+                f"Cảnh báo: ngân hàng chỉ có {n} câu cho học sinh {who} ({d.questions} câu mỗi bài; "
+                f"nên có ít nhất {int(1.5 * d.questions + 0.5)})."
+            )
+    return warnings
 
 
 async def start_attempt(
