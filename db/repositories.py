@@ -703,9 +703,7 @@ class SqlContestRepository(_Repo):
         ).scalar_one_or_none()
         return _entry(row) if row else None
 
-    async def attempt_context(
-        self, attempt_id: int
-    ) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None:
+    async def attempt_context(self, attempt_id: int) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None:
         row = (
             await self.session.execute(
                 select(m.ContestEntry, m.ContestRound, m.Contest)
@@ -858,9 +856,7 @@ class SqlContestRepository(_Repo):
                 reg.contest_id == contest_id,
                 select(ent.id)
                 .join(att, att.id == ent.attempt_id)
-                .where(
-                    ent.registration_id == reg.id, ent.official_round_id.is_not(None), att.finished_at.is_not(None)
-                )
+                .where(ent.registration_id == reg.id, ent.official_round_id.is_not(None), att.finished_at.is_not(None))
                 .exists(),
             )
             .order_by(reg.id)
