@@ -91,7 +91,7 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tup
         pdf.cell(0, 9, _nfc(f"Lớp {e.class_name} – {e.school_name}"), align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
         if kind == "khen":
-            what = f"Đã đạt {PRIZE_NAMES[r.prize]} {res.round.name}"
+            what = f"Đã đạt {PRIZE_NAMES[r.prize]} – {res.round.name}"
         else:
             what = f"Đã hoàn thành {res.round.name} với {e.score}/{e.total} câu trả lời đúng"
         pdf.multi_cell(0, 9, _nfc(f"{what}\n{res.contest.title}"), align="C", new_x="LMARGIN", new_y="NEXT")

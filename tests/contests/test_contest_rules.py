@@ -8,6 +8,7 @@ import random
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.events import IncomingEvent
 from bot.core.services import contests as svc
 from db import models as m
 from tests.conftest import FakeClock
@@ -175,3 +176,22 @@ def test_each_attempt_draws_its_own_questions_and_order(app: App) -> None:
         qs = svc.draw_questions(app.content, mixed, dt.date(2026, 11, 28), None, random.Random(seed))
         assert all(app.content.question_topic[q.id] == "ma-tuy" for q in qs)
         assert sum(q.difficulty == 3 for q in qs) >= 2
+
+
+async def test_concurrent_identical_taps_store_one_answer(app: App, clock: FakeClock) -> None:
+    import asyncio
+
+    roster = await make_roster(app, 1, 1, 1, random.Random(10))
+    await make_contest(app, contest_def(clock()))
+    ch, ext, _uid, _name = roster.students[0]
+    chat = Chat(app, ch, ext)
+    await _start(app, chat)
+    token = chat.token("Đáp án đúng")
+    event = IncomingEvent.choice(chat.address, token)
+    results = await asyncio.gather(*(app.dispatcher.handle(event) for _ in range(4)), return_exceptions=True)
+    assert not [r for r in results if isinstance(r, BaseException)]
+    async with app.sessions() as s:
+        answers = (await s.execute(select(m.AttemptAnswer))).scalars().all()
+    assert [(a.seq, a.correct) for a in answers] == [(0, True)]
+    texts = [r.text for replies in results for r in replies]  # type: ignore[union-attr]
+    assert sum("Câu 2/5" in t for t in texts) >= 1
