@@ -247,3 +247,98 @@ class LinkCode(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+# --- contests ---
+
+
+class Contest(Base):
+    """A contest; `definition` keeps the whole validated definition (rounds, rules, prizes) as written."""
+
+    __tablename__ = "contests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+
+
+class ContestRound(Base):
+    """A round (đợt): scheduled -> open -> closed -> published. `actual` is the prediction target's value."""
+
+    __tablename__ = "contest_rounds"
+    __table_args__ = (UniqueConstraint("contest_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    opens_at: Mapped[dt.datetime]
+    closes_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    opened_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    published_at: Mapped[dt.datetime | None]
+    actual: Mapped[int | None] = mapped_column(Integer)
+
+
+class ContestRegistration(Base):
+    """Who enters, with a snapshot of name, school and class taken at registration (not editable later)."""
+
+    __tablename__ = "contest_registrations"
+    __table_args__ = (UniqueConstraint("contest_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
+    school_name: Mapped[str] = mapped_column(String(200))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="SET NULL"))
+    class_name: Mapped[str] = mapped_column(String(50))
+    grade: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime]
+    locked_at: Mapped[dt.datetime | None]  # set by the first attempt
+
+
+class ContestEntry(Base):
+    """Links a quiz attempt to a round. Official attempts carry `official_round_id` and a number, so the
+    UNIQUE constraint allows each student only the attempts the rules allow; practice leaves them NULL."""
+
+    __tablename__ = "contest_entries"
+    __table_args__ = (UniqueConstraint("official_round_id", "user_id", "official_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("contest_registrations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), unique=True)
+    official_round_id: Mapped[int | None] = mapped_column(ForeignKey("contest_rounds.id", ondelete="CASCADE"))
+    official_no: Mapped[int | None] = mapped_column(Integer)
+    prediction: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class SecurityEvent(Base):
+    """Rejected late, replayed, forged or foreign contest answers, for organizers to review."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Notice(Base):
+    """A message for one user (e.g. a prize), delivered by a sender or shown when the user next writes."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]

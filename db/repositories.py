@@ -582,6 +582,362 @@ class SqlAccountLinkRepository(_Repo):
         """Removes the user and, by cascade, what hangs on it (conversation, consents, codes)."""
         await self.session.execute(delete(m.User).where(m.User.id == user_id))
 
+# --- contests ---
+
+
+def _round(row: m.ContestRound) -> ports.RoundRec:
+    return ports.RoundRec(
+        row.id,
+        row.contest_id,
+        row.number,
+        row.name,
+        row.opens_at,
+        row.closes_at,
+        row.status,
+        row.opened_at,
+        row.closed_at,
+        row.published_at,
+        row.actual,
+    )
+
+
+def _registration(row: m.ContestRegistration) -> ports.RegistrationRec:
+    return ports.RegistrationRec(
+        row.id,
+        row.contest_id,
+        row.user_id,
+        row.display_name,
+        row.school_id,
+        row.school_name,
+        row.class_id,
+        row.class_name,
+        row.grade,
+        row.locked_at,
+    )
+
+
+def _entry(row: m.ContestEntry) -> ports.EntryRec:
+    return ports.EntryRec(
+        row.id, row.round_id, row.registration_id, row.user_id, row.attempt_id, row.official_no, row.prediction
+    )
+
+
+def _contest(row: m.Contest) -> ports.ContestRec:
+    return ports.ContestRec(row.id, row.slug, row.title, dict(row.definition or {}), row.created_at)
+
+
+class SqlContestRepository(_Repo):
+    async def create(
+        self, slug: str, title: str, definition: dict[str, Any], created_by: int | None, now: dt.datetime
+    ) -> ports.ContestRec:
+        row = m.Contest(slug=slug, title=title, definition=definition, created_by=created_by, created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return _contest(row)
+
+    async def get(self, contest_id: int) -> ports.ContestRec | None:
+        row = await self.session.get(m.Contest, contest_id)
+        return _contest(row) if row else None
+
+    async def by_slug(self, slug: str) -> ports.ContestRec | None:
+        row = (await self.session.execute(select(m.Contest).where(m.Contest.slug == slug))).scalar_one_or_none()
+        return _contest(row) if row else None
+
+    async def all(self) -> list[ports.ContestRec]:
+        rows = (await self.session.execute(select(m.Contest).order_by(m.Contest.id))).scalars()
+        return [_contest(r) for r in rows]
+
+    async def add_round(
+        self, contest_id: int, number: int, name: str, opens_at: dt.datetime, closes_at: dt.datetime
+    ) -> ports.RoundRec:
+        row = m.ContestRound(
+            contest_id=contest_id, number=number, name=name, opens_at=opens_at, closes_at=closes_at, status="scheduled"
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _round(row)
+
+    async def rounds(self, contest_id: int) -> list[ports.RoundRec]:
+        rows = (
+            await self.session.execute(
+                select(m.ContestRound).where(m.ContestRound.contest_id == contest_id).order_by(m.ContestRound.number)
+            )
+        ).scalars()
+        return [_round(r) for r in rows]
+
+    async def round(self, round_id: int) -> ports.RoundRec | None:
+        row = await self.session.get(m.ContestRound, round_id)
+        return _round(row) if row else None
+
+    async def update_round(self, round_id: int, **fields: Any) -> None:
+        await self.session.execute(update(m.ContestRound).where(m.ContestRound.id == round_id).values(**fields))
+
+    async def registration(self, contest_id: int, user_id: int) -> ports.RegistrationRec | None:
+        row = (
+            await self.session.execute(
+                select(m.ContestRegistration).where(
+                    m.ContestRegistration.contest_id == contest_id, m.ContestRegistration.user_id == user_id
+                )
+            )
+        ).scalar_one_or_none()
+        return _registration(row) if row else None
+
+    async def register(
+        self,
+        contest_id: int,
+        user_id: int,
+        display_name: str,
+        school_id: int | None,
+        school_name: str,
+        class_id: int | None,
+        class_name: str,
+        grade: int | None,
+        now: dt.datetime,
+    ) -> bool:
+        stmt = insert_ignore(self.session, m.ContestRegistration, ["contest_id", "user_id"]).values(
+            contest_id=contest_id,
+            user_id=user_id,
+            display_name=display_name,
+            school_id=school_id,
+            school_name=school_name,
+            class_id=class_id,
+            class_name=class_name,
+            grade=grade,
+            created_at=now,
+        )
+        return bool((await self.session.execute(stmt)).rowcount)
+
+    async def lock_registration(self, registration_id: int, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(m.ContestRegistration)
+            .where(m.ContestRegistration.id == registration_id, m.ContestRegistration.locked_at.is_(None))
+            .values(locked_at=now)
+        )
+
+    async def add_entry(
+        self,
+        round_id: int,
+        registration_id: int,
+        user_id: int,
+        attempt_id: int,
+        official_no: int | None,
+        now: dt.datetime,
+    ) -> bool:
+        """False when this official attempt number is taken already (the UNIQUE constraint decides)."""
+        values = dict(
+            round_id=round_id,
+            registration_id=registration_id,
+            user_id=user_id,
+            attempt_id=attempt_id,
+            official_round_id=round_id if official_no is not None else None,
+            official_no=official_no,
+            created_at=now,
+        )
+        if official_no is None:
+            await self.session.execute(insert(m.ContestEntry).values(**values))
+            return True
+        stmt = insert_ignore(self.session, m.ContestEntry, ["official_round_id", "user_id", "official_no"]).values(
+            **values
+        )
+        return bool((await self.session.execute(stmt)).rowcount)
+
+    async def entry_by_attempt(self, attempt_id: int) -> ports.EntryRec | None:
+        row = (
+            await self.session.execute(select(m.ContestEntry).where(m.ContestEntry.attempt_id == attempt_id))
+        ).scalar_one_or_none()
+        return _entry(row) if row else None
+
+    async def attempt_context(self, attempt_id: int) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None:
+        row = (
+            await self.session.execute(
+                select(m.ContestEntry, m.ContestRound, m.Contest)
+                .join(m.ContestRound, m.ContestRound.id == m.ContestEntry.round_id)
+                .join(m.Contest, m.Contest.id == m.ContestRound.contest_id)
+                .where(m.ContestEntry.attempt_id == attempt_id)
+            )
+        ).first()
+        return (_entry(row[0]), _round(row[1]), _contest(row[2])) if row else None
+
+    async def entries_of(self, round_id: int, user_id: int) -> list[ports.EntryRec]:
+        rows = (
+            await self.session.execute(
+                select(m.ContestEntry)
+                .where(m.ContestEntry.round_id == round_id, m.ContestEntry.user_id == user_id)
+                .order_by(m.ContestEntry.id)
+            )
+        ).scalars()
+        return [_entry(r) for r in rows]
+
+    async def running_entries(self, user_id: int) -> list[ports.EntryRec]:
+        rows = (
+            await self.session.execute(
+                select(m.ContestEntry)
+                .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+                .where(m.ContestEntry.user_id == user_id, m.QuizAttempt.finished_at.is_(None))
+                .order_by(m.ContestEntry.id)
+            )
+        ).scalars()
+        return [_entry(r) for r in rows]
+
+    async def running_count(self, round_id: int) -> int:
+        return int(
+            (
+                await self.session.execute(
+                    select(func.count())
+                    .select_from(m.ContestEntry)
+                    .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+                    .where(m.ContestEntry.round_id == round_id, m.QuizAttempt.finished_at.is_(None))
+                )
+            ).scalar_one()
+        )
+
+    async def set_prediction(self, entry_id: int, prediction: int) -> None:
+        await self.session.execute(
+            update(m.ContestEntry)
+            .where(m.ContestEntry.id == entry_id, m.ContestEntry.prediction.is_(None))
+            .values(prediction=prediction)
+        )
+
+    async def overdue_attempts(self, before: dt.datetime, user_id: int | None = None) -> list[ports.AttemptRec]:
+        stmt = (
+            select(m.QuizAttempt)
+            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.QuizAttempt.id)
+            .where(m.QuizAttempt.finished_at.is_(None), m.QuizAttempt.deadline_at < before)
+        )
+        if user_id is not None:
+            stmt = stmt.where(m.QuizAttempt.user_id == user_id)
+        rows = (await self.session.execute(stmt.order_by(m.QuizAttempt.id))).scalars()
+        return [_attempt(r) for r in rows]
+
+    async def official_results(self, round_id: int) -> list[Any]:
+        from bot.core.services.ranking import Entry
+
+        rows = await self.session.execute(
+            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt)
+            .join(m.ContestRegistration, m.ContestRegistration.id == m.ContestEntry.registration_id)
+            .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+            .where(m.ContestEntry.official_round_id == round_id, m.QuizAttempt.finished_at.is_not(None))
+            .order_by(m.ContestEntry.id)
+        )
+        return [
+            Entry(
+                registration_id=reg.id,
+                user_id=reg.user_id,
+                name=reg.display_name,
+                school_id=reg.school_id,
+                school_name=reg.school_name,
+                class_id=reg.class_id,
+                class_name=reg.class_name,
+                score=int(att.score or 0),
+                total=att.total,
+                prediction=entry.prediction,
+                started_at=att.started_at,
+                finished_at=att.finished_at,
+                attempt_id=att.id,
+            )
+            for entry, reg, att in rows
+        ]
+
+    async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:
+        rows = await self.session.execute(
+            select(m.AttemptAnswer.attempt_id, m.AttemptAnswer.answered_at)
+            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.AttemptAnswer.attempt_id)
+            .where(m.ContestEntry.official_round_id == round_id)
+            .order_by(m.AttemptAnswer.attempt_id, m.AttemptAnswer.seq)
+        )
+        out: dict[int, list[dt.datetime]] = {}
+        for attempt_id, at in rows:
+            out.setdefault(attempt_id, []).append(at)
+        return out
+
+    async def live_counts(self, round_id: int) -> list[ports.LiveCount]:
+        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
+        rows = await self.session.execute(
+            select(
+                reg.school_id,
+                reg.school_name,
+                reg.class_id,
+                reg.class_name,
+                func.count(func.distinct(ent.user_id)),
+                func.count(func.distinct(att.user_id)).filter(att.finished_at.is_not(None)),
+            )
+            .join(reg, reg.id == ent.registration_id)
+            .join(att, att.id == ent.attempt_id)
+            .where(ent.official_round_id == round_id)
+            .group_by(reg.school_id, reg.school_name, reg.class_id, reg.class_name)
+            .order_by(reg.school_name, reg.class_name)
+        )
+        return [ports.LiveCount(*row) for row in rows]
+
+    async def class_members(self) -> list[ports.ClassMembers]:
+        counts = (
+            select(m.Membership.class_id, func.count().label("n"))
+            .where(m.Membership.role == "student")
+            .group_by(m.Membership.class_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(
+                m.SchoolClass.id,
+                m.SchoolClass.name,
+                m.SchoolClass.school_id,
+                m.School.name,
+                m.SchoolClass.grade,
+                func.coalesce(counts.c.n, 0),
+            )
+            .join(m.School, m.School.id == m.SchoolClass.school_id)
+            .outerjoin(counts, counts.c.class_id == m.SchoolClass.id)
+            .where(m.SchoolClass.archived.is_(False))
+            .order_by(m.SchoolClass.id)
+        )
+        return [ports.ClassMembers(*row) for row in rows]
+
+    async def participants(self, contest_id: int) -> list[ports.ParticipantRec]:
+        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
+        rows = await self.session.execute(
+            select(reg.user_id, reg.school_id, reg.class_id)
+            .where(
+                reg.contest_id == contest_id,
+                select(ent.id)
+                .join(att, att.id == ent.attempt_id)
+                .where(ent.registration_id == reg.id, ent.official_round_id.is_not(None), att.finished_at.is_not(None))
+                .exists(),
+            )
+            .order_by(reg.id)
+        )
+        return [ports.ParticipantRec(*row) for row in rows]
+
+    async def accounts(self, user_id: int) -> list[ports.AccountRec]:
+        rows = (
+            await self.session.execute(
+                select(m.ChannelAccount).where(m.ChannelAccount.user_id == user_id).order_by(m.ChannelAccount.id)
+            )
+        ).scalars()
+        return [ports.AccountRec(r.channel, r.external_id, r.chat_id, r.unreachable) for r in rows]
+
+    async def add_notice(self, user_id: int, text: str, now: dt.datetime) -> None:
+        await self.session.execute(insert(m.Notice).values(user_id=user_id, text=text, created_at=now))
+
+    async def pending_notices(self, user_id: int | None = None, limit: int = 500) -> list[ports.NoticeRec]:
+        stmt = select(m.Notice).where(m.Notice.sent_at.is_(None))
+        if user_id is not None:
+            stmt = stmt.where(m.Notice.user_id == user_id)
+        rows = (await self.session.execute(stmt.order_by(m.Notice.id).limit(limit))).scalars()
+        return [ports.NoticeRec(r.id, r.user_id, r.text, r.created_at, r.sent_at) for r in rows]
+
+    async def mark_notices_sent(self, notice_ids: list[int], now: dt.datetime) -> None:
+        if notice_ids:
+            await self.session.execute(
+                update(m.Notice).where(m.Notice.id.in_(notice_ids), m.Notice.sent_at.is_(None)).values(sent_at=now)
+            )
+
+    async def add_security_event(
+        self, user_id: int | None, kind: str, attempt_id: int | None, detail: dict[str, Any], now: dt.datetime
+    ) -> None:
+        await self.session.execute(
+            insert(m.SecurityEvent).values(user_id=user_id, kind=kind, attempt_id=attempt_id, detail=detail, at=now)
+        )
+
 
 __all__ = ["delete", "insert_ignore"]
 

@@ -30,6 +30,7 @@ class SqlAlchemyUnitOfWork:
         self.class_groups = r.SqlClassGroupRepository(s)
         self.directory = r.SqlAccountDirectoryRepository(s)
         self.links = r.SqlAccountLinkRepository(s)
+        self.contests = r.SqlContestRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -254,6 +254,157 @@ class AccountLinkRepository(Protocol):
     async def learning_data(self, user_id: int) -> int: ...
     async def move_accounts(self, from_user: int, to_user: int) -> None: ...
     async def delete_user(self, user_id: int) -> None: ...
+# --- contests ---
+
+
+@dataclass(slots=True)
+class ContestRec:
+    id: int
+    slug: str
+    title: str
+    definition: dict[str, Any]
+    created_at: dt.datetime
+
+
+@dataclass(slots=True)
+class RoundRec:
+    id: int
+    contest_id: int
+    number: int
+    name: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    status: str  # scheduled|open|closed|published
+    opened_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    published_at: dt.datetime | None
+    actual: int | None
+
+
+@dataclass(slots=True)
+class RegistrationRec:
+    id: int
+    contest_id: int
+    user_id: int
+    display_name: str
+    school_id: int | None
+    school_name: str
+    class_id: int | None
+    class_name: str
+    grade: int | None
+    locked_at: dt.datetime | None
+
+
+@dataclass(slots=True)
+class EntryRec:
+    id: int
+    round_id: int
+    registration_id: int
+    user_id: int
+    attempt_id: int
+    official_no: int | None
+    prediction: int | None
+
+
+@dataclass(slots=True)
+class AccountRec:
+    channel: str
+    external_id: str
+    chat_id: str
+    unreachable: bool
+
+
+@dataclass(slots=True)
+class NoticeRec:
+    id: int
+    user_id: int
+    text: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+@dataclass(slots=True)
+class LiveCount:
+    school_id: int | None
+    school_name: str
+    class_id: int | None
+    class_name: str
+    started: int  # students with an official attempt in the round
+    submitted: int  # of whom finished
+
+
+@dataclass(slots=True)
+class ClassMembers:
+    class_id: int
+    class_name: str
+    school_id: int
+    school_name: str
+    grade: int
+    members: int
+
+
+@dataclass(slots=True)
+class ParticipantRec:
+    user_id: int
+    school_id: int | None
+    class_id: int | None
+
+
+class ContestRepository(Protocol):
+    async def create(
+        self, slug: str, title: str, definition: dict[str, Any], created_by: int | None, now: dt.datetime
+    ) -> ContestRec: ...
+    async def get(self, contest_id: int) -> ContestRec | None: ...
+    async def by_slug(self, slug: str) -> ContestRec | None: ...
+    async def all(self) -> list[ContestRec]: ...
+    async def add_round(
+        self, contest_id: int, number: int, name: str, opens_at: dt.datetime, closes_at: dt.datetime
+    ) -> RoundRec: ...
+    async def rounds(self, contest_id: int) -> list[RoundRec]: ...
+    async def round(self, round_id: int) -> RoundRec | None: ...
+    async def update_round(self, round_id: int, **fields: Any) -> None: ...
+    async def registration(self, contest_id: int, user_id: int) -> RegistrationRec | None: ...
+    async def register(
+        self,
+        contest_id: int,
+        user_id: int,
+        display_name: str,
+        school_id: int | None,
+        school_name: str,
+        class_id: int | None,
+        class_name: str,
+        grade: int | None,
+        now: dt.datetime,
+    ) -> bool: ...
+    async def lock_registration(self, registration_id: int, now: dt.datetime) -> None: ...
+    async def add_entry(
+        self,
+        round_id: int,
+        registration_id: int,
+        user_id: int,
+        attempt_id: int,
+        official_no: int | None,
+        now: dt.datetime,
+    ) -> bool: ...
+    async def entry_by_attempt(self, attempt_id: int) -> EntryRec | None: ...
+    async def attempt_context(self, attempt_id: int) -> tuple[EntryRec, RoundRec, ContestRec] | None: ...
+    async def entries_of(self, round_id: int, user_id: int) -> list[EntryRec]: ...
+    async def running_entries(self, user_id: int) -> list[EntryRec]: ...
+    async def running_count(self, round_id: int) -> int: ...
+    async def set_prediction(self, entry_id: int, prediction: int) -> None: ...
+    async def overdue_attempts(self, before: dt.datetime, user_id: int | None = None) -> list[AttemptRec]: ...
+    async def official_results(self, round_id: int) -> list[Any]: ...
+    async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]: ...
+    async def live_counts(self, round_id: int) -> list[LiveCount]: ...
+    async def class_members(self) -> list[ClassMembers]: ...
+    async def participants(self, contest_id: int) -> list[ParticipantRec]: ...
+    async def accounts(self, user_id: int) -> list[AccountRec]: ...
+    async def add_notice(self, user_id: int, text: str, now: dt.datetime) -> None: ...
+    async def pending_notices(self, user_id: int | None = None, limit: int = 500) -> list[NoticeRec]: ...
+    async def mark_notices_sent(self, notice_ids: list[int], now: dt.datetime) -> None: ...
+    async def add_security_event(
+        self, user_id: int | None, kind: str, attempt_id: int | None, detail: dict[str, Any], now: dt.datetime
+    ) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -273,6 +424,7 @@ class UnitOfWork(Protocol):
     class_groups: ClassGroupRepository
     directory: AccountDirectoryRepository
     links: AccountLinkRepository
+    contests: ContestRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

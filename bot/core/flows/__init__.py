@@ -18,6 +18,7 @@ FLOW_MODULES = (
     "groups",
     "media",
     "link",
+    "contests",
 )
 
 

@@ -17,6 +17,7 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
             (_("🏫 Các trường"), "staff.schools"),
             (_("➕ Thêm trường"), "staff.new_school"),
             (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
+            (_("🏆 Hội thi"), "contest.home"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
@@ -37,6 +38,7 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
         ]
     return [
         *learn,
+        (_("🏆 Hội thi"), "contest.home"),
         (_("📊 Tiến độ của em"), "progress.show"),
         (_("🏫 Vào lớp"), "onboarding.ask_code"),
         (_("🆘 Trợ giúp"), "help.show"),

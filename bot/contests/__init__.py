@@ -1,0 +1,1 @@
+"""Contests for the Ngày hội: definitions (YAML + pydantic), exports (XLSX, CSV), certificates (PDF), CLI."""

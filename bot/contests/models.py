@@ -1,0 +1,140 @@
+"""The contest definition: what an organizer writes in `content/quizzes/contests/*.yaml` (pydantic, strict)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from bot.content.models import TOPICS, Band
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+# Tie-break criteria, in the default order of Vietnamese official contests.
+Criterion = Literal["score", "prediction", "duration", "submitted_at"]
+DEFAULT_RANKING: tuple[Criterion, ...] = ("score", "prediction", "duration", "submitted_at")
+
+
+class PredictionTarget(StrEnum):
+    ALL_CORRECT_COUNT = "all_correct_count"  # how many participants answer every question correctly
+    PARTICIPANT_COUNT = "participant_count"  # how many take part in the round
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoundDef(_Strict):
+    name: NonEmpty
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("give the time zone, e.g. 2027-08-19T07:00:00+07:00")
+        return value.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _order(self) -> RoundDef:
+        if self.closes_at <= self.opens_at:
+            raise ValueError("closes_at must be after opens_at")
+        return self
+
+
+class Scope(_Strict):
+    """Who may enter. Empty lists mean everyone."""
+
+    schools: list[int] = []
+    classes: list[int] = []
+    grades: list[Annotated[int, Field(ge=1, le=12)]] = []
+    bands: list[Band] = []
+
+
+class QuestionMix(_Strict):
+    """Where the questions come from: topics (empty = all) and how many of each difficulty (1 easy .. 3 hard)."""
+
+    topics: list[str] = []
+    # Counts per difficulty; the rest of the attempt (if any) is drawn from any difficulty.
+    difficulty: dict[Annotated[int, Field(ge=1, le=3)], Annotated[int, Field(ge=0)]] = {}
+
+    @field_validator("topics")
+    @classmethod
+    def _known(cls, topics: list[str]) -> list[str]:
+        unknown = [t for t in topics if t not in TOPICS]
+        if unknown:
+            raise ValueError(f"unknown topics {unknown}; expected some of {', '.join(TOPICS)}")
+        return topics
+
+
+class Prediction(_Strict):
+    target: PredictionTarget = PredictionTarget.ALL_CORRECT_COUNT
+    # Shown to the student at the end of the attempt; empty = the default wording for the target.
+    question: str = ""
+    max_value: int = Field(default=1_000_000, ge=1)
+
+
+class Prizes(_Strict):
+    """Individual prizes per round."""
+
+    nhat: int = Field(default=1, ge=0)
+    nhi: int = Field(default=1, ge=0)
+    ba: int = Field(default=2, ge=0)
+    khuyen_khich: int = Field(default=0, ge=0)
+    min_score: int = Field(default=1, ge=0)  # nobody wins a prize with fewer correct answers
+
+
+class CollectivePrize(_Strict):
+    """Giải tập thể over the whole contest: units ranked by participants or by participation rate."""
+
+    unit: Literal["school", "class"] = "school"
+    by: Literal["participants", "rate"] = "participants"
+    top: int = Field(default=3, ge=0)
+
+
+class Certificates(_Strict):
+    # Giấy chứng nhận for official participants scoring at least this many; Giấy khen for prize winners.
+    pass_score: int = Field(default=10, ge=0)
+    issuer: str = "Ban Tổ chức Hội thi"
+    place: str = ""
+
+
+class ContestDef(_Strict):
+    id: Slug
+    title: NonEmpty
+    description: str = ""
+    rounds: list[RoundDef] = Field(min_length=1)
+    scope: Scope = Scope()
+    questions: int = Field(default=20, ge=1, le=100)
+    mix: QuestionMix = QuestionMix()
+    time_limit_minutes: int = Field(default=15, ge=1, le=180)
+    official_attempts: int = Field(default=1, ge=1, le=10)
+    practice: bool = True
+    grace_seconds: int = Field(default=2, ge=0, le=60)
+    # Attempts whose median time per question is below this are flagged for the organizers (never auto-banned).
+    review_median_seconds: float = Field(default=2.0, ge=0)
+    prediction: Prediction = Prediction()
+    ranking: list[Criterion] = list(DEFAULT_RANKING)
+    prizes: Prizes = Prizes()
+    collective: CollectivePrize | None = CollectivePrize()
+    certificates: Certificates = Certificates()
+
+    @field_validator("ranking")
+    @classmethod
+    def _ranking(cls, ranking: list[Criterion]) -> list[Criterion]:
+        if not ranking or ranking[0] != "score" or len(set(ranking)) != len(ranking):
+            raise ValueError("ranking starts with 'score' and names each criterion once")
+        return ranking
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContestDef:
+        if sum(self.mix.difficulty.values()) > self.questions:
+            raise ValueError("mix.difficulty asks for more questions than `questions`")
+        for a, b in zip(self.rounds, self.rounds[1:], strict=False):
+            if b.opens_at < a.closes_at:
+                raise ValueError("rounds overlap: each round opens after the previous one closes")
+        return self

@@ -1,0 +1,418 @@
+"""Contests in chat: students register, take timed attempts and predict; organizers open, close, watch, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.content.models import Band
+from bot.core.context import Context, UserFacingError
+from bot.core.flows import contests_admin
+from bot.core.flows.contests_admin import admin_list
+from bot.core.i18n import N_
+from bot.core.ports import AttemptRec, ContestRec, RegistrationRec, RoundRec
+from bot.core.router import Router
+from bot.core.services import contests as svc
+from bot.core.services.ranking import PRIZE_NAMES
+
+router = Router()
+
+STALE = N_("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé.")
+
+
+def _remaining(ctx: Context, attempt: AttemptRec) -> str:
+    assert attempt.deadline_at is not None
+    left = max(0, int((attempt.deadline_at - ctx.now).total_seconds()))
+    return ctx._("⏳ còn {m} phút {s} giây").format(m=left // 60, s=left % 60)
+
+
+def _duration(ctx: Context, seconds: float) -> str:
+    s = int(seconds)
+    return ctx._("{m} phút {s} giây").format(m=s // 60, s=s % 60)
+
+
+async def _load_round(ctx: Context, round_id: int) -> tuple[ContestRec, RoundRec]:
+    rnd = await ctx.uow.contests.round(round_id)
+    contest = await ctx.uow.contests.get(rnd.contest_id) if rnd else None
+    if rnd is None or contest is None:
+        raise UserFacingError(ctx._(STALE))
+    return contest, rnd
+
+
+def _int_arg(ctx: Context, arg: str) -> int:
+    if not arg.isdigit():
+        raise UserFacingError(ctx._(STALE))
+    return int(arg)
+
+
+@router.command("contest", "thi")
+async def cmd_contest(ctx: Context, _args: str) -> None:
+    await svc.close_overdue(ctx.uow, ctx.now, ctx.user.id)
+    notices = await ctx.uow.contests.pending_notices(ctx.user.id)
+    if notices:
+        for n in notices:
+            ctx.say(n.text)
+        await ctx.uow.contests.mark_notices_sent([n.id for n in notices], ctx.now)
+    if ctx.user.role == "organizer":
+        await admin_list(ctx, "")
+        return
+    running = await ctx.uow.contests.running_entries(ctx.user.id)
+    if running:
+        attempt = await ctx.uow.attempts.get(running[-1].attempt_id)
+        assert attempt is not None
+        await _continue(ctx, attempt, ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
+        return
+    await _student_home(ctx)
+
+
+@router.action("contest.home")
+async def on_home(ctx: Context, _arg: str) -> None:
+    await cmd_contest(ctx, "")
+
+
+async def _student_home(ctx: Context) -> None:
+    _ = ctx._
+    from bot.core.topics import require_ready
+
+    if not await require_ready(ctx):
+        return
+    classes = await ctx.uow.classes.of_student(ctx.user.id)
+    if not classes:
+        ctx.ask(
+            _("Em cần vào lớp trước khi dự thi. Em gõ mã lớp thầy cô gửi nhé."),
+            [(_("🏫 Vào lớp"), "onboarding.ask_code"), (_("⬅️ Về menu"), "menu")],
+        )
+        return
+    klass = classes[-1]
+    open_rounds = []
+    published: list[str] = []
+    for contest in await ctx.uow.contests.all():
+        d = svc.definition(contest)
+        registered = await ctx.uow.contests.registration(contest.id, ctx.user.id)
+        for rnd in await ctx.uow.contests.rounds(contest.id):
+            state = svc.round_state(rnd, ctx.now)
+            if state is svc.RoundState.OPEN and svc.in_scope(d, klass):
+                open_rounds.append((contest, rnd))
+            elif state is svc.RoundState.PUBLISHED and registered is not None:
+                published += await _my_result(ctx, contest, rnd)
+    if published:
+        ctx.say("\n".join(published))
+    if not open_rounds:
+        ctx.ask(_("Hiện chưa có hội thi nào đang mở. Em luyện tập trước nhé! ✍️"), [(_("⬅️ Về menu"), "menu")])
+        return
+    if len(open_rounds) == 1:
+        await on_round(ctx, str(open_rounds[0][1].id))
+        return
+    ctx.ask(
+        _("🏆 Các hội thi đang mở:"),
+        [(f"{c.title} – {r.name}", f"contest.round:{r.id}") for c, r in open_rounds] + [(_("⬅️ Về menu"), "menu")],
+    )
+
+
+async def _my_result(ctx: Context, contest: ContestRec, rnd: RoundRec) -> list[str]:
+    """The student's own line of a published round: rank, score and prize."""
+    _ = ctx._
+    res = await svc.results(ctx.uow, contest, rnd)
+    mine = next((r for r in res.ranked if r.entry.user_id == ctx.user.id), None)
+    if mine is None:
+        return []
+    line = _("📣 {title} – {round}: em xếp hạng {rank}/{n}, {score}/{total} câu đúng.").format(
+        title=contest.title,
+        round=rnd.name,
+        rank=mine.rank,
+        n=len(res.ranked),
+        score=mine.entry.score,
+        total=mine.entry.total,
+    )
+    if mine.prize:
+        line += " " + _("🏆 Em đạt {prize}!").format(prize=_(PRIZE_NAMES[mine.prize]))
+    return [line]
+
+
+@router.action("contest.round")
+async def on_round(ctx: Context, arg: str) -> None:
+    """A student's view of an open round: registration first, then the official attempt and practice."""
+    _ = ctx._
+    contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
+    d = svc.definition(contest)
+    if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
+        ctx.ask(
+            _("{round} của {title} không mở lúc này.").format(round=rnd.name, title=contest.title),
+            [(_("⬅️ Về menu"), "menu")],
+        )
+        return
+    reg = await ctx.uow.contests.registration(contest.id, ctx.user.id)
+    if reg is None:
+        await _ask_registration(ctx, contest, rnd)
+        return
+    used = [e for e in await ctx.uow.contests.entries_of(rnd.id, ctx.user.id) if e.official_no is not None]
+    left = d.official_attempts - len(used)
+    closes = rnd.closes_at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y")
+    lines = [
+        f"🏆 {contest.title} – {rnd.name}",
+        _("Thí sinh: {name} – lớp {klass}, {school}").format(
+            name=reg.display_name, klass=reg.class_name, school=reg.school_name
+        ),
+        _("Mỗi bài: {n} câu, làm trong {m} phút. Đợt thi đóng lúc {closes}.").format(
+            n=d.questions, m=d.time_limit_minutes, closes=closes
+        ),
+        _("Em còn {left} lượt thi chính thức.").format(left=left),
+    ]
+    options = []
+    if left > 0:
+        options.append((_("🏁 Thi chính thức"), f"contest.go:{rnd.id}.o"))
+    if d.practice:
+        options.append((_("✍️ Thi thử (không tính điểm)"), f"contest.go:{rnd.id}.p"))
+    options.append((_("⬅️ Về menu"), "menu"))
+    ctx.set_flow("contest")
+    ctx.ask("\n".join(lines), options, replace_previous=ctx.answering_prompt)
+
+
+async def _ask_registration(ctx: Context, contest: ContestRec, rnd: RoundRec) -> None:
+    _ = ctx._
+    problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
+    if problem is not None:
+        ctx.ask(_(problem), [(_("⬅️ Về menu"), "menu")])
+        return
+    classes = await ctx.uow.classes.of_student(ctx.user.id)
+    if not ctx.user.display_name or not classes:
+        ctx.ask(
+            _("Em cần có họ tên và lớp trước khi đăng ký dự thi. Em nhờ thầy cô chủ nhiệm giúp nhé."),
+            [(_("⬅️ Về menu"), "menu")],
+        )
+        return
+    klass = classes[-1]
+    school = await ctx.uow.schools.get(klass.school_id)
+    lines = [
+        _("📝 Đăng ký dự thi {title}").format(title=contest.title),
+        _("Họ và tên: {name}").format(name=ctx.user.display_name),
+        _("Lớp: {klass}").format(klass=klass.name),
+        _("Trường: {school}").format(school=school.name if school else ""),
+        "",
+        _("Em kiểm tra kỹ nhé: sau khi bắt đầu làm bài, thông tin này không sửa được nữa."),
+    ]
+    ctx.ask(
+        "\n".join(lines),
+        [
+            (_("✅ Đúng, em đăng ký"), f"contest.register:{rnd.id}"),
+            (_("✏️ Thông tin chưa đúng"), "contest.wrong_info"),
+        ],
+    )
+
+
+@router.action("contest.wrong_info")
+async def on_wrong_info(ctx: Context, _arg: str) -> None:
+    _ = ctx._
+    ctx.ask(
+        _("Em báo thầy cô chủ nhiệm để sửa họ tên hoặc lớp, rồi gõ “thi” để đăng ký lại nhé."),
+        [(_("⬅️ Về menu"), "menu")],
+    )
+
+
+@router.action("contest.register")
+async def on_register(ctx: Context, arg: str) -> None:
+    _ = ctx._
+    contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
+    problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
+    if problem is not None:
+        raise UserFacingError(_(problem))
+    classes = await ctx.uow.classes.of_student(ctx.user.id)
+    if not ctx.user.display_name or not classes:
+        raise UserFacingError(_("Em cần có họ tên và lớp trước khi đăng ký dự thi. Em nhờ thầy cô chủ nhiệm giúp nhé."))
+    klass = classes[-1]
+    if not svc.in_scope(svc.definition(contest), klass):
+        raise UserFacingError(_("Hội thi này không dành cho lớp của em."))
+    school = await ctx.uow.schools.get(klass.school_id)
+    await ctx.uow.contests.register(
+        contest.id,
+        ctx.user.id,
+        ctx.user.display_name,
+        klass.school_id,
+        school.name if school else "",
+        klass.id,
+        klass.name,
+        klass.grade,
+        ctx.now,
+    )
+    ctx.say(_("✅ Em đã đăng ký dự thi. Chúc em làm bài tốt!"))
+    await on_round(ctx, str(rnd.id))
+
+
+@router.action("contest.go")
+async def on_go(ctx: Context, arg: str) -> None:
+    _ = ctx._
+    round_arg, _sep, mode = arg.partition(".")
+    contest, rnd = await _load_round(ctx, _int_arg(ctx, round_arg))
+    d = svc.definition(contest)
+    if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
+        raise UserFacingError(_("Đợt thi này không mở lúc này."))
+    if await ctx.uow.contests.running_entries(ctx.user.id):
+        await cmd_contest(ctx, "")
+        return
+    reg: RegistrationRec | None = await ctx.uow.contests.registration(contest.id, ctx.user.id)
+    problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
+    if reg is None or problem is not None:
+        raise UserFacingError(_(problem or STALE))
+    official = mode == "o"
+    if not official and not d.practice:
+        raise UserFacingError(_(STALE))
+    band = Band.for_grade(reg.grade) if reg.grade else None
+    attempt = await svc.start_attempt(
+        ctx.uow, ctx.content, d, rnd, reg.id, ctx.user.id, band, official, ctx.now, ctx.today
+    )
+    if attempt is None:
+        raise UserFacingError(_("Em đã dùng hết lượt thi chính thức của đợt này. Em vẫn có thể thi thử nhé."))
+    if attempt.total == 0:
+        raise UserFacingError(_("Ngân hàng câu hỏi chưa sẵn sàng. Em báo thầy cô nhé."))
+    head = (
+        _("🏁 Bắt đầu bài thi chính thức: {n} câu, {m} phút. Đồng hồ đã chạy!")
+        if official
+        else _("✍️ Bắt đầu bài thi thử: {n} câu, {m} phút.")
+    ).format(n=attempt.total, m=d.time_limit_minutes)
+    _ask(ctx, attempt, 0, head)
+
+
+def _ask(ctx: Context, attempt: AttemptRec, seq: int, prefix: str = "", toast: str = "") -> None:
+    _ = ctx._
+    qid, order = attempt.questions[seq]
+    q = ctx.content.question(qid)
+    if q is None:
+        raise UserFacingError(_("Câu hỏi này không còn nữa. Em báo thầy cô nhé."))
+    head = _("Câu {n}/{total} · {left}").format(n=seq + 1, total=attempt.total, left=_remaining(ctx, attempt))
+    text = f"{prefix}\n\n{head}\n{q.stem}".strip() if prefix else f"{head}\n{q.stem}"
+    options = [(q.options[original], f"contest.answer:{attempt.id}.{seq}.{pos}") for pos, original in enumerate(order)]
+    ctx.set_flow("contest", "answer", attempt=attempt.id)
+    ctx.ask(text, options, lettered=True, replace_previous=ctx.answering_prompt, toast=toast)
+
+
+def _ask_prediction(ctx: Context, attempt: AttemptRec, d_question: str, prefix: str = "") -> None:
+    _ = ctx._
+    ctx.conv.prompt = {}  # typed digits must not pick an option of the last question
+    ctx.set_flow("contest", "contest.prediction", attempt=attempt.id)
+    question = d_question or _("Theo em, đợt thi này sẽ có bao nhiêu bạn trả lời đúng tất cả các câu hỏi?")
+    lines = [prefix] if prefix else []
+    lines += [
+        _("🔮 Câu hỏi dự đoán: {q}").format(q=question),
+        _("Em gõ một số (ví dụ: 25). {left}").format(left=_remaining(ctx, attempt)),
+    ]
+    ctx.say("\n".join(lines), replace_previous=ctx.answering_prompt)
+
+
+async def _prediction_question(ctx: Context, attempt: AttemptRec) -> str:
+    found = await ctx.uow.contests.attempt_context(attempt.id)
+    if found is None:
+        return ""
+    p = svc.definition(found[2]).prediction
+    if p.question:
+        return p.question
+    if p.target.value == "participant_count":
+        return ctx._("Theo em, đợt thi này sẽ có bao nhiêu bạn tham gia thi chính thức?")
+    return ""
+
+
+async def _continue(ctx: Context, attempt: AttemptRec, prefix: str = "") -> None:
+    answered = len(await ctx.uow.attempts.answers(attempt.id))
+    if answered < attempt.total:
+        _ask(ctx, attempt, answered, prefix)
+    else:
+        _ask_prediction(ctx, attempt, await _prediction_question(ctx, attempt), prefix)
+
+
+@router.action("contest.answer")
+async def on_answer(ctx: Context, arg: str) -> None:
+    _ = ctx._
+    try:
+        attempt_id, seq, pos = (int(x) for x in arg.split("."))
+    except ValueError:
+        raise UserFacingError(_(STALE)) from None
+    res = await svc.submit_answer(ctx.uow, ctx.content, ctx.user.id, attempt_id, seq, pos, ctx.now)
+    attempt = res.attempt
+    if res.outcome is svc.Outcome.RECORDED:
+        assert attempt is not None
+        done = _("✔️ Đã ghi nhận.")
+        if res.answered < attempt.total:
+            _ask(ctx, attempt, res.answered, toast=done)
+        else:
+            _ask_prediction(ctx, attempt, await _prediction_question(ctx, attempt), done)
+        return
+    if res.outcome is svc.Outcome.DUPLICATE:
+        assert attempt is not None
+        msg = _("Câu này em đã trả lời rồi; câu trả lời đầu tiên được giữ.")
+        ctx.answering_prompt = False
+        await _continue(ctx, attempt, msg)
+        return
+    if res.outcome is svc.Outcome.LATE:
+        assert attempt is not None
+        late = _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ; câu trả lời này không được tính.")
+        attempt = await ctx.uow.attempts.get(attempt.id)
+        assert attempt is not None
+        await _show_result(ctx, attempt, late)
+        return
+    if res.outcome is svc.Outcome.CLOSED:
+        ctx.clear()
+        ctx.say(_("Bài thi này đã kết thúc rồi."), toast=_("Bài thi này đã kết thúc rồi."))
+        return
+    ctx.say(_("Lựa chọn này không hợp lệ."), toast=_("Lựa chọn này không hợp lệ."))
+
+
+_NUMBER_RE = re.compile(r"^\d{1,9}$")
+
+
+@router.text("contest.prediction")
+async def on_prediction(ctx: Context, text: str) -> None:
+    _ = ctx._
+    attempt = await ctx.uow.attempts.get(int(ctx.conv.data.get("attempt", 0)))
+    if attempt is None or attempt.user_id != ctx.user.id:
+        ctx.clear()
+        raise UserFacingError(_(STALE))
+    if attempt.finished_at is not None:
+        ctx.clear()
+        ctx.say(_("Bài thi này đã kết thúc rồi."))
+        return
+    assert attempt.deadline_at is not None
+    if await svc.close_overdue(ctx.uow, ctx.now, ctx.user.id):
+        attempt = await ctx.uow.attempts.get(attempt.id)
+        assert attempt is not None
+        await ctx.uow.contests.add_security_event(ctx.user.id, "late", attempt.id, {"what": "prediction"}, ctx.now)
+        await _show_result(ctx, attempt, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
+        return
+    raw = re.sub(r"[\s.,]", "", text)
+    found = await ctx.uow.contests.attempt_context(attempt.id)
+    max_value = svc.definition(found[2]).prediction.max_value if found else 1_000_000
+    if not _NUMBER_RE.match(raw) or int(raw) > max_value:
+        ctx.say(
+            _("Em gõ một số nguyên từ 0 đến {max} thôi nhé (ví dụ: 25). {left}").format(
+                max=max_value, left=_remaining(ctx, attempt)
+            )
+        )
+        return
+    await svc.submit(ctx.uow, attempt, int(raw), ctx.now)
+    attempt = await ctx.uow.attempts.get(attempt.id)
+    assert attempt is not None
+    await _show_result(ctx, attempt, _("📨 Em đã nộp bài."))
+
+
+async def _show_result(ctx: Context, attempt: AttemptRec, prefix: str) -> None:
+    _ = ctx._
+    ctx.clear()
+    assert attempt.finished_at is not None
+    entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
+    seconds = (attempt.finished_at - attempt.started_at).total_seconds()
+    lines = [
+        prefix,
+        _("Kết quả: {score}/{total} câu đúng.").format(score=attempt.score or 0, total=attempt.total),
+        _("Thời gian làm bài: {d}.").format(d=_duration(ctx, seconds)),
+    ]
+    if entry is not None and entry.prediction is not None:
+        lines.append(_("Dự đoán của em: {p}.").format(p=entry.prediction))
+    if attempt.kind == svc.CONTEST:
+        lines.append(_("Xếp hạng và giải thưởng sẽ được công bố khi ban tổ chức xác nhận kết quả."))
+    else:
+        lines.append(_("Đây là bài thi thử, không tính vào kết quả."))
+    options = [(_("⬅️ Về menu"), "menu")]
+    if entry is not None:
+        options.insert(0, (_("🏆 Về trang hội thi"), f"contest.round:{entry.round_id}"))
+    ctx.ask("\n".join(lines), options)
+
+
+router.include(contests_admin.router)
