@@ -27,6 +27,8 @@ class SqlAlchemyUnitOfWork:
         self.audit = r.SqlAuditRepository(s)
         self.inbox = r.SqlInboxRepository(s)
         self.activity = r.SqlActivityRepository(s)
+        self.rosters = r.SqlRosterRepository(s)
+        self.broadcasts = r.SqlBroadcastRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
