@@ -41,7 +41,7 @@ async def make_school(app: App, classes: int = 3, per_class: int = 200, channel:
         await uow.commit()
     result = School(school.id, staff["gv1"], staff["gv2"], staff["qt"], class_ids, other.id)
     async with app.sessions() as session:
-        for c, class_id in enumerate(class_ids):
+        for c, class_id in enumerate(class_ids if per_class else []):
             names = [
                 {
                     "display_name": f"Học Sinh {c} {i:03d}",

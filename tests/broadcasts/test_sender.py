@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 from bot.app import App
 from bot.core.services import broadcasts
 from bot.runtime.broadcast_sender import BroadcastSender, ChannelLimits
-from bot.runtime.transport import DeliveryStatus
+from bot.runtime.transport import DeliveryResult, DeliveryStatus
 from db import models as m
-from tests.broadcasts.fakes import FakeTransport, check_limits, fake_sleep
+from tests.broadcasts.fakes import Call, FakeTransport, check_limits, fake_sleep
 from tests.broadcasts.helpers import delivery_rows, make_school
 
 LESSON = "an-toan-giao-thong-lower-secondary-1"
@@ -98,3 +98,109 @@ async def test_three_classes_stop_and_restart_every_reachable_student_gets_it_on
         blocked_now | {school.chats[u] for u in already_unreachable}
     )
     assert {r.chat_id for r in rows2 if r.status == "unreachable"} == unreachable_in_first
+
+
+async def test_a_429_pauses_the_channel_for_retry_after_and_the_same_message_ends_sent(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    school = await make_school(app, classes=1, per_class=12)
+    bid = await _broadcast(app, school, school.class_ids)
+
+    class FifthIs429(FakeTransport):
+        async def deliver(self, address, replies):  # type: ignore[no-untyped-def]
+            if len(self.calls) == 4:
+                self.calls.append(Call(self.clock(), address.chat_id, DeliveryStatus.RETRY))
+                return DeliveryResult(DeliveryStatus.RETRY, retry_after=3.0, error="Too Many Requests")
+            return await super().deliver(address, replies)
+
+    fake = FifthIs429("telegram", clock)
+    limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=1)}
+    await BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits).run_until_empty()
+    fifth = fake.calls[4]
+    assert fifth.status is DeliveryStatus.RETRY
+    assert fake.calls[5].at - fifth.at >= dt.timedelta(seconds=3)
+    assert fifth.chat_id in fake.received and len(fake.received) == 12 == len(set(fake.received))
+    rows = await delivery_rows(app, bid)
+    retried = next(r for r in rows if r.chat_id == fifth.chat_id)
+    assert (retried.status, retried.attempts) == ("sent", 2)
+
+
+async def test_a_hard_crash_mid_send_leaves_that_one_unknown_and_it_is_not_sent_again(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    school = await make_school(app, classes=1, per_class=10)
+    bid = await _broadcast(app, school, school.class_ids)
+    hang = asyncio.Event()
+
+    class DiesOnThird(FakeTransport):
+        async def deliver(self, address, replies):  # type: ignore[no-untyped-def]
+            result = await super().deliver(address, replies)
+            if len(self.received) == 3:
+                hang.set()
+                await asyncio.Event().wait()  # the platform has it; the process dies before we hear back
+            return result
+
+    fake = DiesOnThird("telegram", clock)
+    limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=1)}
+    first = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    task = asyncio.create_task(first.run_until_empty())
+    await hang.wait()
+    for t in first.in_flight:  # a hard crash: nothing gets to finish
+        t.cancel()
+    task.cancel()
+    await asyncio.gather(task, *first.in_flight, return_exceptions=True)
+    assert collections.Counter(r.status for r in await delivery_rows(app, bid))["sending"] == 1
+
+    clock.advance(seconds=301)  # longer than any transport call may take
+    plain = FakeTransport("telegram", clock)
+    await BroadcastSender(app, {"telegram": plain}, clock, fake_sleep(clock), limits).run_until_empty()
+    assert len(fake.received) == 3 and len(plain.received) == 7
+    assert set(fake.received).isdisjoint(plain.received)  # nobody got it twice
+    rows = await delivery_rows(app, bid)
+    assert collections.Counter(r.status for r in rows) == {"sent": 9, "unknown": 1}
+    async with app.uow_factory() as uow:
+        view = await broadcasts.progress(uow, await uow.broadcasts.get(bid))  # type: ignore[arg-type]
+    assert (view.total.delivered, view.total.unknown) == (9, 1)
+
+
+async def test_a_scheduled_broadcast_waits_for_its_time(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    school = await make_school(app, classes=1, per_class=3)
+    async with app.uow_factory() as uow:
+        await broadcasts.create_broadcast(
+            uow,
+            school.teacher,
+            "practice",
+            "an-toan-mang",
+            school.class_ids,
+            app.content,
+            app.clock(),
+            send_at=app.clock() + dt.timedelta(hours=2),
+            due_on=dt.date(2026, 12, 1),
+        )
+        await uow.commit()
+    fake = FakeTransport("telegram", clock)
+    sender = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock))
+    assert await sender.run_until_empty() == 0 and fake.calls == []
+    clock.advance(hours=2)
+    assert await sender.run_until_empty() == 3
+    assert all("Luyện tập" in r.text and "01/12/2026" in r.text for _a, r in fake.replies)
+    assert [r.choice_labels[0] for _a, r in fake.replies] == ["✍️ Làm bài"] * 3
+
+
+async def test_group_targets_get_at_most_20_a_minute_each(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.ports import RecipientRec
+
+    school = await make_school(app, classes=1, per_class=1)
+    now = app.clock()
+    async with app.uow_factory() as uow:
+        ids = []
+        for _i in range(25):
+            bc = await uow.broadcasts.create(school.school_id, None, "lesson", LESSON, school.class_ids, now, None, now)
+            await uow.broadcasts.add_deliveries(
+                bc.id, [RecipientRec(None, school.class_ids[0], "telegram", None, "-100777", is_group=True)], now
+            )
+            ids.append(bc.id)
+        await uow.commit()
+    fake = FakeTransport("telegram", clock)
+    await BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock)).run_until_empty()
+    times = sorted(c.at for c in fake.calls)
+    assert len(times) == 25
+    for i in range(len(times) - 20):
+        assert times[i + 20] - times[i] >= dt.timedelta(minutes=1)
+    assert all(r.prompt is None and "/assigned" in r.text for _a, r in fake.replies)
