@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, ge=1)
     log_level: str = "INFO"
 
+    # Broadcast sender limits (messages per second over all chats; per group chat per minute).
+    broadcast_telegram_per_second: int = Field(default=25, ge=1, le=30)
+    broadcast_zalo_per_second: int = Field(default=5, ge=1, le=30)
+    broadcast_group_per_minute: int = Field(default=20, ge=1, le=20)
+
     @field_validator(
         "telegram_bot_token",
         "zalo_bot_token",

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.app import App
+from bot.config import Settings
 from bot.core.events import ChannelAddress
 from bot.core.ports import BroadcastRec, DeliveryRec
 from bot.core.services import activity
@@ -56,6 +57,15 @@ DEFAULT_LIMITS: dict[str, ChannelLimits] = {
     "zalo": ChannelLimits(per_second=5),
     "console": ChannelLimits(per_second=50, chat_interval=0.0),
 }
+
+
+def limits_from_settings(settings: Settings) -> dict[str, ChannelLimits]:
+    """The limits configured in the environment (BROADCAST_TELEGRAM_PER_SECOND, ...)."""
+    group = settings.broadcast_group_per_minute
+    return {
+        "telegram": ChannelLimits(per_second=settings.broadcast_telegram_per_second, group_per_minute=group),
+        "zalo": ChannelLimits(per_second=settings.broadcast_zalo_per_second, group_per_minute=group),
+    }
 
 
 class RateLimiter:
@@ -127,7 +137,7 @@ class BroadcastSender:
         self.transports = transports
         self.clock = clock or app.clock
         self.sleep: Sleep = sleep or asyncio.sleep
-        merged = {**DEFAULT_LIMITS, **(limits or {})}
+        merged = {**DEFAULT_LIMITS, **limits_from_settings(app.settings), **(limits or {})}
         self.limiters = {ch: RateLimiter(merged.get(ch, ChannelLimits(per_second=5))) for ch in transports}
         self.stale_after = dt.timedelta(seconds=stale_after)
         self.max_attempts = max_attempts
