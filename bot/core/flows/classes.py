@@ -25,6 +25,10 @@ def _int(arg: str) -> int:
 
 
 @router.action("class.show")
+async def on_show_class(ctx: Context, arg: str) -> None:
+    await show_class(ctx, arg)
+
+
 async def show_class(ctx: Context, arg: str, prefix: str = "") -> None:
     require_role(ctx, *STAFF)
     _ = ctx._
