@@ -204,3 +204,16 @@ async def test_group_targets_get_at_most_20_a_minute_each(app: App, clock) -> No
     for i in range(len(times) - 20):
         assert times[i + 20] - times[i] >= dt.timedelta(minutes=1)
     assert all(r.prompt is None and "/assigned" in r.text for _a, r in fake.replies)
+
+
+async def test_two_senders_at_once_never_send_one_delivery_twice(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    school = await make_school(app, classes=1, per_class=120)
+    bid = await _broadcast(app, school, school.class_ids)
+    fake = FakeTransport("telegram", clock)
+    limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=4)}
+    a = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    b = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    sent_a, sent_b = await asyncio.gather(a.run_until_empty(), b.run_until_empty())
+    assert sent_a + sent_b == 120
+    assert len(fake.received) == 120 == len(set(fake.received))
+    assert {r.status for r in await delivery_rows(app, bid)} == {"sent"}
