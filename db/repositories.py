@@ -852,6 +852,22 @@ class SqlBroadcastRepository(_Repo):
         await self.session.flush()
         return _delivery(row)
 
+    async def sent_to_user(self, broadcast_id: int, user_id: int) -> int:
+        """How many of the student's accounts this broadcast reached (one student may use two channels)."""
+        return int(
+            (
+                await self.session.execute(
+                    select(func.count())
+                    .select_from(m.Delivery)
+                    .where(
+                        m.Delivery.broadcast_id == broadcast_id,
+                        m.Delivery.user_id == user_id,
+                        m.Delivery.status == "sent",
+                    )
+                )
+            ).scalar_one()
+        )
+
     async def skip_target(self, channel: str, chat_id: str) -> int:
         """After a block: the same chat's other pending rows are not tried, they are reported unreachable."""
         result = await self.session.execute(

@@ -287,7 +287,12 @@ class BroadcastSender:
             repo = uow.broadcasts
             if result.status is DeliveryStatus.SENT:
                 await repo.finish(d.id, "sent", now)
-                if d.user_id is not None and broadcast.parent_id is None:
+                # Once per student, on the first of their accounts reached; reminders are not new lessons.
+                if (
+                    d.user_id is not None
+                    and broadcast.parent_id is None
+                    and await repo.sent_to_user(broadcast.id, d.user_id) == 1
+                ):
                     topic = self._topic(broadcast)
                     await uow.activity.add(
                         activity.LESSON_DELIVERED, now, d.user_id, school_id, d.class_id, topic, broadcast.ref

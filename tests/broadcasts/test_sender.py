@@ -217,3 +217,28 @@ async def test_two_senders_at_once_never_send_one_delivery_twice(app: App, clock
     assert sent_a + sent_b == 120
     assert len(fake.received) == 120 == len(set(fake.received))
     assert {r.status for r in await delivery_rows(app, bid)} == {"sent"}
+
+
+async def test_students_on_two_channels_get_it_on_both_and_count_once(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    school = await make_school(app, classes=1, per_class=20)
+    both = school.students[school.class_ids[0]][:12]
+    async with app.sessions() as s:
+        for uid in both:
+            s.add(
+                m.ChannelAccount(
+                    user_id=uid, channel="zalo", external_id=f"z{uid}", chat_id=f"z{uid}", created_at=app.clock()
+                )
+            )
+        await s.commit()
+    bid = await _broadcast(app, school, school.class_ids)
+    tg, zl = FakeTransport("telegram", clock), FakeTransport("zalo", clock)
+    await BroadcastSender(app, {"telegram": tg, "zalo": zl}, clock, fake_sleep(clock)).run_until_empty()
+    assert len(tg.received) == 20 and sorted(zl.received) == sorted(f"z{u}" for u in both)
+    check_limits(zl.calls, per_second=5)
+    async with app.sessions() as s:
+        delivered = (
+            await s.execute(select(func.count()).select_from(m.Activity).where(m.Activity.kind == "lesson_delivered"))
+        ).scalar_one()
+    async with app.uow_factory() as uow:
+        view = await broadcasts.progress(uow, await uow.broadcasts.get(bid))  # type: ignore[arg-type]
+    assert delivered == 20 == view.total.students == view.total.delivered
