@@ -852,6 +852,32 @@ class SqlBroadcastRepository(_Repo):
         await self.session.flush()
         return _delivery(row)
 
+    async def lock_conversation(self, user_id: int, now: dt.datetime) -> None:
+        """Hold the student's conversation row until commit (PostgreSQL; SQLite writers are serial anyway),
+        so a delivery never writes back a conversation read before the student's own last step."""
+        await self.session.execute(
+            insert_ignore(self.session, m.Conversation, ["user_id"]).values(
+                user_id=user_id, flow="", step="", data={}, prompt={}, version=0, updated_at=now
+            )
+        )
+        await self.session.execute(
+            select(m.Conversation.user_id).where(m.Conversation.user_id == user_id).with_for_update()
+        )
+
+    async def defer(self, delivery_id: int, now: dt.datetime, until: dt.datetime, error: str, give_up: bool) -> None:
+        """A pending row that could not even be prepared: try again later, or give up."""
+        await self.session.execute(
+            update(m.Delivery)
+            .where(m.Delivery.id == delivery_id, m.Delivery.status == "pending")
+            .values(
+                status="failed" if give_up else "pending",
+                attempts=m.Delivery.attempts + 1,
+                next_attempt_at=until,
+                last_error=error[:200],
+                attempted_at=now,
+            )
+        )
+
     async def sent_to_user(self, broadcast_id: int, user_id: int) -> int:
         """How many of the student's accounts this broadcast reached (one student may use two channels)."""
         return int(

@@ -253,14 +253,21 @@ class BroadcastSender:
         try:
             # Wait for the limits before claiming, so a claimed row is one about to go out.
             await self._wait_for_limits(limiter, chat, is_group)
-            async with self.app.uow_factory() as uow:
-                delivery = await uow.broadcasts.claim(delivery_id, self.clock())
-                if delivery is None:  # another sender has it, or it was settled meanwhile
-                    return
-                broadcast = await uow.broadcasts.get(delivery.broadcast_id)
-                assert broadcast is not None
-                reply = await render_delivery(uow, delivery, broadcast, self.app.content, self.app.i18n, self.clock())
-                await uow.commit()
+            try:
+                async with self.app.uow_factory() as uow:
+                    delivery = await uow.broadcasts.claim(delivery_id, self.clock())
+                    if delivery is None:  # another sender has it, or it was settled meanwhile
+                        return
+                    broadcast = await uow.broadcasts.get(delivery.broadcast_id)
+                    assert broadcast is not None
+                    reply = await render_delivery(
+                        uow, delivery, broadcast, self.app.content, self.app.i18n, self.clock()
+                    )
+                    await uow.commit()
+            except Exception as exc:  # nothing was claimed (rolled back): try this row again later
+                log.warning("delivery %d could not be prepared: %s", delivery_id, type(exc).__name__)
+                await self._defer(delivery_id, type(exc).__name__)
+                return
             # Check and record the limits with no await in between, right before the call.
             await self._wait_for_limits(limiter, chat, is_group)
             limiter.record(chat, is_group, self.clock())
@@ -275,6 +282,17 @@ class BroadcastSender:
             self._claimed.discard(delivery_id)
             slots.release()
 
+    async def _defer(self, delivery_id: int, error: str) -> None:
+        now = self.clock()
+        async with self.app.uow_factory() as uow:
+            row = await uow.broadcasts.delivery(delivery_id)
+            if row is not None:
+                backoff = dt.timedelta(seconds=self.retry_base_seconds * 2**row.attempts)
+                await uow.broadcasts.defer(
+                    delivery_id, now, now + backoff, error, row.attempts + 1 >= self.max_attempts
+                )
+                await uow.commit()
+
     async def _wait_for_limits(self, limiter: RateLimiter, chat: str, is_group: bool) -> None:
         while (wait := limiter.wait(chat, is_group, self.clock())) > 0:
             await self.sleep(max(wait, 0.001))
@@ -286,6 +304,8 @@ class BroadcastSender:
         async with self.app.uow_factory() as uow:
             repo = uow.broadcasts
             if result.status is DeliveryStatus.SENT:
+                if d.user_id is not None:  # one student's accounts are settled one at a time
+                    await repo.lock_conversation(d.user_id, now)
                 await repo.finish(d.id, "sent", now)
                 # Once per student, on the first of their accounts reached; reminders are not new lessons.
                 if (

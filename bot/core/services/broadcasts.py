@@ -196,6 +196,7 @@ async def render_delivery(
         return Reply(text="\n".join(x for x in lines if x), to=address)
     label = _("📖 Đọc bài") if broadcast.kind == "lesson" else _("✍️ Làm bài")
     action = f"assigned.open:{root_id}"
+    await uow.broadcasts.lock_conversation(user.id, now)
     conv = await uow.conversations.get(user.id)
     token = secrets.token_hex(4)
     if not conv.flow and not conv.step:
