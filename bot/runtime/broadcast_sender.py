@@ -153,12 +153,13 @@ class BroadcastSender:
         return set(self._tasks)
 
     async def recover(self) -> int:
-        """Rows a dead sender left `sending` become `unknown` (see the module docstring); returns how many."""
+        """Rows a dead sender left `sending` become `unknown` (see the module docstring); returns how many.
+        The first call also rebuilds the rate windows from the rows."""
         now = self.clock()
         async with self.app.uow_factory() as uow:
             n = await uow.broadcasts.recover_stale(now - self.stale_after)
             # The platform counts per bot, not per process: carry on the windows of the sender before us.
-            for channel, limiter in self.limiters.items():
+            for channel, limiter in self.limiters.items() if not self._recovered else ():
                 for chat, is_group, at in await uow.broadcasts.recent_attempts(channel, now - MINUTE):
                     limiter.record(chat, is_group, at)
                 until = await uow.broadcasts.paused_until(channel, now)
@@ -192,15 +193,17 @@ class BroadcastSender:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; scheduled broadcasts go out when their time comes."""
         while not stop.is_set():
+            await self.recover()  # another sender (PostgreSQL) may have died meanwhile
             await self.drain_once()
             nxt = await self._next_due()
             wait = self.poll_seconds
             if nxt is not None:
                 wait = min(wait, max((nxt - self.clock()).total_seconds(), 0.001))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            sleeper = asyncio.ensure_future(self.sleep(wait))
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (sleeper, stopper):
+                waiter.cancel()
 
     async def _next_due(self, scheduled_before: dt.datetime | None = None) -> dt.datetime | None:
         async with self.app.uow_factory() as uow:

@@ -242,3 +242,21 @@ async def test_students_on_two_channels_get_it_on_both_and_count_once(app: App, 
     async with app.uow_factory() as uow:
         view = await broadcasts.progress(uow, await uow.broadcasts.get(bid))  # type: ignore[arg-type]
     assert delivered == 20 == view.total.students == view.total.delivered
+
+
+async def test_the_running_sender_sends_a_scheduled_broadcast_when_its_time_comes(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    school = await make_school(app, classes=1, per_class=3)
+    send_at = app.clock() + dt.timedelta(hours=2)
+    async with app.uow_factory() as uow:
+        await broadcasts.create_broadcast(
+            uow, school.teacher, "lesson", LESSON, school.class_ids, app.content, app.clock(), send_at=send_at
+        )
+        await uow.commit()
+    fake = FakeTransport("telegram", clock, notify_at=3)
+    stop = asyncio.Event()
+    sender = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), poll_seconds=600)
+    task = asyncio.create_task(sender.run(stop))
+    await fake.reached.wait()
+    stop.set()
+    await task
+    assert len(fake.received) == 3 and min(c.at for c in fake.calls) >= send_at
