@@ -98,3 +98,61 @@ async def _conv(app: App, external_id: str) -> dict:  # type: ignore[type-arg]
             )
         ).scalar_one()
         return dict(row.prompt)
+
+
+async def test_teacher_manages_a_class_in_chat_roster_matches_rename_new_code_archive(app: App) -> None:
+    from bot.core.services import roster
+
+    demo = await seed_demo(app)
+    for user, name in (("hs", "Phạm Thu Hà"), ("hs2", "Nguyễn Văn An")):
+        await onboard_student(app, ConsoleSession(app.dispatcher, user=user), demo.class_code, name)
+    async with app.uow_factory() as uow:
+        klass = await uow.classes.by_code(demo.class_code)
+        assert klass is not None
+        result = await roster.import_roster(
+            uow,
+            None,
+            klass.id,
+            [(2, "Phạm Thu Hà", "A1"), (3, "Phạm Thu Hà", "A2"), (4, "Nguyễn Văn An", None)],
+            app.clock(),
+        )
+        assert result.errors == []
+        await uow.commit()
+
+    teacher = ConsoleSession(app.dispatcher, user="gv")
+    screen = await teacher.send("/classes")
+    screen = await teacher.send(option_number(screen, "🏫 7A"))
+    assert (
+        f"Mã lớp: {demo.class_code}" in screen
+        and "2 học sinh đã vào lớp; danh sách lớp có 3 em (1 em đã ghép)" in screen
+    )
+    screen = await teacher.send(option_number(screen, "Xác nhận học sinh (1)"))
+    assert "Học sinh “Phạm Thu Hà” đã vào lớp 7A" in screen
+    screen = await teacher.send(option_number(screen, "Phạm Thu Hà (A2)"))
+    assert "Đã ghép học sinh" in screen and "Không còn học sinh nào cần xác nhận." in screen
+    screen = await teacher.send(option_number(screen, "Danh sách lớp"))
+    assert "• Phạm Thu Hà (A1) – chưa vào lớp" in screen and "• Phạm Thu Hà (A2) – ✅ đã vào lớp" in screen
+
+    screen = await teacher.send(option_number(screen, "Về lớp"))
+    screen = await teacher.send(option_number(screen, "Đổi tên lớp"))
+    screen = await teacher.send("   ")
+    screen = await teacher.send("7A chuyên toán tin học mới")  # too long
+    assert "Tên lớp từ 1 đến 20 ký tự" in screen
+    screen = await teacher.send("7A1")
+    assert "Đã đổi tên lớp thành 7A1." in screen
+    screen = await teacher.send(option_number(screen, "Đổi mã lớp"))
+    new_code = screen.split("Mã lớp mới: ")[1].split(".")[0]
+    assert new_code != demo.class_code and f"Mã lớp: {new_code}" in screen
+    late = ConsoleSession(app.dispatcher, user="hs3")
+    screen = await late.send(f"/start {demo.class_code}")
+    screen = await late.send(option_number(screen, "Tiếng Việt"))
+    screen = await late.send(option_number(screen, "Em đồng ý"))
+    assert "Mã lớp trong đường link không đúng" in screen  # the old code stopped working
+
+    screen = await teacher.send("/classes")
+    screen = await teacher.send(option_number(screen, "🏫 7A1"))
+    screen = await teacher.send(option_number(screen, "Lưu trữ lớp"))
+    screen = await teacher.send(option_number(screen, "🗄️ Lưu trữ"))
+    assert "Đã lưu trữ lớp 7A1." in screen
+    screen = await teacher.send("/classes")
+    assert "7A1" not in screen and "Chưa có lớp nào" in screen
