@@ -135,14 +135,37 @@ async def test_a_teacher_cannot_touch_another_teachers_class_and_nothing_changes
 async def test_a_teacher_in_chat_is_refused_another_teachers_class(app: App) -> None:
     from bot.core.events import ChannelAddress, IncomingEvent
 
-    school = await make_school(app, classes=1, per_class=0)
-    addr = ChannelAddress("telegram", "gv1", "gv1")
-    async with app.uow_factory() as uow:
-        conv = await uow.conversations.get(school.teacher.id)
-        conv.prompt = {"options": [["t1", f"class.archive_yes:{school.other_class_id}", "x"]]}
-        await uow.conversations.save(school.teacher.id, conv, app.clock())
+    school = await make_school(app, classes=1, per_class=2)
+    theirs = school.other_class_id
+    async with app.uow_factory() as uow:  # the other teacher's class has a student and a broadcast
+        user = await uow.users.create("telegram", "x1", "x1", "vi", app.clock())
+        await uow.classes.add_member(user.id, theirs, app.clock())
+        bc, _plan = await broadcasts.create_broadcast(
+            uow, school.other_teacher, "lesson", "ma-tuy-primary-1", [theirs], app.content, app.clock()
+        )
         await uow.commit()
-    replies = await app.dispatcher.handle(IncomingEvent.choice(addr, "t1"))
-    assert replies and "Không tìm thấy lớp này" in replies[0].text
+    addr = ChannelAddress("telegram", "gv1", "gv1")
+    actions = [
+        f"class.show:{theirs}",
+        f"class.roster:{theirs}",
+        f"class.rename:{theirs}",
+        f"class.newcode:{theirs}",
+        f"class.archive_yes:{theirs}",
+        f"bc.new:{theirs}",
+        f"bc.toggle:{theirs}",
+        f"bc.list:{theirs}",
+        f"bc.show:{bc.id}",
+        f"bc.remind:{bc.id}",
+    ]
+    for action in actions:
+        async with app.uow_factory() as uow:
+            conv = await uow.conversations.get(school.teacher.id)
+            conv.prompt = {"options": [["t1", action, "x"]]}
+            await uow.conversations.save(school.teacher.id, conv, app.clock())
+            await uow.commit()
+        replies = await app.dispatcher.handle(IncomingEvent.choice(addr, "t1"))
+        assert replies and "Không tìm thấy" in replies[0].text, action
     async with app.sessions() as s:
-        assert (await s.get(m.SchoolClass, school.other_class_id)).archived is False  # type: ignore[union-attr]
+        klass = await s.get(m.SchoolClass, theirs)
+        assert (klass.name, klass.archived) == ("8B", False)  # type: ignore[union-attr]
+        assert (await s.execute(select(func.count()).select_from(m.Broadcast))).scalar_one() == 1

@@ -188,7 +188,7 @@ async def on_new(ctx: Context, arg: str) -> None:
     if not classes:
         await show_menu(ctx, _("Thầy/cô chưa có lớp nào. Tạo lớp trước nhé."))
         return
-    chosen = [_int(arg)] if _int(arg) in {c.id for c in classes} else []
+    chosen = [(await roster.managed_class(ctx.uow, ctx.user, _int(arg), _)).id] if _int(arg) else []
     ctx.set_flow("bc", "", classes=chosen)
     ctx.ask(
         _("📣 Thầy/cô muốn gửi bài về chủ đề nào?"),
