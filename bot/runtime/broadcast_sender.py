@@ -8,9 +8,11 @@ transport by the one sender that claimed it, and a `sent` row is never sent agai
 
 - A stopped sender (its task cancelled, Ctrl-C, SIGTERM) takes no new row and lets the sends already started
   finish and be marked, so a stop-and-restart neither loses nor repeats a message.
-- A sender that dies hard between claim and mark leaves the row `sending`: the platform may or may not have
-  received that message, and Telegram and Zalo offer no way to ask. On the next start, rows `sending` for
-  longer than `stale_after` become `unknown` and are NOT sent again (at most once for that one message).
+- A sender that dies hard between claim and mark leaves the row `sending` (at most `max_in_flight` rows, the
+  calls under way; the limits are waited out *before* claiming, so a claimed row is one about to go out): the
+  platform may or may not have received that message, and Telegram and Zalo offer no way to ask. On the next
+  start, rows `sending` for longer than `stale_after` become `unknown` and are NOT sent again (at most once
+  for those messages).
   We chose this over resending because a child who gets the same lesson twice is the visible failure the
   issue forbids, while a possibly-missed message is already covered: it is reported ("không rõ") in the
   teacher's view, the lesson is listed under "Bài được giao", and the teacher's reminder reaches everyone
