@@ -31,6 +31,8 @@ class SqlAlchemyUnitOfWork:
         self.directory = r.SqlAccountDirectoryRepository(s)
         self.links = r.SqlAccountLinkRepository(s)
         self.contests = r.SqlContestRepository(s)
+        self.rosters = r.SqlRosterRepository(s)
+        self.broadcasts = r.SqlBroadcastRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

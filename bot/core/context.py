@@ -76,7 +76,10 @@ class Context:
             used.add(token)
             stored.append([token, action, label])
             choices.append(Choice(token=token, label=label))
+        pinned = self.conv.prompt.get("pinned")
         self.conv.prompt = {"options": stored, "lettered": lettered, "text": text, "columns": columns}
+        if pinned:  # buttons on broadcast messages (sent from outside this conversation) stay valid
+            self.conv.prompt["pinned"] = pinned
         self.out.append(
             Reply(
                 text=text,
@@ -104,4 +107,7 @@ class Context:
         self.conv.flow, self.conv.step, self.conv.data = flow, step, dict(data)
 
     def clear(self) -> None:
+        pinned = self.conv.prompt.get("pinned")
         self.conv.flow, self.conv.step, self.conv.data, self.conv.prompt = "", "", {}, {}
+        if pinned:
+            self.conv.prompt["pinned"] = pinned

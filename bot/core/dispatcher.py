@@ -135,7 +135,7 @@ class Dispatcher:
 
     @staticmethod
     def _action_for_token(ctx: Context, token: str) -> str | None:
-        for t, action, _label in ctx.conv.prompt.get("options", []):
+        for t, action, _label in ctx.conv.prompt.get("options", []) + ctx.conv.prompt.get("pinned", []):
             if t == token:
                 return str(action)
         return None

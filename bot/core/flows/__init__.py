@@ -19,6 +19,8 @@ FLOW_MODULES = (
     "media",
     "link",
     "contests",
+    "assigned",
+    "classes",
 )
 
 

@@ -25,6 +25,8 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
         return [
             (_("🏫 Các lớp của trường"), "staff.classes"),
             (_("➕ Tạo lớp"), "staff.new_class"),
+            (_("📣 Gửi bài cho lớp"), "bc.new"),
+            (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
@@ -33,12 +35,15 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
         return [
             (_("🏫 Lớp của tôi"), "staff.classes"),
             (_("➕ Tạo lớp"), "staff.new_class"),
+            (_("📣 Gửi bài cho lớp"), "bc.new"),
+            (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
     return [
         *learn,
         (_("🏆 Hội thi"), "contest.home"),
+        (_("📋 Bài được giao"), "assigned.list"),
         (_("📊 Tiến độ của em"), "progress.show"),
         (_("🏫 Vào lớp"), "onboarding.ask_code"),
         (_("🆘 Trợ giúp"), "help.show"),

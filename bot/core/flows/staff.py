@@ -51,7 +51,8 @@ async def cmd_classes(ctx: Context, _args: str) -> None:
         )
     ctx.ask(
         "\n".join(lines),
-        [(_("➕ Tạo lớp"), "staff.new_class"), (_("⬅️ Về menu"), "menu")],
+        [(f"🏫 {c.name}", f"class.show:{c.id}") for c in classes]
+        + [(_("➕ Tạo lớp"), "staff.new_class"), (_("⬅️ Về menu"), "menu")],
         replace_previous=ctx.answering_prompt,
     )
 

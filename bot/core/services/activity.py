@@ -9,6 +9,8 @@ LESSON_OPENED = "lesson_opened"
 LESSON_COMPLETED = "lesson_completed"
 PRACTICE_FINISHED = "practice_finished"
 HELP_VIEWED = "help_viewed"
+LESSON_DELIVERED = "lesson_delivered"  # one per student reached by a broadcast
+BROADCAST_SENT = "broadcast_sent"  # one per class a broadcast goes to
 
 
 async def record(
