@@ -192,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("compile", "biên dịch .po ra .mo"),
     ):
         i_sub.add_parser(name, help=text).set_defaults(func=cmd_i18n)
+    importlib.import_module("bot.reports.cli").register_cli(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import repositories as r
+from db.reports import SqlReportRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = r.SqlAuditRepository(s)
         self.inbox = r.SqlInboxRepository(s)
         self.activity = r.SqlActivityRepository(s)
+        self.reports = SqlReportRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

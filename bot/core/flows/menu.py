@@ -17,6 +17,7 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
             (_("🏫 Các trường"), "staff.schools"),
             (_("➕ Thêm trường"), "staff.new_school"),
             (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
+            (_("📄 Báo cáo"), "reports.menu"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
@@ -25,6 +26,7 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
             (_("🏫 Các lớp của trường"), "staff.classes"),
             (_("➕ Tạo lớp"), "staff.new_class"),
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
+            (_("📄 Báo cáo"), "reports.menu"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
