@@ -27,7 +27,7 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     return buf.getvalue()
 
 
@@ -39,7 +39,8 @@ def _stacked(ax: Axes, labels: list[str], series: dict[str, list[int]], horizont
         else:
             ax.bar(labels, values, bottom=base, color=color, label=tables.SHORT_LABELS[kind])
         base = [b + v for b, v in zip(base, values, strict=True)]
-    ax.legend(fontsize=8, frameon=False)
+    # Below the plot, so it never covers a bar.
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(series))
     ax.grid(axis="x" if horizontal else "y", alpha=0.3)
     ax.set_axisbelow(True)
 
@@ -51,7 +52,9 @@ def by_month(data: ReportData) -> bytes:
     fig, ax = _figure(7, 3.2)
     _stacked(ax, labels, series, horizontal=False)
     ax.set_title("Lượt tham gia theo tháng", fontsize=11)
-    ax.tick_params(axis="x", labelsize=8, rotation=45 if len(labels) > 8 else 0)
+    ax.tick_params(axis="x", labelsize=8)
+    if len(labels) > 8:
+        ax.set_xticks(range(len(labels)), [label[:2] + "/" + label[-2:] for label in labels])
     return _png(fig)
 
 
@@ -82,7 +85,7 @@ def by_unit(data: ReportData) -> bytes:
     fig, ax = _figure(7, max(2.5, 0.22 * len(rows) + 1.2))
     ax.barh(labels, [r[1] for r in rows], color="#d9e2f3", label="Sĩ số")
     ax.barh(labels, [r[2] for r in rows], color="#1f4e79", height=0.5, label="Học sinh tham gia")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.set_title(title, fontsize=11)
     ax.tick_params(axis="y", labelsize=7 if len(rows) > 15 else 8)
     ax.grid(axis="x", alpha=0.3)

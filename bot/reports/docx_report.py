@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
-from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from bot.core.services import activity as a
@@ -25,7 +26,7 @@ BODY_PT = 14
 TABLE_PT = 10
 # Page usable width: A4 210 mm minus 30 mm left and 15 mm right margins.
 TEXT_WIDTH_CM = 16.5
-LEFT_COL_CM, RIGHT_COL_CM = 6.5, 10.0
+LEFT_COL_CM, RIGHT_COL_CM = 6.6, 9.9
 PLACEHOLDER = "[Đơn vị bổ sung nội dung: {what}]"
 # Successors of w:pBdr in CT_PPr, so the border lands where the schema wants it.
 _PBDR_SUCCESSORS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc", "w:rPr", "w:sectPr")
@@ -118,10 +119,12 @@ def _placeholder(doc: DocxDocument, what: str) -> None:
     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
-def _cell_text(cell: _Cell, text: str, size: float, bold: bool = False, align=WD_ALIGN_PARAGRAPH.CENTER) -> None:  # type: ignore[no-untyped-def]
-    p = cell.paragraphs[0]
-    p.alignment = align
-    _run_font(p.add_run(text), size, bold)
+def _widths(table, widths: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Column widths for both readers: the grid (LibreOffice) and each cell (Word)."""
+    for col, w in zip(table.columns, widths, strict=True):
+        col.width = Cm(w)
+        for cell in col.cells:
+            cell.width = Cm(w)
 
 
 def _no_borders(table) -> None:  # type: ignore[no-untyped-def]
@@ -139,21 +142,47 @@ def _columns(table: tables.Table, names: list[str]) -> tables.Table:
     return tables.Table(table.title, names, [[r[i] for i in idx] for r in table.rows])
 
 
+def _table_style(doc: DocxDocument) -> str:
+    """A paragraph style for table cells (Times New Roman 10, single spacing); returns its style id."""
+    name = "Bảng số liệu"
+    if name not in [st.name for st in doc.styles]:
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = doc.styles["Normal"]
+        style.font.size = Pt(TABLE_PT)
+        style.paragraph_format.line_spacing = 1.0
+        style.paragraph_format.space_after = Pt(0)
+    return str(doc.styles[name].style_id)
+
+
+def _row_xml(values: list[str], widths: list[float], style_id: str, bold: bool, left: set[int]) -> str:
+    """One table row as WordprocessingML: writing the XML at once keeps a 500-class table fast."""
+    cells = []
+    for j, (text, w) in enumerate(zip(values, widths, strict=True)):
+        jc = "left" if j in left else "center"
+        rpr = "<w:rPr><w:b/></w:rPr>" if bold else ""
+        cells.append(
+            f'<w:tc><w:tcPr><w:tcW w:w="{round(w * 567)}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+            f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/><w:jc w:val="{jc}"/></w:pPr>'
+            f'<w:r>{rpr}<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:tc>'
+        )
+    return f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"
+
+
 def _data_table(doc: DocxDocument, caption: str, table: tables.Table, widths: list[float]) -> None:
     _para(doc, caption, size=13, bold=True, before=6, after=3)
-    t = doc.add_table(rows=1, cols=len(table.header))
+    style_id = _table_style(doc)
+    t = doc.add_table(rows=0, cols=len(table.header))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    for cell, head, w in zip(t.rows[0].cells, table.header, widths, strict=True):
-        cell.width = Cm(w)
-        _cell_text(cell, head, TABLE_PT, bold=True)
+    for col, w in zip(t.columns, widths, strict=True):
+        col.width = Cm(w)
+    # Names (school, class, topic) read better left-aligned; numbers and months stay centered.
+    left = {j for j, head in enumerate(table.header) if head in ("Trường", "Chủ đề", "Chỉ tiêu", "Hội thi")}
+    tbl = t._tbl
+    tbl.append(parse_xml(_row_xml(table.header, widths, style_id, True, set())))
     for row in table.rows:
-        cells = t.add_row().cells
-        for j, (cell, value) in enumerate(zip(cells, row, strict=True)):
-            cell.width = Cm(widths[j])
-            left = isinstance(value, str) and j > 0 and not re.fullmatch(r"\d{2}/\d{4}", value)
-            _cell_text(cell, vn_number(value), TABLE_PT, align=WD_ALIGN_PARAGRAPH.LEFT if left else None)
+        tbl.append(parse_xml(_row_xml([vn_number(v) for v in row], widths, style_id, False, left)))
     _para(doc, after=3)
 
 
@@ -173,8 +202,8 @@ def _header(doc: DocxDocument, data: ReportData) -> None:
     t = doc.add_table(rows=1, cols=2)
     t.autofit = False
     _no_borders(t)
+    _widths(t, [LEFT_COL_CM, RIGHT_COL_CM])
     left, right = t.rows[0].cells
-    left.width, right.width = Cm(LEFT_COL_CM), Cm(RIGHT_COL_CM)
     lp = left.paragraphs[0]
     lp.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run_font(lp.add_run(superior.upper()), 13)
@@ -184,7 +213,7 @@ def _header(doc: DocxDocument, data: ReportData) -> None:
 
     rp = right.paragraphs[0]
     rp.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run_font(rp.add_run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), 13, bold=True)
+    _run_font(rp.add_run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), 12, bold=True)
     _para(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True)
     _rule(right, 6.2, RIGHT_COL_CM)
     d = data.issued_on
@@ -197,8 +226,8 @@ def _signature(doc: DocxDocument, data: ReportData) -> None:
     t = doc.add_table(rows=1, cols=2)
     t.autofit = False
     _no_borders(t)
+    _widths(t, [8.0, 8.5])
     left, right = t.rows[0].cells
-    left.width, right.width = Cm(8.0), Cm(8.5)
     lp = left.paragraphs[0]
     lp.alignment = WD_ALIGN_PARAGRAPH.LEFT
     _run_font(lp.add_run("Nơi nhận:"), 12, bold=True, italic=True)
@@ -287,7 +316,7 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
         doc,
         caption("Kết quả theo chủ đề"),
         _columns(tables.topic_table(data), ["STT", "Chủ đề", "HS tham gia", *doc_cols]),
-        [1.0, 5.0, 1.8, 1.8, 1.6, 1.8, 1.8, 1.6],
+        [1.1, 5.0, 1.8, 1.8, 1.6, 1.8, 1.8, 1.6],
     )
     _picture(doc, charts["bieu-do-theo-chu-de.png"], "Biểu đồ 1. Lượt tham gia theo chủ đề")
 
@@ -297,13 +326,13 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
             doc,
             caption("Kết quả theo trường"),
             _columns(tables.school_table(data), ["STT", "Trường", "Sĩ số", "HS tham gia", "Tỉ lệ (%)", *doc_cols]),
-            [0.9, 4.1, 1.4, 1.5, 1.3, 1.5, 1.5, 1.5, 1.5, 1.3],
+            [1.1, 4.1, 1.3, 1.5, 1.3, 1.5, 1.5, 1.5, 1.4, 1.3],
         )
     _data_table(
         doc,
         caption("Kết quả theo lớp"),
         _columns(tables.class_table(data), ["STT", "Trường", "Lớp", "Sĩ số", "HS tham gia", "Tỉ lệ (%)", *doc_cols]),
-        [0.9, 3.2, 1.1, 1.2, 1.4, 1.2, 1.5, 1.5, 1.5, 1.5, 1.3],
+        [1.1, 3.0, 1.6, 1.2, 1.4, 1.2, 1.4, 1.3, 1.5, 1.4, 1.2],
     )
     _picture(
         doc,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.ports import CountRow
 from bot.core.services import activity as a
@@ -60,11 +61,11 @@ def rate(students: int, enrolled: int) -> float | None:
     return round(100.0 * students / enrolled, 1) if enrolled else None
 
 
-def _by_key(rows: list[CountRow]) -> dict[object, CountRow]:
+def _by_key(rows: list[CountRow]) -> dict[Any, CountRow]:
     return {r.key: r for r in rows}
 
 
-def _zero(key: object) -> CountRow:
+def _zero(key: Any) -> CountRow:
     return CountRow(key, dict.fromkeys(a.ALL_KINDS, 0), 0)
 
 
@@ -112,21 +113,19 @@ def class_table(data: ReportData, kinds: tuple[str, ...] = a.ALL_KINDS) -> Table
         n = f.enrolled_by_class.get(cid, 0)
         i += 1
         school = f.schools.get(klass.school_id, "")
-        t.rows.append(
-            [i, school, klass.name, klass.grade, n, row.students, rate(row.students, n)]
-            + [row.counts.get(k, 0) for k in kinds]
-        )
+        cells: list[Cell] = [i, school, klass.name, klass.grade, n, row.students, rate(row.students, n)]
+        t.rows.append(cells + [row.counts.get(k, 0) for k in kinds])
     if None in found:
         row = found[None]
         i += 1
-        t.rows.append([i, "", NO_CLASS, None, None, row.students, None] + [row.counts.get(k, 0) for k in kinds])
+        t.rows.append([i, "", NO_CLASS, None, None, row.students, None, *[row.counts.get(k, 0) for k in kinds]])
     return t
 
 
 def topic_table(data: ReportData, kinds: tuple[str, ...] = a.ALL_KINDS) -> Table:
     found = _by_key(data.figures.by_topic)
     t = Table("Theo chủ đề", ["STT", "Chủ đề", "HS tham gia", *[SHORT_LABELS[k] for k in kinds]])
-    keys: list[str | None] = list(TOPIC_LABELS) + sorted(k for k in found if k is not None and k not in TOPIC_LABELS)
+    keys: list[str | None] = [*TOPIC_LABELS, *sorted(str(k) for k in found if k is not None and k not in TOPIC_LABELS)]
     if None in found:
         keys.append(None)
     for i, topic in enumerate(keys, 1):
@@ -153,7 +152,7 @@ def contest_table(data: ReportData) -> Table:
     )
     for c in data.figures.contests:
         avg = round(c.avg_score, 2) if c.avg_score is not None else None
-        t.rows.append([c.ref, c.entered, c.submitted, avg, c.max_score] + [c.prizes.get(p, 0) for p in PRIZE_NAMES])
+        t.rows.append([c.ref, c.entered, c.submitted, avg, c.max_score, *[c.prizes.get(p, 0) for p in PRIZE_NAMES]])
     return t
 
 
