@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         i_sub.add_parser(name, help=text).set_defaults(func=cmd_i18n)
     importlib.import_module("bot.contests.cli").register_cli(sub)
     importlib.import_module("bot.rosters.cli").register_cli(sub)  # class ..., broadcast ...
+    importlib.import_module("bot.reports.cli").register_cli(sub)
     return parser
 
 

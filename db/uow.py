@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import repositories as r
+from db.reports import SqlReportRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -33,6 +34,7 @@ class SqlAlchemyUnitOfWork:
         self.contests = r.SqlContestRepository(s)
         self.rosters = r.SqlRosterRepository(s)
         self.broadcasts = r.SqlBroadcastRepository(s)
+        self.reports = SqlReportRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

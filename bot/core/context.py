@@ -13,6 +13,7 @@ from bot.core.events import IncomingEvent
 from bot.core.i18n import I18n
 from bot.core.ports import ConversationRec, UnitOfWork, UserRec
 from bot.core.replies import Choice, ChoicePrompt, Reply
+from bot.reports.options import ReportOptions
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -24,6 +25,7 @@ class CoreSettings:
     notice_version: str = "2026-01"
     max_text_length: int = 1000
     bot_username: str | None = None  # Telegram username, for deep links
+    reports: ReportOptions = field(default_factory=ReportOptions)  # issuing body, place, cut-offs (REPORT_*)
 
 
 class UserFacingError(Exception):

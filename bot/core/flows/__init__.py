@@ -21,6 +21,7 @@ FLOW_MODULES = (
     "contests",
     "assigned",
     "classes",
+    "reports",
 )
 
 

@@ -18,6 +18,7 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
             (_("➕ Thêm trường"), "staff.new_school"),
             (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
             (_("🏆 Hội thi"), "contest.home"),
+            (_("📄 Báo cáo"), "reports.menu"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
@@ -28,6 +29,7 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
             (_("📣 Gửi bài cho lớp"), "bc.new"),
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
+            (_("📄 Báo cáo"), "reports.menu"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
