@@ -27,6 +27,8 @@ class SqlAlchemyUnitOfWork:
         self.audit = r.SqlAuditRepository(s)
         self.inbox = r.SqlInboxRepository(s)
         self.activity = r.SqlActivityRepository(s)
+        self.parent_links = r.SqlParentLinkRepository(s)
+        self.privacy = r.SqlPrivacyRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -24,6 +24,7 @@ class CoreSettings:
     notice_version: str = "2026-01"
     max_text_length: int = 1000
     bot_username: str | None = None  # Telegram username, for deep links
+    retention_days: int = 365  # shown in /privacy; bot.runtime.retention enforces it
 
 
 class UserFacingError(Exception):

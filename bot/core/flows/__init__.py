@@ -6,7 +6,7 @@ from bot.core.router import Router
 
 
 def default_routers() -> list[Router]:
-    from bot.core.flows import help, lessons, menu, onboarding, practice, progress, staff
+    from bot.core.flows import help, lessons, menu, onboarding, practice, privacy, progress, staff
 
     return [
         menu.router,
@@ -16,4 +16,5 @@ def default_routers() -> list[Router]:
         practice.router,
         progress.router,
         staff.router,
+        privacy.router,
     ]
