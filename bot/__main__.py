@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.runtime.retention import register_cli as register_privacy_cli
 
 
 def _setup_logging(level: str) -> None:
@@ -192,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("compile", "biên dịch .po ra .mo"),
     ):
         i_sub.add_parser(name, help=text).set_defaults(func=cmd_i18n)
+    register_privacy_cli(sub)
     return parser
 
 

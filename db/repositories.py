@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -779,6 +780,9 @@ class SqlPrivacyRepository(_Repo):
         links = personal_data_links()
         tables = m.Base.metadata.tables
         counts: dict[str, int] = {}
+        name = (await self.session.execute(select(m.User.display_name).where(m.User.id == user_id))).scalar()
+        if name and len(name) >= 4:
+            counts.update(await self._scrub_mentions(name))
         inbox = await self._inbox_rows(await self._accounts(user_id))
         if inbox:
             await self.session.execute(
@@ -813,6 +817,30 @@ class SqlPrivacyRepository(_Repo):
         await self.session.execute(update(users).where(users.c.id == user_id).values(emptied))
         counts["users"] = 1
         return counts
+
+    async def _scrub_mentions(self, name: str) -> dict[str, int]:
+        """Other people's conversation state and unsent replies can show this name (a teacher's list of
+        students): reset them. JSON may store the name escaped (\\u...) or as is, so both are searched."""
+        forms = {name, json.dumps(name)[1:-1]}
+
+        def mentions(column: Any) -> Any:
+            return or_(*(cast(column, Text).contains(f, autoescape=True) for f in forms))
+
+        conversations = await self.session.execute(
+            update(m.Conversation)
+            .where(or_(mentions(m.Conversation.prompt), mentions(m.Conversation.data)))
+            .values(flow="", step="", data={}, prompt={})
+        )
+        replies = await self.session.execute(
+            update(m.InboundUpdate)
+            .where(m.InboundUpdate.replies.is_not(None), mentions(m.InboundUpdate.replies))
+            .values(replies=None)
+        )
+        return {
+            k: int(v or 0)
+            for k, v in (("conversations", conversations.rowcount), ("inbound_updates", replies.rowcount))
+            if v
+        }
 
     async def inactive_users(self, before: dt.datetime) -> list[int]:
         last_seen = func.coalesce(m.Conversation.updated_at, m.User.created_at)
