@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.logging_setup import install_redaction
 from bot.runtime.retention import register_cli as register_privacy_cli
 
 
@@ -19,6 +20,7 @@ def _setup_logging(level: str) -> None:
     # SQL statements and HTTP request lines carry user data and tokens: keep them out of logs.
     for noisy in ("sqlalchemy.engine", "httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_redaction(Settings())
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
