@@ -247,7 +247,10 @@ class SqlInviteRepository(_Repo):
 
 class SqlConversationRepository(_Repo):
     async def get(self, user_id: int) -> ports.ConversationRec:
-        row = await self.session.get(m.Conversation, user_id)
+        # FOR UPDATE: two events of one user handled at once (two processes, a double tap) take turns on
+        # PostgreSQL instead of the later commit putting back the state the earlier one replaced. (SQLite
+        # write transactions are already serialised by BEGIN IMMEDIATE; the clause is not emitted there.)
+        row = await self.session.get(m.Conversation, user_id, with_for_update=True)
         if row is None:
             return ports.ConversationRec()
         return ports.ConversationRec(row.flow, row.step, dict(row.data or {}), dict(row.prompt or {}))
