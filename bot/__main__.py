@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.logging_setup import install_redaction
+from bot.runtime.retention import register_cli as register_privacy_cli
 
 
 def _setup_logging(level: str) -> None:
@@ -18,6 +20,7 @@ def _setup_logging(level: str) -> None:
     # SQL statements and HTTP request lines carry user data and tokens: keep them out of logs.
     for noisy in ("sqlalchemy.engine", "httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_redaction(Settings())
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
@@ -195,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     importlib.import_module("bot.contests.cli").register_cli(sub)
     importlib.import_module("bot.rosters.cli").register_cli(sub)  # class ..., broadcast ...
     importlib.import_module("bot.reports.cli").register_cli(sub)
+    register_privacy_cli(sub)
     return parser
 
 

@@ -58,7 +58,9 @@ def build_app(
     uow_factory = UnitOfWorkFactory(sessions)
     i18n = I18n()
     core = core_settings or CoreSettings(
-        practice_questions=settings.practice_questions, invite_ttl_hours=settings.invite_ttl_hours
+        practice_questions=settings.practice_questions,
+        invite_ttl_hours=settings.invite_ttl_hours,
+        retention_days=settings.retention_days,
     )
     dispatcher = Dispatcher(uow_factory, content, i18n, clock, core)
     return App(settings, engine, sessions, uow_factory, content, i18n, dispatcher, clock)

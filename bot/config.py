@@ -42,6 +42,10 @@ class Settings(BaseSettings):
 
     practice_questions: int = Field(default=5, ge=1, le=30)
     invite_ttl_hours: int = Field(default=72, ge=1)
+    # Personal data of accounts unused this long is deleted; so are answers and lesson progress this old.
+    retention_days: int = Field(default=365, ge=30)
+    # Stored platform updates (they contain the text people typed) are deleted this long after handling.
+    retention_inbox_days: int = Field(default=30, ge=1)
     log_level: str = "INFO"
 
     # Telegram channel (appended; see README "Telegram")

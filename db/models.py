@@ -104,6 +104,8 @@ class Consent(Base):
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     given_at: Mapped[dt.datetime]
     withdrawn_at: Mapped[dt.datetime | None]
+    # The number written on the signed paper form (method paper_form); no other detail of the guardian.
+    reference: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):
@@ -198,6 +200,9 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Hash chain: hash = sha256(prev_hash + canonical content), so editing or removing a past row shows.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Activity(Base):
@@ -408,3 +413,36 @@ class Delivery(Base):
     attempted_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+# --- privacy ---
+
+
+class ParentLink(Base):
+    """A one-time code a parent opens on their own account (`/start P_<code>`) to give guardian consent."""
+
+    __tablename__ = "parent_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[dt.datetime]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class PrivacyRequest(Base):
+    """A data-subject request (copy, withdrawal, deletion) with the date it must be done by."""
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (Index("ix_privacy_requests_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Kept after deletion: it then points at an emptied account, which identifies no one.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))  # export|withdraw|erase
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done
+    requested_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]

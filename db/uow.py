@@ -35,6 +35,8 @@ class SqlAlchemyUnitOfWork:
         self.rosters = r.SqlRosterRepository(s)
         self.broadcasts = r.SqlBroadcastRepository(s)
         self.reports = SqlReportRepository(s)
+        self.parent_links = r.SqlParentLinkRepository(s)
+        self.privacy = r.SqlPrivacyRepository(s)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -26,6 +26,7 @@ class CoreSettings:
     max_text_length: int = 1000
     bot_username: str | None = None  # Telegram username, for deep links
     reports: ReportOptions = field(default_factory=ReportOptions)  # issuing body, place, cut-offs (REPORT_*)
+    retention_days: int = 365  # shown in /privacy; bot.runtime.retention enforces it
 
 
 class UserFacingError(Exception):

@@ -96,6 +96,20 @@ class ConsentRec:
     notice_version: str
     given_at: dt.datetime
     withdrawn_at: dt.datetime | None
+    reference: str | None = None
+    recorded_by: int | None = None
+
+
+@dataclass(slots=True)
+class AuditRec:
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    action: str
+    scope: str
+    detail: dict[str, Any]
+    prev_hash: str | None
+    hash: str | None
 
 
 @dataclass(slots=True)
@@ -269,6 +283,7 @@ class ConsentRepository(Protocol):
         notice_version: str,
         now: dt.datetime,
         recorded_by: int | None = None,
+        reference: str | None = None,
     ) -> None: ...
     async def active(self, user_id: int) -> list[ConsentRec]: ...
     async def withdraw(self, user_id: int, now: dt.datetime) -> int: ...
@@ -278,6 +293,7 @@ class AuditRepository(Protocol):
     async def add(
         self, actor_id: int | None, action: str, scope: str, detail: dict[str, Any], now: dt.datetime
     ) -> None: ...
+    async def chain(self) -> list[AuditRec]: ...
 
 
 class ActivityRepository(Protocol):
@@ -570,6 +586,51 @@ class BroadcastRepository(Protocol):
     async def learning(self, broadcast: BroadcastRec, user_ids: list[int]) -> dict[int, LearningRec]: ...
     async def names(self, user_ids: list[int]) -> dict[int, str]: ...
     async def lock_conversation(self, user_id: int, now: dt.datetime) -> None: ...
+# --- privacy ---
+
+
+@dataclass(slots=True)
+class ParentLinkRec:
+    id: int
+    code: str
+    student_id: int
+    expires_at: dt.datetime
+    used_by: int | None
+
+
+@dataclass(slots=True)
+class PrivacyRequestRec:
+    id: int
+    user_id: int | None
+    kind: str  # export|withdraw|erase
+    status: str  # pending|done
+    requested_at: dt.datetime
+    due_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+class ParentLinkRepository(Protocol):
+    async def create(
+        self, code: str, student_id: int, created_by: int | None, expires_at: dt.datetime, now: dt.datetime
+    ) -> ParentLinkRec: ...
+    async def by_code(self, code: str) -> ParentLinkRec | None: ...
+    async def mark_used(self, link_id: int, user_id: int, now: dt.datetime) -> bool: ...
+
+
+class PrivacyRepository(Protocol):
+    """Data-subject requests, and the personal data of one user found by following foreign keys to users."""
+
+    async def add_request(
+        self, user_id: int, requested_by: int | None, kind: str, now: dt.datetime, due_at: dt.datetime
+    ) -> PrivacyRequestRec: ...
+    async def complete_request(self, request_id: int, now: dt.datetime) -> None: ...
+    async def requests(self, status: str | None = None, kind: str | None = None) -> list[PrivacyRequestRec]: ...
+    async def class_members(self, class_id: int) -> list[UserRec]: ...
+    async def children_of(self, parent_id: int) -> list[UserRec]: ...
+    async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]: ...
+    async def erase(self, user_id: int) -> dict[str, int]: ...
+    async def inactive_users(self, before: dt.datetime) -> list[int]: ...
+    async def purge_old(self, before: dt.datetime, inbox_before: dt.datetime, now: dt.datetime) -> dict[str, int]: ...
 
 
 class UnitOfWork(Protocol):
@@ -593,6 +654,8 @@ class UnitOfWork(Protocol):
     rosters: RosterRepository
     broadcasts: BroadcastRepository
     reports: ReportRepository
+    parent_links: ParentLinkRepository
+    privacy: PrivacyRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

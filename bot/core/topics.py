@@ -27,11 +27,17 @@ async def student_band(ctx: Context) -> Band | None:
 
 
 async def require_ready(ctx: Context) -> bool:
-    """Learning needs a finished onboarding (which includes the child's agreement)."""
-    if ctx.user.onboarded:
-        return True
+    """Learning needs a finished onboarding and, for a student, the child's own agreement still in force
+    (withdrawing it stops all processing)."""
     from bot.core.flows.onboarding import cmd_start
+    from bot.core.services.consent import consent_status
 
+    if ctx.user.onboarded:
+        if ctx.user.role != "student" or (await consent_status(ctx.uow, ctx.user.id))[0]:
+            return True
+        ctx.say(ctx._("Em đã rút lại đồng ý nên mình tạm dừng. Nếu em và bố mẹ muốn học tiếp, em đồng ý lại nhé."))
+        await cmd_start(ctx, "")
+        return False
     ctx.say(ctx._("Em cần bắt đầu và đồng ý với nội quy trước khi học nhé."))
     await cmd_start(ctx, "")
     return False

@@ -22,6 +22,7 @@ FLOW_MODULES = (
     "assigned",
     "classes",
     "reports",
+    "privacy",
 )
 
 

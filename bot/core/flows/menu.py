@@ -42,6 +42,8 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
+    if role == "parent":
+        return [(_("🔒 Dữ liệu của con"), "privacy.show"), (_("🆘 Trợ giúp"), "help.show")]
     return [
         *learn,
         (_("🏆 Hội thi"), "contest.home"),
@@ -55,7 +57,9 @@ def menu_options(ctx: Context) -> list[tuple[str, str]]:
 async def show_menu(ctx: Context, prefix: str = "") -> None:
     _ = ctx._
     ctx.set_flow("")
-    title = _("Em muốn làm gì tiếp theo?") if ctx.user.role == "student" else _("Thầy/cô muốn làm gì?")
+    title = {"student": _("Em muốn làm gì tiếp theo?"), "parent": _("Anh/chị muốn làm gì?")}.get(
+        ctx.user.role, _("Thầy/cô muốn làm gì?")
+    )
     ctx.ask(f"{prefix}\n\n{title}".strip() if prefix else title, menu_options(ctx))
 
 

@@ -6,7 +6,7 @@ from bot.core.context import Context, UserFacingError
 from bot.core.flows.groups import LESSON_PAYLOAD
 from bot.core.flows.menu import show_menu
 from bot.core.router import Router
-from bot.core.services import accounts
+from bot.core.services import accounts, consent
 
 router = Router()
 
@@ -14,6 +14,11 @@ router = Router()
 @router.command("start", "batdau")
 async def cmd_start(ctx: Context, args: str) -> None:
     code = args.strip()[:64]
+    if consent.is_parent_code(code):
+        from bot.core.flows.privacy import parent_start
+
+        await parent_start(ctx, code)
+        return
     if code.startswith(LESSON_PAYLOAD):  # a lesson link posted in a class group
         if ctx.user.onboarded:
             from bot.core.flows.lessons import open_lesson
@@ -25,6 +30,11 @@ async def cmd_start(ctx: Context, args: str) -> None:
     if not ctx.user.onboarded:
         ctx.set_flow("onboarding", "language", code=code)
         await ask_language(ctx, greeting=True)
+        return
+    if ctx.user.role == "student" and not (await consent.consent_status(ctx.uow, ctx.user.id))[0]:
+        # Consent was withdrawn: nothing is processed until the child agrees again.
+        ctx.set_flow("onboarding", code=code)
+        await ask_consent(ctx)
         return
     if code:
         await use_code(ctx, code)
@@ -117,8 +127,14 @@ async def on_consent(ctx: Context, answer: str) -> None:
             )
         )
         return
-    await ctx.uow.consents.add(ctx.user.id, "child", "in_chat", ctx.settings.notice_version, ctx.now)
+    if ctx.conv.flow != "onboarding":
+        raise UserFacingError(_("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé."))
+    if not (await consent.consent_status(ctx.uow, ctx.user.id))[0]:
+        await consent.record_child(ctx)
     code = str(ctx.conv.data.get("code", ""))
+    if ctx.user.onboarded and not code:
+        await show_menu(ctx, _("Cảm ơn em! Em lại học cùng mình được rồi."))
+        return
     if code:
         klass = await accounts.find_class(ctx, code)
         if klass is not None:

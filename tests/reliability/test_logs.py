@@ -1,0 +1,85 @@
+"""Secrets and logs: with DEBUG logging on, a whole console scenario leaves no student name, no typed
+message and no token in the logs, including what libraries log and the text of exceptions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.__main__ import _setup_logging
+from bot.app import App
+from bot.channels.console.app import ConsoleSession
+from bot.logging_setup import REDACTED, Redactor
+from bot.seed import seed_demo
+from tests.reliability.helpers import new_student, option_number
+
+pytestmark = pytest.mark.reliability
+
+TOKEN = "7012345678:AAFakeTokenForTests_abcdefghijklmnop"
+ZALO_TOKEN = "3216549870:zalo-secret-token-value-XYZ123456"
+WEBHOOK_SECRET = "hook-secret-that-is-long-enough-42"
+NAME = "Đặng Thị Kín"
+TYPED = "Nhà em ở số 5 đường Hoa Sữa"
+
+
+@pytest.fixture
+def production_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The logging the bot installs at start (`_setup_logging`), at DEBUG, undone afterwards."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("ZALO_BOT_TOKEN", ZALO_TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    factory = logging.getLogRecordFactory()
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in list(logging.root.manager.loggerDict) + [""]}
+    _setup_logging("DEBUG")
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(factory)
+        root.setLevel(levels.pop(""))
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+async def test_a_whole_scenario_at_debug_level_logs_no_name_no_message_text_and_no_token(
+    app: App, production_logging: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    demo = await seed_demo(app)
+    student = await new_student(app, "hs-log", demo.class_code, NAME)
+    await student.send(TYPED)
+    screen = await student.send("/practice")
+    screen = await student.send(option_number(screen, "ma túy"))
+    for _ in range(5):
+        screen = await student.send(option_number(screen, "Đáp án đúng"))
+    screen = await student.send("/privacy")
+    await student.send(option_number(screen, "Nhận bản sao dữ liệu"))
+    teacher = ConsoleSession(app.dispatcher, user="gv")
+    screen = await teacher.send("/consent")
+    screen = await teacher.send(option_number(screen, "7A"))
+    assert NAME in screen
+
+    # What libraries and channel code typically log: request URLs with the token, failures quoting it.
+    logging.getLogger("aiogram.event").debug("POST https://api.telegram.org/bot%s/sendMessage", TOKEN)
+    logging.getLogger("bot.channels.zalo").info("polling https://bot-api.example/bot%s/getUpdates", ZALO_TOKEN)
+    logging.getLogger("bot.channels.telegram").warning("webhook secret mismatch, expected %s", WEBHOOK_SECRET)
+    try:
+        raise RuntimeError(f"Cannot connect to https://api.telegram.org/bot{TOKEN}/getMe")
+    except RuntimeError:
+        logging.getLogger("bot.channels.telegram").exception("start failed")
+    logging.getLogger("bot").error("another token seen: 123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_-0123")
+
+    logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    assert len(caplog.records) >= 5 and REDACTED in logged and "start failed" in logged
+    for secret in (NAME, TYPED, TOKEN, ZALO_TOKEN, WEBHOOK_SECRET, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-0123"):
+        assert secret not in logged, f"leaked into the logs: {secret[:12]}..."
+
+
+def test_the_redactor_hides_tokens_secrets_and_database_passwords() -> None:
+    redact = Redactor(["s3cr3t-value"])
+    assert redact("bot123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-bs/getMe") == f"bot{REDACTED}/getMe"
+    assert redact("postgresql://antt:pa55word@db:5432/antt") == f"postgresql://antt:{REDACTED}@db:5432/antt"
+    assert redact("value=s3cr3t-value;") == f"value={REDACTED};"
+    assert redact("Câu 3/5, 12:30, điểm 4") == "Câu 3/5, 12:30, điểm 4"  # ordinary text is left alone
