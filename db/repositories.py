@@ -611,7 +611,6 @@ class SqlAccountLinkRepository(_Repo):
     async def delete_user(self, user_id: int) -> None:
         """Removes the user and, by cascade, what hangs on it (conversation, consents, codes)."""
         await self.session.execute(delete(m.User).where(m.User.id == user_id))
-
 # --- contests ---
 
 
@@ -810,6 +809,163 @@ class SqlContestRepository(_Repo):
         return [_entry(r) for r in rows]
 
     async def running_count(self, round_id: int) -> int:
+        return int(
+            (
+                await self.session.execute(
+                    select(func.count())
+                    .select_from(m.ContestEntry)
+                    .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+                    .where(m.ContestEntry.round_id == round_id, m.QuizAttempt.finished_at.is_(None))
+                )
+            ).scalar_one()
+        )
+
+    async def set_prediction(self, entry_id: int, prediction: int) -> None:
+        await self.session.execute(
+            update(m.ContestEntry)
+            .where(m.ContestEntry.id == entry_id, m.ContestEntry.prediction.is_(None))
+            .values(prediction=prediction)
+        )
+
+    async def overdue_attempts(self, before: dt.datetime, user_id: int | None = None) -> list[ports.AttemptRec]:
+        stmt = (
+            select(m.QuizAttempt)
+            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.QuizAttempt.id)
+            .where(m.QuizAttempt.finished_at.is_(None), m.QuizAttempt.deadline_at < before)
+        )
+        if user_id is not None:
+            stmt = stmt.where(m.QuizAttempt.user_id == user_id)
+        rows = (await self.session.execute(stmt.order_by(m.QuizAttempt.id))).scalars()
+        return [_attempt(r) for r in rows]
+
+    async def official_results(self, round_id: int) -> list[Any]:
+        from bot.core.services.ranking import Entry
+
+        rows = await self.session.execute(
+            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt)
+            .join(m.ContestRegistration, m.ContestRegistration.id == m.ContestEntry.registration_id)
+            .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+            .where(m.ContestEntry.official_round_id == round_id, m.QuizAttempt.finished_at.is_not(None))
+            .order_by(m.ContestEntry.id)
+        )
+        return [
+            Entry(
+                registration_id=reg.id,
+                user_id=reg.user_id,
+                name=reg.display_name,
+                school_id=reg.school_id,
+                school_name=reg.school_name,
+                class_id=reg.class_id,
+                class_name=reg.class_name,
+                score=int(att.score or 0),
+                total=att.total,
+                prediction=entry.prediction,
+                started_at=att.started_at,
+                finished_at=att.finished_at,
+                attempt_id=att.id,
+            )
+            for entry, reg, att in rows
+        ]
+
+    async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:
+        rows = await self.session.execute(
+            select(m.AttemptAnswer.attempt_id, m.AttemptAnswer.answered_at)
+            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.AttemptAnswer.attempt_id)
+            .where(m.ContestEntry.official_round_id == round_id)
+            .order_by(m.AttemptAnswer.attempt_id, m.AttemptAnswer.seq)
+        )
+        out: dict[int, list[dt.datetime]] = {}
+        for attempt_id, at in rows:
+            out.setdefault(attempt_id, []).append(at)
+        return out
+
+    async def live_counts(self, round_id: int) -> list[ports.LiveCount]:
+        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
+        rows = await self.session.execute(
+            select(
+                reg.school_id,
+                reg.school_name,
+                reg.class_id,
+                reg.class_name,
+                func.count(func.distinct(ent.user_id)),
+                func.count(func.distinct(att.user_id)).filter(att.finished_at.is_not(None)),
+            )
+            .join(reg, reg.id == ent.registration_id)
+            .join(att, att.id == ent.attempt_id)
+            .where(ent.official_round_id == round_id)
+            .group_by(reg.school_id, reg.school_name, reg.class_id, reg.class_name)
+            .order_by(reg.school_name, reg.class_name)
+        )
+        return [ports.LiveCount(*row) for row in rows]
+
+    async def class_members(self) -> list[ports.ClassMembers]:
+        counts = (
+            select(m.Membership.class_id, func.count().label("n"))
+            .where(m.Membership.role == "student")
+            .group_by(m.Membership.class_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(
+                m.SchoolClass.id,
+                m.SchoolClass.name,
+                m.SchoolClass.school_id,
+                m.School.name,
+                m.SchoolClass.grade,
+                func.coalesce(counts.c.n, 0),
+            )
+            .join(m.School, m.School.id == m.SchoolClass.school_id)
+            .outerjoin(counts, counts.c.class_id == m.SchoolClass.id)
+            .where(m.SchoolClass.archived.is_(False))
+            .order_by(m.SchoolClass.id)
+        )
+        return [ports.ClassMembers(*row) for row in rows]
+
+    async def participants(self, contest_id: int) -> list[ports.ParticipantRec]:
+        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
+        rows = await self.session.execute(
+            select(reg.user_id, reg.school_id, reg.class_id)
+            .where(
+                reg.contest_id == contest_id,
+                select(ent.id)
+                .join(att, att.id == ent.attempt_id)
+                .where(ent.registration_id == reg.id, ent.official_round_id.is_not(None), att.finished_at.is_not(None))
+                .exists(),
+            )
+            .order_by(reg.id)
+        )
+        return [ports.ParticipantRec(*row) for row in rows]
+
+    async def accounts(self, user_id: int) -> list[ports.AccountRec]:
+        rows = (
+            await self.session.execute(
+                select(m.ChannelAccount).where(m.ChannelAccount.user_id == user_id).order_by(m.ChannelAccount.id)
+            )
+        ).scalars()
+        return [ports.AccountRec(r.channel, r.external_id, r.chat_id, r.unreachable) for r in rows]
+
+    async def add_notice(self, user_id: int, text: str, now: dt.datetime) -> None:
+        await self.session.execute(insert(m.Notice).values(user_id=user_id, text=text, created_at=now))
+
+    async def pending_notices(self, user_id: int | None = None, limit: int = 500) -> list[ports.NoticeRec]:
+        stmt = select(m.Notice).where(m.Notice.sent_at.is_(None))
+        if user_id is not None:
+            stmt = stmt.where(m.Notice.user_id == user_id)
+        rows = (await self.session.execute(stmt.order_by(m.Notice.id).limit(limit))).scalars()
+        return [ports.NoticeRec(r.id, r.user_id, r.text, r.created_at, r.sent_at) for r in rows]
+
+    async def mark_notices_sent(self, notice_ids: list[int], now: dt.datetime) -> None:
+        if notice_ids:
+            await self.session.execute(
+                update(m.Notice).where(m.Notice.id.in_(notice_ids), m.Notice.sent_at.is_(None)).values(sent_at=now)
+            )
+
+    async def add_security_event(
+        self, user_id: int | None, kind: str, attempt_id: int | None, detail: dict[str, Any], now: dt.datetime
+    ) -> None:
+        await self.session.execute(
+            insert(m.SecurityEvent).values(user_id=user_id, kind=kind, attempt_id=attempt_id, detail=detail, at=now)
+        )
 # --- broadcasts ---
 
 
@@ -1156,9 +1312,6 @@ class SqlBroadcastRepository(_Repo):
             (
                 await self.session.execute(
                     select(func.count())
-                    .select_from(m.ContestEntry)
-                    .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
-                    .where(m.ContestEntry.round_id == round_id, m.QuizAttempt.finished_at.is_(None))
                     .select_from(m.Delivery)
                     .where(
                         m.Delivery.broadcast_id == broadcast_id,
@@ -1167,153 +1320,6 @@ class SqlBroadcastRepository(_Repo):
                     )
                 )
             ).scalar_one()
-        )
-
-    async def set_prediction(self, entry_id: int, prediction: int) -> None:
-        await self.session.execute(
-            update(m.ContestEntry)
-            .where(m.ContestEntry.id == entry_id, m.ContestEntry.prediction.is_(None))
-            .values(prediction=prediction)
-        )
-
-    async def overdue_attempts(self, before: dt.datetime, user_id: int | None = None) -> list[ports.AttemptRec]:
-        stmt = (
-            select(m.QuizAttempt)
-            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.QuizAttempt.id)
-            .where(m.QuizAttempt.finished_at.is_(None), m.QuizAttempt.deadline_at < before)
-        )
-        if user_id is not None:
-            stmt = stmt.where(m.QuizAttempt.user_id == user_id)
-        rows = (await self.session.execute(stmt.order_by(m.QuizAttempt.id))).scalars()
-        return [_attempt(r) for r in rows]
-
-    async def official_results(self, round_id: int) -> list[Any]:
-        from bot.core.services.ranking import Entry
-
-        rows = await self.session.execute(
-            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt)
-            .join(m.ContestRegistration, m.ContestRegistration.id == m.ContestEntry.registration_id)
-            .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
-            .where(m.ContestEntry.official_round_id == round_id, m.QuizAttempt.finished_at.is_not(None))
-            .order_by(m.ContestEntry.id)
-        )
-        return [
-            Entry(
-                registration_id=reg.id,
-                user_id=reg.user_id,
-                name=reg.display_name,
-                school_id=reg.school_id,
-                school_name=reg.school_name,
-                class_id=reg.class_id,
-                class_name=reg.class_name,
-                score=int(att.score or 0),
-                total=att.total,
-                prediction=entry.prediction,
-                started_at=att.started_at,
-                finished_at=att.finished_at,
-                attempt_id=att.id,
-            )
-            for entry, reg, att in rows
-        ]
-
-    async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:
-        rows = await self.session.execute(
-            select(m.AttemptAnswer.attempt_id, m.AttemptAnswer.answered_at)
-            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.AttemptAnswer.attempt_id)
-            .where(m.ContestEntry.official_round_id == round_id)
-            .order_by(m.AttemptAnswer.attempt_id, m.AttemptAnswer.seq)
-        )
-        out: dict[int, list[dt.datetime]] = {}
-        for attempt_id, at in rows:
-            out.setdefault(attempt_id, []).append(at)
-        return out
-
-    async def live_counts(self, round_id: int) -> list[ports.LiveCount]:
-        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
-        rows = await self.session.execute(
-            select(
-                reg.school_id,
-                reg.school_name,
-                reg.class_id,
-                reg.class_name,
-                func.count(func.distinct(ent.user_id)),
-                func.count(func.distinct(att.user_id)).filter(att.finished_at.is_not(None)),
-            )
-            .join(reg, reg.id == ent.registration_id)
-            .join(att, att.id == ent.attempt_id)
-            .where(ent.official_round_id == round_id)
-            .group_by(reg.school_id, reg.school_name, reg.class_id, reg.class_name)
-            .order_by(reg.school_name, reg.class_name)
-        )
-        return [ports.LiveCount(*row) for row in rows]
-
-    async def class_members(self) -> list[ports.ClassMembers]:
-        counts = (
-            select(m.Membership.class_id, func.count().label("n"))
-            .where(m.Membership.role == "student")
-            .group_by(m.Membership.class_id)
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(
-                m.SchoolClass.id,
-                m.SchoolClass.name,
-                m.SchoolClass.school_id,
-                m.School.name,
-                m.SchoolClass.grade,
-                func.coalesce(counts.c.n, 0),
-            )
-            .join(m.School, m.School.id == m.SchoolClass.school_id)
-            .outerjoin(counts, counts.c.class_id == m.SchoolClass.id)
-            .where(m.SchoolClass.archived.is_(False))
-            .order_by(m.SchoolClass.id)
-        )
-        return [ports.ClassMembers(*row) for row in rows]
-
-    async def participants(self, contest_id: int) -> list[ports.ParticipantRec]:
-        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
-        rows = await self.session.execute(
-            select(reg.user_id, reg.school_id, reg.class_id)
-            .where(
-                reg.contest_id == contest_id,
-                select(ent.id)
-                .join(att, att.id == ent.attempt_id)
-                .where(ent.registration_id == reg.id, ent.official_round_id.is_not(None), att.finished_at.is_not(None))
-                .exists(),
-            )
-            .order_by(reg.id)
-        )
-        return [ports.ParticipantRec(*row) for row in rows]
-
-    async def accounts(self, user_id: int) -> list[ports.AccountRec]:
-        rows = (
-            await self.session.execute(
-                select(m.ChannelAccount).where(m.ChannelAccount.user_id == user_id).order_by(m.ChannelAccount.id)
-            )
-        ).scalars()
-        return [ports.AccountRec(r.channel, r.external_id, r.chat_id, r.unreachable) for r in rows]
-
-    async def add_notice(self, user_id: int, text: str, now: dt.datetime) -> None:
-        await self.session.execute(insert(m.Notice).values(user_id=user_id, text=text, created_at=now))
-
-    async def pending_notices(self, user_id: int | None = None, limit: int = 500) -> list[ports.NoticeRec]:
-        stmt = select(m.Notice).where(m.Notice.sent_at.is_(None))
-        if user_id is not None:
-            stmt = stmt.where(m.Notice.user_id == user_id)
-        rows = (await self.session.execute(stmt.order_by(m.Notice.id).limit(limit))).scalars()
-        return [ports.NoticeRec(r.id, r.user_id, r.text, r.created_at, r.sent_at) for r in rows]
-
-    async def mark_notices_sent(self, notice_ids: list[int], now: dt.datetime) -> None:
-        if notice_ids:
-            await self.session.execute(
-                update(m.Notice).where(m.Notice.id.in_(notice_ids), m.Notice.sent_at.is_(None)).values(sent_at=now)
-            )
-
-    async def add_security_event(
-        self, user_id: int | None, kind: str, attempt_id: int | None, detail: dict[str, Any], now: dt.datetime
-    ) -> None:
-        await self.session.execute(
-            insert(m.SecurityEvent).values(user_id=user_id, kind=kind, attempt_id=attempt_id, detail=detail, at=now)
         )
 
     async def skip_target(self, channel: str, chat_id: str) -> int:
