@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     telegram_chat_per_second: float = Field(default=1.0, gt=0)
     telegram_group_per_minute: float = Field(default=20.0, gt=0)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)  # SIGTERM: time for work in hand to finish
+    # A tap not answered (with the core's toast) within this many seconds is answered empty, to stop the spinner.
+    telegram_callback_answer_seconds: float = Field(default=5.0, ge=0)
 
     @field_validator(
         "telegram_bot_token",

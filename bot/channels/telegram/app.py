@@ -58,7 +58,11 @@ class TelegramChannel:
 
     async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Commit the update to the inbox; False when it was already there (a redelivery)."""
-        return await self.worker.submit(str(update_id), payload)
+        new = await self.worker.submit(str(update_id), payload)
+        callback = payload.get("callback_query")
+        if new and isinstance(callback, dict) and callback.get("id"):
+            self.transport.expect_answer(str(callback["id"]), self.app.settings.telegram_callback_answer_seconds)
+        return new
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.app.settings
