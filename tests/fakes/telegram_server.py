@@ -87,6 +87,7 @@ class FakeTelegramServer:
         self._runner: web.AppRunner | None = None
         self._ids = itertools.count(1)
         self._called = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- life cycle -------------------------------------------------------------------------------------------
     async def start(self, port: int = 0) -> FakeTelegramServer:
@@ -120,7 +121,9 @@ class FakeTelegramServer:
             update = {"update_id": self._next_update_id, **update}
         self._next_update_id = max(self._next_update_id, int(update["update_id"])) + 1
         self._updates.append(update)
-        asyncio.get_running_loop().create_task(self._notify())
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return update
 
     async def _notify(self) -> None:

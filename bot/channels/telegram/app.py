@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -58,7 +59,11 @@ class TelegramChannel:
 
     async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Commit the update to the inbox; False when it was already there (a redelivery)."""
-        return await self.worker.submit(str(update_id), payload)
+        new = await self.worker.submit(str(update_id), payload)
+        callback = payload.get("callback_query")
+        if new and isinstance(callback, dict) and callback.get("id"):
+            self.transport.expect_answer(str(callback["id"]), self.app.settings.telegram_callback_answer_seconds)
+        return new
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.app.settings
@@ -190,9 +195,14 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     return stop.is_set()
 
 
-async def run(app: App, stop: asyncio.Event | None = None) -> None:
+async def run(
+    app: App,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[TelegramChannel], Awaitable[None]] | None = None,
+) -> None:
     """Entry point of `python -m bot run` when TELEGRAM_BOT_TOKEN is set. Returns after SIGTERM/SIGINT (or
-    `stop`), once the work in hand is finished."""
+    `stop`), once the work in hand is finished. `on_ready(channel)` lets other workers (e.g. the broadcast
+    sender) use `channel.transport`, which shares this bot's rate limiter."""
     s = app.settings
     assert s.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
     token = s.telegram_bot_token.get_secret_value()
@@ -209,7 +219,10 @@ async def run(app: App, stop: asyncio.Event | None = None) -> None:
     try:
         me = await bot.get_me()
         app.dispatcher.settings.bot_username = me.username  # deep links (t.me/<bot>?start=...) need it
-        await TelegramChannel(app, bot, me).run(stop)
+        channel = TelegramChannel(app, bot, me)
+        if on_ready is not None:
+            await on_ready(channel)
+        await channel.run(stop)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

@@ -3,6 +3,7 @@ order through the rate limiter; a user who blocked the bot is marked unreachable
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot
@@ -31,6 +32,20 @@ class TelegramTransport:
 
     def __init__(self, bot: Bot, limiter: RateLimiter, uow_factory: UnitOfWorkFactory) -> None:
         self.bot, self.limiter, self.uow_factory = bot, limiter, uow_factory
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._late: set[asyncio.Task[None]] = set()
+
+    def expect_answer(self, callback_id: str, within: float) -> None:
+        """A tap was stored. Its answer normally carries the core's toast; if the inbox is so busy that it is not
+        sent within `within` seconds, answer it empty so the button stops spinning before Telegram gives up."""
+        loop = asyncio.get_running_loop()
+        self._deadlines[callback_id] = loop.call_later(within, self._answer_late, callback_id)
+
+    def _answer_late(self, callback_id: str) -> None:
+        self._deadlines.pop(callback_id, None)
+        task = asyncio.get_running_loop().create_task(self.answer_callback(callback_id))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
 
     # --- the Transport protocol (broadcasts, notices) ---------------------------------------------------------
     async def deliver(self, address: ChannelAddress, replies: list[Reply]) -> DeliveryResult:
@@ -47,8 +62,11 @@ class TelegramTransport:
     async def reply(self, event: IncomingEvent, replies: list[Reply]) -> None:
         tapped = event if isinstance(event, TelegramEvent) and event.callback_id else None
         if tapped is not None:
+            pending = self._deadlines.pop(tapped.callback_id, None)
+            if pending is not None:
+                pending.cancel()
             toast = next((r.toast for r in replies if r.toast), "")
-            await self.answer_callback(tapped.callback_id, toast)
+            await self.answer_callback(tapped.callback_id, toast)  # before any other call for this update
         edit_id = tapped.message_id if tapped is not None else None
         for reply in replies:
             target = reply.to or event.address

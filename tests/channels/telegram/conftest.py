@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.telegram.app import run
+from bot.channels.telegram.app import TelegramChannel, run
 from db import models as m
 from tests.fakes.telegram_server import Call, FakeTelegramServer
 
@@ -46,9 +46,13 @@ class RunningBot:
         self.app, self.server = app, server
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.channel: TelegramChannel | None = None
+
+    async def _ready(self, channel: TelegramChannel) -> None:
+        self.channel = channel
 
     async def start(self) -> RunningBot:
-        self.task = asyncio.create_task(run(self.app, self.stop_event))
+        self.task = asyncio.create_task(run(self.app, self.stop_event, on_ready=self._ready))
         await self.server.wait_for(lambda s: s.calls("getMe"))
         return self
 

@@ -115,3 +115,22 @@ async def test_not_modified_and_too_old_are_harmless(
     assert len(server.calls("sendMessage")) == sends  # nothing was re-sent as a new message
     assert await inbox_statuses(app) == {"done"}
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_tap_is_answered_even_when_its_handling_is_late(app: App, server: FakeTelegramServer) -> None:
+    """With the answer deadline at 0 s (as if the inbox were very busy) the tap is answered empty at once, and the
+    reply still follows."""
+    from tests.channels.telegram.conftest import configure
+
+    configure(app, server, telegram_callback_answer_seconds=0.0)
+    bot = await RunningBot(app, server).start()
+    try:
+        student = ChatUser(app, server, 4005)
+        await student.send("/start")
+        screen = await student.tap("Tiếng Việt")
+    finally:
+        await bot.stop()
+    assert "Em có đồng ý không?" in screen
+    answers = server.calls("answerCallbackQuery")
+    assert answers and not answers[0].params.get("text")
+    assert answers[0].at <= server.calls("sendMessage")[-1].at

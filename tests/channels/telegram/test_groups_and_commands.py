@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.telegram.app import PollingConflict, make_bot, run
-from bot.channels.telegram.ratelimit import RateLimiter
-from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.telegram.app import PollingConflict, run
 from bot.core.flows.groups import lesson_posts_for_class
 from bot.runtime.transport import DeliveryStatus
 from bot.seed import seed_demo
@@ -91,12 +89,9 @@ async def test_a_teacher_links_the_class_group_and_lessons_open_in_private(
     lesson = next(x for x in app.content.lessons.values() if x.band.value == "lower_secondary")
     async with app.uow_factory() as uow:
         posts = await lesson_posts_for_class(uow, app.i18n, lesson, link.class_id, "antt_test_bot")
-    bot = make_bot(server.token, server.url)
-    try:
-        transport = TelegramTransport(bot, RateLimiter(), app.uow_factory)
-        result = await transport.deliver(posts[0].to, posts)  # type: ignore[arg-type]
-    finally:
-        await bot.session.close()
+    # The broadcast sender uses the running channel's transport, which shares the bot's rate limiter.
+    assert telegram_bot.channel is not None
+    result = await telegram_bot.channel.transport.deliver(posts[0].to, posts)  # type: ignore[arg-type]
     assert result.status is DeliveryStatus.SENT
     post = server.sent(GROUP)[-1]
     assert lesson.title in post.text
