@@ -195,3 +195,12 @@ async def test_concurrent_identical_taps_store_one_answer(app: App, clock: FakeC
     assert [(a.seq, a.correct) for a in answers] == [(0, True)]
     texts = [r.text for replies in results for r in replies]  # type: ignore[union-attr]
     assert sum("Câu 2/5" in t for t in texts) >= 1
+
+
+async def test_teachers_are_told_the_contest_is_for_students(app: App) -> None:
+    from bot.seed import seed_demo
+
+    await seed_demo(app)
+    teacher = Chat(app, "console", "gv")
+    await teacher.say("thi")
+    assert "Hội thi dành cho học sinh" in teacher.text

@@ -56,6 +56,15 @@ async def cmd_contest(ctx: Context, _args: str) -> None:
     if ctx.user.role == "organizer":
         await admin_list(ctx, "")
         return
+    if ctx.user.role in ("teacher", "school_admin"):
+        ctx.ask(
+            ctx._(
+                "Hội thi dành cho học sinh; ban tổ chức mở đợt thi và công bố kết quả. Thầy/cô nhắc học sinh gõ "
+                "“thi” để vào thi, và ghi nhận ý kiến đồng ý của phụ huynh trước đó nhé."
+            ),
+            [(ctx._("⬅️ Về menu"), "menu")],
+        )
+        return
     running = await ctx.uow.contests.running_entries(ctx.user.id)
     if running:
         attempt = await ctx.uow.attempts.get(running[-1].attempt_id)
