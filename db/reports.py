@@ -62,7 +62,7 @@ class SqlReportRepository:
         month_dim: Any = (
             case(*[(A.at < b, i) for i, b in enumerate(month_starts[1:])], else_=len(month_starts) - 1)
             if len(month_starts) > 1
-            else func.coalesce(None, 0)
+            else case((A.at >= month_starts[0], 0), else_=0)
         ).label("month")
 
         totals = await grouped(None)

@@ -246,8 +246,27 @@ def _signature(doc: DocxDocument, data: ReportData) -> None:
         run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
+def _page_numbers(section) -> None:  # type: ignore[no-untyped-def]
+    """NĐ 30: page numbers centered in the top margin, from the second page on."""
+    section.different_first_page_header_footer = True
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run()
+    _run_font(run, 13)
+    for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if tag is not None:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), tag)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._r.append(el)
+
+
 def _setup(doc: DocxDocument) -> None:
     section = doc.sections[0]
+    _page_numbers(section)
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
     section.left_margin, section.right_margin = Mm(30), Mm(15)
@@ -312,10 +331,13 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
 
     doc_cols = [tables.SHORT_LABELS[k] for k in tables.DOC_KINDS]
     _para(doc, "2. Kết quả theo chủ đề", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=6, first_line=1.27)
+    by_topic = _columns(tables.topic_table(data), ["STT", "Chủ đề", "HS tham gia", *doc_cols])
+    # Help lookups and broadcasts have no topic; their row only shows zeros in these columns.
+    by_topic.rows = [r for r in by_topic.rows if r[1] != tables.NO_TOPIC or any(r[2:])]
     _data_table(
         doc,
         caption("Kết quả theo chủ đề"),
-        _columns(tables.topic_table(data), ["STT", "Chủ đề", "HS tham gia", *doc_cols]),
+        by_topic,
         [1.1, 5.0, 1.8, 1.8, 1.6, 1.8, 1.8, 1.6],
     )
     _picture(doc, charts["bieu-do-theo-chu-de.png"], "Biểu đồ 1. Lượt tham gia theo chủ đề")

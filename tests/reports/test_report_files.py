@@ -142,6 +142,8 @@ async def test_docx_has_every_part_of_the_official_format(app: App, district: Da
     assert mm[:2] == [210, 297] and 20 <= mm[2] <= 25 and 20 <= mm[3] <= 25
     assert 30 <= round(s.left_margin.mm) <= 35 and 15 <= round(s.right_margin.mm) <= 20
     assert doc.styles["Normal"].font.name == "Times New Roman" and doc.styles["Normal"].font.size == Pt(14)
+    # Page numbers in the top margin from the second page on.
+    assert s.different_first_page_header_footer and "PAGE" in s.header.paragraphs[0]._p.xml
     # Three charts, written as PNG files and embedded in the document.
     assert len(doc.inline_shapes) == 3
     pngs = [f for f in files if f.filename.endswith(".png")]
@@ -276,3 +278,13 @@ async def test_a_school_admins_report_covers_only_their_school(app: App, distric
     assert "- Phòng Văn hóa - Xã hội đặc khu (để b/c);" in text
     classes = docx_tables(doc)[("STT", "Trường", "Lớp")]
     assert [r[2] for r in classes[1:]] == ["A1", "A2", tables.NO_CLASS]  # help lookups carry no class
+
+
+async def test_a_one_month_period(app: App, district: Dataset) -> None:
+    options = ReportOptions(_env_file=None)  # type: ignore[call-arg]
+    period = parse_period(None, options, date_from="2026-03-01", date_to="2026-03-31")
+    async with app.uow_factory() as uow:
+        data = await build_report(uow, None, "all", period, options, app.clock())
+    exp = Expected(await stored_rows(app), period.first, period.last, {})
+    assert [(r.key, r.counts) for r in data.figures.by_month] == [(0, {k: exp.kinds[k] for k in a.ALL_KINDS})]
+    assert data.period.phrase == "từ ngày 01/03/2026 đến ngày 31/03/2026"
