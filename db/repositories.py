@@ -1282,15 +1282,16 @@ class SqlBroadcastRepository(_Repo):
 
     async def lock_conversation(self, user_id: int, now: dt.datetime) -> None:
         """Hold the student's conversation row until commit (PostgreSQL; SQLite writers are serial anyway),
-        so a delivery never writes back a conversation read before the student's own last step."""
-        await self.session.execute(
-            insert_ignore(self.session, m.Conversation, ["user_id"]).values(
-                user_id=user_id, flow="", step="", data={}, prompt={}, version=0, updated_at=now
+        so a delivery never writes back a conversation read before the student's own last step. The row is
+        loaded into the session, so reading the conversation next costs nothing."""
+        locked = select(m.Conversation).where(m.Conversation.user_id == user_id).with_for_update()
+        if (await self.session.execute(locked)).scalar_one_or_none() is None:
+            await self.session.execute(
+                insert_ignore(self.session, m.Conversation, ["user_id"]).values(
+                    user_id=user_id, flow="", step="", data={}, prompt={}, version=0, updated_at=now
+                )
             )
-        )
-        await self.session.execute(
-            select(m.Conversation.user_id).where(m.Conversation.user_id == user_id).with_for_update()
-        )
+            await self.session.execute(locked)
 
     async def defer(self, delivery_id: int, now: dt.datetime, until: dt.datetime, error: str, give_up: bool) -> None:
         """A pending row that could not even be prepared: try again later, or give up."""

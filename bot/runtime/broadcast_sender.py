@@ -148,6 +148,7 @@ class BroadcastSender:
         self._claimed: set[int] = set()  # rows this process has in hand (queued, claimed or being sent)
         self._tasks: set[asyncio.Task[None]] = set()
         self._recovered = False
+        self._broadcasts: dict[int, BroadcastRec] = {}
         self.sent = 0
 
     @property
@@ -263,8 +264,11 @@ class BroadcastSender:
                     delivery = await uow.broadcasts.claim(delivery_id, self.clock())
                     if delivery is None:  # another sender has it, or it was settled meanwhile
                         return
-                    broadcast = await uow.broadcasts.get(delivery.broadcast_id)
-                    assert broadcast is not None
+                    broadcast = self._broadcasts.get(delivery.broadcast_id)
+                    if broadcast is None:  # a broadcast never changes once stored
+                        broadcast = await uow.broadcasts.get(delivery.broadcast_id)
+                        assert broadcast is not None
+                        self._broadcasts[broadcast.id] = broadcast
                     reply = await render_delivery(
                         uow, delivery, broadcast, self.app.content, self.app.i18n, self.clock()
                     )
