@@ -214,3 +214,21 @@ async def test_the_transport_reports_each_outcome_for_broadcasts(bot: ZaloBot) -
     bot.fake.fail_next("sendMessage", 400, description="Bad request: chat not found")
     assert (await transport.deliver(student, notice)).status is DeliveryStatus.FAILED
     assert bot.fake.texts("zb") == [notice[0].text]
+
+
+async def test_a_split_reply_interrupted_half_way_is_not_sent_twice(bot: ZaloBot) -> None:
+    from bot.core.events import ChannelAddress
+    from bot.core.replies import Reply
+    from bot.runtime.transport import DeliveryStatus
+
+    assert bot.channel is not None
+    transport = bot.channel.transport
+    student = ChannelAddress("zalo", "zs", "zs")
+    text = " ".join(f"Điều {i}: một câu khá dài về an toàn giao thông cho học sinh." for i in range(80))
+    long_reply = [Reply(text)]  # about 5,000 characters
+    bot.fake.fail_next("sendMessage", 403, times=10, after=1)  # the 1st part goes, then Zalo stumbles
+    assert (await transport.deliver(student, long_reply)).status is DeliveryStatus.RETRY
+    bot.fake._failures.clear()
+    assert (await transport.deliver(student, long_reply)).status is DeliveryStatus.SENT
+    parts = bot.fake.texts("zs")
+    assert len(parts) == 3 and len(set(parts)) == 3 and all(len(p) <= 2000 for p in parts)
