@@ -18,7 +18,7 @@ from bot.runtime.retention import register_cli as register_privacy_cli
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SQL statements and HTTP request lines carry user data and tokens: keep them out of logs.
-    for noisy in ("sqlalchemy.engine", "httpx", "httpcore", "aiohttp.access"):
+    for noisy in ("sqlalchemy.engine", "aiosqlite", "httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     install_redaction(Settings())
 

@@ -60,6 +60,7 @@ class Failure:
     code: int
     description: str
     retry_after: float | None = None
+    after: int = 0  # let this many calls succeed first
 
 
 @dataclass
@@ -126,11 +127,18 @@ class FakeZaloServer:
         return self._updates.qsize()
 
     def fail_next(
-        self, method: str, code: int, times: int = 1, description: str = "", retry_after: float | None = None
+        self,
+        method: str,
+        code: int,
+        times: int = 1,
+        description: str = "",
+        retry_after: float | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` with an error envelope (e.g. 429 quota, 403 internal)."""
+        """Answer `times` calls of `method` (after `after` successful ones) with an error envelope."""
         text = description or {429: "Quota exceeded", 403: "Internal server error"}.get(code, "Error")
-        self._failures.setdefault(method, []).extend(Failure(code, text, retry_after) for _ in range(times))
+        queue = self._failures.setdefault(method, [])
+        queue.extend(Failure(code, text, retry_after, after if i == 0 else 0) for i in range(times))
 
     def sent(self, chat_id: str | None = None) -> list[dict[str, Any]]:
         """Messages the bot sent (sendMessage and sendPhoto), optionally only to one chat."""
@@ -196,7 +204,9 @@ class FakeZaloServer:
         payload = payload if isinstance(payload, dict) else {}
         self.calls.append((method, payload))
         queued = self._failures.get(method)
-        if queued:
+        if queued and queued[0].after:
+            queued[0].after -= 1
+        elif queued:
             failure = queued.pop(0)
             return self._error(failure.code, failure.description, failure.retry_after)
         handler = getattr(self, f"_m_{method}", None)

@@ -169,12 +169,10 @@ class ZaloClient:
             await self._sleep(delay)
 
     async def _call_once(self, method: str, payload: dict[str, Any] | None, read_timeout: float | None) -> Any:
-        timeout = httpx.Timeout(self.timeout, read=read_timeout) if read_timeout else None
+        timeout = httpx.Timeout(self.timeout, read=read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT
         try:
             response = await self._http.post(
-                f"{self._base}/bot{self._token}/{method}",
-                json=payload or {},
-                **({"timeout": timeout} if timeout else {}),
+                f"{self._base}/bot{self._token}/{method}", json=payload or {}, timeout=timeout
             )
         except httpx.HTTPError as exc:
             # The exception text may carry the URL; keep only its kind.

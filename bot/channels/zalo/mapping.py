@@ -63,7 +63,8 @@ def address(update: dict[str, Any]) -> ChannelAddress | None:
     message = _message(update)
     if message is None:
         return None
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    raw_chat = message.get("chat")
+    chat: dict[str, Any] = raw_chat if isinstance(raw_chat, dict) else {}
     user_id = str(_sender(message).get("id") or "")
     chat_id = str(chat.get("id") or user_id)  # in a private chat the chat id is the user id
     if not user_id or not chat_id:

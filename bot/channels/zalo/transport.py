@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError, ZaloUnauthorized
 from bot.channels.zalo.render import Translate, render_messages
@@ -92,24 +94,54 @@ class ZaloTransport:
         self.translate_for = translate_for
         self.limiter = limiter or RateLimiter()
         self.send_retries = send_retries
+        # Messages already sent of a delivery that stopped half-way: its retry skips them (no duplicates).
+        self._partial: dict[tuple[str, str], int] = {}
 
     async def deliver(self, address: ChannelAddress, replies: list[Reply]) -> DeliveryResult:
         _ = await self.translate_for(address)
-        for text in render_messages(replies, _):
-            await self.limiter.acquire(address.chat_id)
-            try:
-                await self.client.send_message(address.chat_id, text, retries=self.send_retries)
-            except ZaloUnauthorized:
-                raise
-            except ZaloApiError as exc:
-                if exc.code == 429:
-                    delay = self.client.backoff(self.send_retries + 1, exc.retry_after)
-                    self.limiter.pause(delay)
-                    return DeliveryResult(DeliveryStatus.RETRY, retry_after=delay, error=f"zalo {exc.code}")
-                if exc.transient:
-                    return DeliveryResult(DeliveryStatus.RETRY, error=f"zalo {exc.code}")
-                log.warning("zalo sendMessage failed permanently: %s", exc.code)
-                return DeliveryResult(DeliveryStatus.FAILED, error=f"zalo {exc.code}")
-            except ZaloNetworkError as exc:
-                return DeliveryResult(DeliveryStatus.RETRY, error=str(exc))
-        return DeliveryResult(DeliveryStatus.SENT)
+        texts = render_messages(replies, _)
+        key = (address.chat_id, hashlib.sha256("\x00".join(texts).encode()).hexdigest())
+        done = self._partial.pop(key, 0)
+        result = await self._send_all(address, texts[done:])
+        if result.status is DeliveryStatus.RETRY and result.sent:
+            if len(self._partial) > 10_000:
+                self._partial.clear()
+            self._partial[key] = done + result.sent
+        return result.result
+
+    async def _send_all(self, address: ChannelAddress, texts: list[str]) -> _Outcome:
+        for sent, text in enumerate(texts):
+            result = await self._send_one(address, text)
+            if result is not None:
+                return _Outcome(result, sent)
+        return _Outcome(DeliveryResult(DeliveryStatus.SENT), len(texts))
+
+    async def _send_one(self, address: ChannelAddress, text: str) -> DeliveryResult | None:
+        """None when sent; otherwise why not."""
+        await self.limiter.acquire(address.chat_id)
+        try:
+            await self.client.send_message(address.chat_id, text, retries=self.send_retries)
+        except ZaloUnauthorized:
+            raise
+        except ZaloApiError as exc:
+            if exc.code == 429:
+                delay = self.client.backoff(self.send_retries + 1, exc.retry_after)
+                self.limiter.pause(delay)
+                return DeliveryResult(DeliveryStatus.RETRY, retry_after=delay, error=f"zalo {exc.code}")
+            if exc.transient:
+                return DeliveryResult(DeliveryStatus.RETRY, error=f"zalo {exc.code}")
+            log.warning("zalo sendMessage failed permanently: %s", exc.code)
+            return DeliveryResult(DeliveryStatus.FAILED, error=f"zalo {exc.code}")
+        except ZaloNetworkError as exc:
+            return DeliveryResult(DeliveryStatus.RETRY, error=str(exc))
+        return None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    result: DeliveryResult
+    sent: int
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return self.result.status

@@ -170,3 +170,65 @@ async def test_unreachable_api_at_start_is_not_swallowed(app: App) -> None:
     channel.client.retries = 0
     with pytest.raises(Exception, match="getMe"):
         await asyncio.wait_for(channel.run(asyncio.Event()), 10)
+
+
+async def test_the_same_update_ten_times_at_once_is_stored_and_answered_once(webhook_bot: ZaloBot) -> None:
+    update = text_update("zc", "/help", message_id="same-10")
+    statuses = await asyncio.gather(*(webhook_bot.fake.post_webhook(update) for _ in range(10)))
+    assert statuses == [200] * 10
+    webhook_bot.keys.add("message.text.received:same-10")
+    await webhook_bot.settle()
+    assert len(webhook_bot.fake.texts("zc")) == 1 and len(await inbox(webhook_bot.app)) == 1
+
+
+async def test_the_webhook_answers_500_when_the_update_cannot_be_stored(webhook_bot: ZaloBot) -> None:
+    async with webhook_bot.app.engine.begin() as conn:
+        await conn.run_sync(lambda c: m.InboundUpdate.__table__.drop(c))
+    assert await webhook_bot.fake.post_webhook(text_update("zf", "/help")) == 500  # Zalo will deliver it again
+    assert webhook_bot.fake.texts("zf") == []
+    too_big = b'{"message": "' + b"x" * 300_000 + b'"}'
+    assert await webhook_bot.fake.post_webhook({}, raw=too_big) == 413
+
+
+async def test_the_transport_reports_each_outcome_for_broadcasts(bot: ZaloBot) -> None:
+    from bot.channels.zalo.transport import RateLimiter
+    from bot.core.events import ChannelAddress
+    from bot.core.replies import Reply
+    from bot.runtime.transport import DeliveryStatus
+    from tests.channels.zalo.test_render_and_mapping import FakeTime
+
+    assert bot.channel is not None
+    transport = bot.channel.transport
+    t = FakeTime()
+    transport.limiter = RateLimiter(clock=t, sleep=t.sleep)
+    student = ChannelAddress("zalo", "zb", "zb")
+    notice = [Reply("📣 Hội thi bắt đầu lúc 8 giờ sáng mai. Em nhớ tham gia nhé!")]
+    assert (await transport.deliver(student, notice)).status is DeliveryStatus.SENT
+    bot.fake.fail_next("sendMessage", 429, times=10, retry_after=5)
+    result = await transport.deliver(student, notice)
+    assert result.status is DeliveryStatus.RETRY and result.retry_after == 5
+    bot.fake.fail_next("sendMessage", 403, times=10)
+    assert (await transport.deliver(student, notice)).status is DeliveryStatus.RETRY  # transient on Zalo
+    assert t.slept[0] == 5.0  # after the 429, nothing went out to anyone for 5 seconds
+    bot.fake._failures.clear()
+    bot.fake.fail_next("sendMessage", 400, description="Bad request: chat not found")
+    assert (await transport.deliver(student, notice)).status is DeliveryStatus.FAILED
+    assert bot.fake.texts("zb") == [notice[0].text]
+
+
+async def test_a_split_reply_interrupted_half_way_is_not_sent_twice(bot: ZaloBot) -> None:
+    from bot.core.events import ChannelAddress
+    from bot.core.replies import Reply
+    from bot.runtime.transport import DeliveryStatus
+
+    assert bot.channel is not None
+    transport = bot.channel.transport
+    student = ChannelAddress("zalo", "zs", "zs")
+    text = " ".join(f"Điều {i}: một câu khá dài về an toàn giao thông cho học sinh." for i in range(80))
+    long_reply = [Reply(text)]  # about 5,000 characters
+    bot.fake.fail_next("sendMessage", 403, times=10, after=1)  # the 1st part goes, then Zalo stumbles
+    assert (await transport.deliver(student, long_reply)).status is DeliveryStatus.RETRY
+    bot.fake._failures.clear()
+    assert (await transport.deliver(student, long_reply)).status is DeliveryStatus.SENT
+    parts = bot.fake.texts("zs")
+    assert len(parts) == 3 and len(set(parts)) == 3 and all(len(p) <= 2000 for p in parts)
