@@ -256,7 +256,8 @@ async def _show_parent_code(ctx: Context, student: UserRec, intro: str) -> None:
     ]
     if ctx.settings.bot_username:
         lines.append(f"https://t.me/{ctx.settings.bot_username}?start={code}")
-    await show_menu(ctx, "\n".join(lines))
+    ctx.say("\n".join(lines))  # a message of its own, so it can be forwarded as it is
+    await show_menu(ctx)
 
 
 # The parent's side: `/start P_<code>` on the parent's own account.
