@@ -113,7 +113,9 @@ async def test_a_student_gets_a_copy_of_every_row_about_them(app: App) -> None:
     assert filename.endswith(".json")
     data = json.loads(content)
     tables = data["tables"]
-    assert set(tables) == set(personal_data_links()) | {"users", "inbound_updates"}
+    # Every table with a foreign key path from users, plus the two without one: the audit log (what they did)
+    # and stored platform updates (matched by their account inside the payload).
+    assert set(tables) == set(personal_data_links()) | {"users", "audit_log", "inbound_updates"}
     assert tables["users"][0]["display_name"] == NAME
     for table in ("channel_accounts", "memberships", "consents", "quiz_attempts", "attempt_answers", "activity"):
         assert tables[table], f"{table} is empty in the copy"
