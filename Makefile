@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint catalogs audit clean
+.PHONY: run test lint catalogs audit reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 test: $(STAMP) catalogs lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The crash, abuse and privacy suite alone (it also runs in `make test`).
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -m reliability $(PYTEST_ARGS)
 
 # Known vulnerabilities in the installed dependencies fail; an unreachable database only prints a notice.
 audit: $(STAMP)

@@ -196,7 +196,9 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[dt.datetime]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A users.id, deliberately without a foreign key: deleting or merging a user must not rewrite past rows
+    # (a cascade would break the hash chain). Rows hold ids and counts only, never names.
+    actor_id: Mapped[int | None] = mapped_column(BigId)
     action: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

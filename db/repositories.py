@@ -1643,6 +1643,9 @@ class SqlPrivacyRepository(_Repo):
             stmt = select(table).where(or_(*(self._where(link, user_id, links) for link in table_links)))
             rows = (await self.session.execute(stmt.order_by(*table.primary_key.columns))).mappings().all()
             out[name] = [_jsonable(dict(r)) for r in rows]
+        audit = tables["audit_log"]  # no foreign key on purpose (see the model); what the person did
+        rows = await self.session.execute(select(audit).where(audit.c.actor_id == user_id).order_by(audit.c.id))
+        out["audit_log"] = [_jsonable(dict(r)) for r in rows.mappings().all()]
         out["inbound_updates"] = [
             {
                 "id": r.id,

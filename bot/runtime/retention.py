@@ -73,12 +73,34 @@ async def _audit_command(_args: argparse.Namespace) -> int:
     return 1
 
 
+async def _requests_command(_args: argparse.Namespace) -> int:
+    from bot.app import utc_now
+
+    app = _app_without_content()
+    now = utc_now()
+    try:
+        async with app.uow_factory() as uow:
+            pending = await uow.privacy.requests(status="pending")
+    finally:
+        await app.close()
+    if not pending:
+        print("Không có yêu cầu nào đang chờ.")
+        return 0
+    for r in pending:
+        late = "  QUÁ HẠN" if r.due_at < now else ""
+        print(f"#{r.id} {r.kind} tài khoản {r.user_id}: nhận {r.requested_at:%d/%m/%Y}, hạn {r.due_at:%d/%m/%Y}{late}")
+    return 1 if any(r.due_at < now for r in pending) else 0
+
+
 def register_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """`python -m bot privacy purge | verify-audit`."""
+    """`python -m bot privacy purge | requests | verify-audit`."""
     parser = subparsers.add_parser("privacy", help="dữ liệu cá nhân: xóa theo thời hạn, kiểm tra nhật ký")
     sub = parser.add_subparsers(dest="privacy_cmd", required=True)
     sub.add_parser("purge", help="xóa dữ liệu cá nhân hết hạn lưu giữ và các yêu cầu xóa đang chờ").set_defaults(
         func=lambda args: asyncio.run(_purge_command(args))
+    )
+    sub.add_parser("requests", help="các yêu cầu về dữ liệu đang chờ và hạn xử lý (mục tiêu nội bộ)").set_defaults(
+        func=lambda args: asyncio.run(_requests_command(args))
     )
     sub.add_parser("verify-audit", help="kiểm tra chuỗi băm của nhật ký kiểm toán").set_defaults(
         func=lambda args: asyncio.run(_audit_command(args))

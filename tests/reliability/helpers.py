@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import HealthCheck, settings
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -12,7 +13,15 @@ from db import models as m
 from db.base import Base
 from tests.core.test_console_flows import onboard_student, option_number
 
-__all__ = ["code_in", "onboard_student", "option_number", "row_counts"]
+__all__ = ["PROPERTY", "code_in", "onboard_student", "option_number", "row_counts"]
+
+# Settings for every property test of the suite: quick enough for CI (the examples drive the real dispatcher
+# and database), no per-example deadline (database latency varies), and the `app` fixture shared by examples.
+PROPERTY = settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def code_in(screen: str) -> str:

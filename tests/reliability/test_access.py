@@ -152,6 +152,24 @@ async def test_the_audit_log_is_a_hash_chain_and_tampering_shows(app: App) -> No
     assert (check.ok, check.broken_at) == (False, rows[2].id)
 
 
+async def test_deleting_a_user_row_does_not_rewrite_the_audit_chain(app: App) -> None:
+    """Account merging deletes a users row; no cascade may touch the rows that user wrote."""
+    await two_schools(app)
+    teacher = ConsoleSession(app.dispatcher, user="gv2")
+    screen = await teacher.send("/newclass")
+    screen = await teacher.send("9D")
+    await teacher.send(option_number(screen, "9"))
+    gv2 = await user_id_of(app, "gv2")
+    async with app.sessions() as s:
+        await s.execute(update(m.SchoolClass).where(m.SchoolClass.teacher_id == gv2).values(teacher_id=None))
+        await s.execute(delete(m.User).where(m.User.id == gv2))
+        await s.commit()
+    async with app.uow_factory() as uow:
+        check = await verify_audit_chain(uow)
+        actors = {r.actor_id for r in await uow.audit.chain()}
+    assert check.ok and gv2 in actors
+
+
 async def test_concurrent_audit_writers_keep_one_chain(app: App) -> None:
     now = app.clock()
 

@@ -113,7 +113,9 @@ async def test_a_student_gets_a_copy_of_every_row_about_them(app: App) -> None:
     assert filename.endswith(".json")
     data = json.loads(content)
     tables = data["tables"]
-    assert set(tables) == set(personal_data_links()) | {"users", "inbound_updates"}
+    # Every table with a foreign key path from users, plus the two without one: the audit log (what they did)
+    # and stored platform updates (matched by their account inside the payload).
+    assert set(tables) == set(personal_data_links()) | {"users", "audit_log", "inbound_updates"}
     assert tables["users"][0]["display_name"] == NAME
     for table in ("channel_accounts", "memberships", "consents", "quiz_attempts", "attempt_answers", "activity"):
         assert tables[table], f"{table} is empty in the copy"
@@ -244,3 +246,40 @@ async def test_retention_purge_removes_old_personal_data_and_keeps_the_report_to
     again = await purge(app, clock())
     assert not {k: v for k, v in again.items() if v}
     assert await activity_totals(app) == totals
+
+
+def test_the_cli_lists_pending_requests_and_purge_carries_them_out(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.__main__ import main
+    from db.migrate import upgrade
+    from db.session import create_engine, session_factory
+    from db.uow import UnitOfWorkFactory
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    upgrade(url)
+    now = dt.datetime.now(dt.UTC)
+
+    async def queue_deletion() -> None:
+        engine = create_engine(url)
+        try:
+            async with UnitOfWorkFactory(session_factory(engine))() as uow:
+                user = await uow.users.create("console", "hs-cli", "hs-cli", "vi", now)
+                await uow.users.update(user.id, display_name="Hồ Văn Dòng", onboarded=True)
+                await uow.privacy.add_request(user.id, user.id, "erase", now, now + dt.timedelta(days=20))
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(queue_deletion())
+    assert main(["privacy", "requests"]) == 0
+    assert "erase tài khoản 1" in capsys.readouterr().out
+    assert main(["privacy", "purge"]) == 0
+    assert "accounts_erased_on_request: 1" in capsys.readouterr().out
+    assert main(["privacy", "requests"]) == 0
+    assert "Không có yêu cầu nào đang chờ" in capsys.readouterr().out
+    assert main(["privacy", "verify-audit"]) == 0
+    assert "nguyên vẹn" in capsys.readouterr().out

@@ -8,7 +8,7 @@ import asyncio
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -17,14 +17,10 @@ from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
 from bot.seed import seed_demo
 from db import models as m
+from tests.reliability.helpers import PROPERTY
 
 pytestmark = pytest.mark.reliability
 
-PROPERTY = settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 _users = itertools.count()
 
 # A tap: which prompt seen so far (stale ones included), which option, how many copies, at once or in turn.

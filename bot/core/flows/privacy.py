@@ -174,6 +174,10 @@ async def on_export(ctx: Context, arg: str) -> None:
     await show_menu(ctx)
 
 
+def _sure(ctx: Context) -> str:
+    return ctx._("Anh/chị chắc chắn chứ?") if ctx.user.role == "parent" else ctx._("Em chắc chắn chứ?")
+
+
 @router.action("privacy.withdraw_ask")
 async def on_withdraw_ask(ctx: Context, arg: str) -> None:
     _ = ctx._
@@ -181,8 +185,10 @@ async def on_withdraw_ask(ctx: Context, arg: str) -> None:
     ctx.ask(
         _(
             "Nếu rút lại đồng ý, mình sẽ dừng xử lý dữ liệu: không học, luyện tập hay dự thi được nữa, "
-            "và dữ liệu sẽ được xóa. Bạn chắc chắn chứ?"
-        ),
+            "và dữ liệu sẽ được xóa."
+        )
+        + "\n\n"
+        + _sure(ctx),
         [(_("↩️ Rút lại đồng ý"), f"privacy.withdraw:{subject.id}"), (_("Không, giữ nguyên"), "menu")],
     )
 
@@ -208,8 +214,10 @@ async def on_erase_ask(ctx: Context, arg: str) -> None:
     ctx.ask(
         _(
             "Xóa dữ liệu nghĩa là xóa tên, lớp, bài đã học, câu trả lời và điểm; không lấy lại được. "
-            "Nhà trường chỉ còn giữ các con số thống kê không có tên. Bạn chắc chắn muốn xóa chứ?"
-        ),
+            "Nhà trường chỉ còn giữ các con số thống kê không có tên."
+        )
+        + "\n\n"
+        + _sure(ctx),
         [(_("🗑 Xóa hết"), f"privacy.erase:{subject.id}"), (_("Không xóa"), "menu")],
     )
 
@@ -248,7 +256,8 @@ async def _show_parent_code(ctx: Context, student: UserRec, intro: str) -> None:
     ]
     if ctx.settings.bot_username:
         lines.append(f"https://t.me/{ctx.settings.bot_username}?start={code}")
-    await show_menu(ctx, "\n".join(lines))
+    ctx.say("\n".join(lines))  # a message of its own, so it can be forwarded as it is
+    await show_menu(ctx)
 
 
 # The parent's side: `/start P_<code>` on the parent's own account.

@@ -58,6 +58,8 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
+        # Append-only: no cascade may rewrite a chained row when a user is deleted or merged.
+        batch_op.drop_constraint('fk_audit_log_actor_id_users', type_='foreignkey')
     _chain_existing_audit_rows()
 
     with op.batch_alter_table('consents', schema=None) as batch_op:
@@ -95,6 +97,9 @@ def downgrade() -> None:
         batch_op.drop_column('reference')
 
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            'fk_audit_log_actor_id_users', 'users', ['actor_id'], ['id'], ondelete='SET NULL'
+        )
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')
 
