@@ -5,19 +5,15 @@ from __future__ import annotations
 from bot.core.context import Context
 
 # Every kind of participation record; the reports count each of them.
-LESSON_DELIVERED = "lesson_delivered"  # a lesson a teacher sent reached one student (one row per recipient)
+LESSON_DELIVERED = "lesson_delivered"  # a teacher's lesson reached one student (once per student)
 LESSON_OPENED = "lesson_opened"
 LESSON_COMPLETED = "lesson_completed"
-PRACTICE_FINISHED = "practice_finished"
-HELP_VIEWED = "help_viewed"
-LESSON_DELIVERED = "lesson_delivered"  # one per student reached by a broadcast
-BROADCAST_SENT = "broadcast_sent"  # one per class a broadcast goes to
 PRACTICE_FINISHED = "practice_finished"  # value = score
+HELP_VIEWED = "help_viewed"  # anonymous: counted, never who
+BROADCAST_SENT = "broadcast_sent"  # one per class a broadcast goes to, by its sender (a teacher)
 CONTEST_ENTERED = "contest_entered"  # ref = contest id
 CONTEST_SUBMITTED = "contest_submitted"  # ref = contest id, value = score
 CONTEST_AWARDED = "contest_awarded"  # ref = contest id, value = prize rank (1 Nhất, 2 Nhì, 3 Ba, 4 Khuyến khích)
-BROADCAST_SENT = "broadcast_sent"  # one row per broadcast, by its sender (a teacher); value = recipients
-HELP_VIEWED = "help_viewed"  # anonymous: counted, never who
 
 ALL_KINDS: tuple[str, ...] = (
     LESSON_DELIVERED,
