@@ -240,6 +240,8 @@ class ClassGroup(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     linked_at: Mapped[dt.datetime]
+
+
 # --- zalo ---
 
 
@@ -254,6 +256,8 @@ class LinkCode(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+
+
 # --- contests ---
 
 
@@ -349,6 +353,8 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+
+
 # --- broadcasts ---
 
 
@@ -415,6 +421,8 @@ class Delivery(Base):
     attempted_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+
+
 # --- privacy ---
 
 

@@ -611,6 +611,8 @@ class SqlAccountLinkRepository(_Repo):
     async def delete_user(self, user_id: int) -> None:
         """Removes the user and, by cascade, what hangs on it (conversation, consents, codes)."""
         await self.session.execute(delete(m.User).where(m.User.id == user_id))
+
+
 # --- contests ---
 
 
@@ -966,6 +968,8 @@ class SqlContestRepository(_Repo):
         await self.session.execute(
             insert(m.SecurityEvent).values(user_id=user_id, kind=kind, attempt_id=attempt_id, detail=detail, at=now)
         )
+
+
 # --- broadcasts ---
 
 
@@ -1451,6 +1455,8 @@ class SqlAccountDirectoryRepository(_Repo):
             .order_by(m.ChannelAccount.id)
         )
         return [(str(ext), str(role), str(locale)) for ext, role, locale in rows]
+
+
 # --- privacy ---
 
 # Tables that keep their link to an emptied account: they hold no personal data by design (audit rows carry ids,

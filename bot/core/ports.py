@@ -380,6 +380,8 @@ class ClassGroupRepository(Protocol):
 
 class AccountDirectoryRepository(Protocol):
     async def staff_accounts(self, channel: str) -> list[tuple[str, str, str]]: ...
+
+
 @dataclass(slots=True)
 class LinkCodeRec:
     id: int
@@ -398,6 +400,8 @@ class AccountLinkRepository(Protocol):
     async def learning_data(self, user_id: int) -> int: ...
     async def move_accounts(self, from_user: int, to_user: int) -> None: ...
     async def delete_user(self, user_id: int) -> None: ...
+
+
 # --- contests ---
 
 
@@ -549,6 +553,8 @@ class ContestRepository(Protocol):
     async def add_security_event(
         self, user_id: int | None, kind: str, attempt_id: int | None, detail: dict[str, Any], now: dt.datetime
     ) -> None: ...
+
+
 class RosterRepository(Protocol):
     """Class rosters, members, and the teacher's changes to a class."""
 
@@ -586,6 +592,8 @@ class BroadcastRepository(Protocol):
     async def learning(self, broadcast: BroadcastRec, user_ids: list[int]) -> dict[int, LearningRec]: ...
     async def names(self, user_ids: list[int]) -> dict[int, str]: ...
     async def lock_conversation(self, user_id: int, now: dt.datetime) -> None: ...
+
+
 # --- privacy ---
 
 
