@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +47,28 @@ def check_settings(app: App) -> None:
             log.warning("ZALO_WEBHOOK_URL is not https; the real Zalo platform only calls https URLs")
 
 
+async def translate_for(app: App, address: ChannelAddress) -> Translate:
+    """Hints and notes in the recipient's language."""
+    async with app.uow_factory() as uow:
+        user = await uow.users.by_account(address.channel, address.user_id)
+    locale = user.locale if user else None
+    return lambda message: app.i18n.gettext(locale, message)
+
+
+@contextlib.asynccontextmanager
+async def broadcast_transport(app: App) -> AsyncIterator[ZaloTransport]:
+    """A Zalo transport for broadcasts and contest notices sent outside the running bot (the command line)."""
+    s = app.settings
+    if s.zalo_bot_token is None:
+        raise ZaloConfigError("ZALO_BOT_TOKEN is not set")
+    client = ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base)
+    limiter = RateLimiter(s.zalo_rate_per_second, s.zalo_chat_rate_per_second)
+    try:
+        yield ZaloTransport(client, lambda address: translate_for(app, address), limiter)
+    finally:
+        await client.aclose()
+
+
 class ZaloChannel:
     """Owns the client, the inbox worker and the transport of one Zalo bot."""
 
@@ -62,11 +84,7 @@ class ZaloChannel:
         self.ready = asyncio.Event()  # set once updates are being received
 
     async def translate_for(self, address: ChannelAddress) -> Translate:
-        """Hints and notes in the recipient's language."""
-        async with self.app.uow_factory() as uow:
-            user = await uow.users.by_account(address.channel, address.user_id)
-        locale = user.locale if user else None
-        return lambda message: self.app.i18n.gettext(locale, message)
+        return await translate_for(self.app, address)
 
     async def start(self) -> InboxWorker:
         me = await self.client.get_me()  # a bad token stops here, loudly

@@ -232,3 +232,16 @@ async def test_a_split_reply_interrupted_half_way_is_not_sent_twice(bot: ZaloBot
     assert (await transport.deliver(student, long_reply)).status is DeliveryStatus.SENT
     parts = bot.fake.texts("zs")
     assert len(parts) == 3 and len(set(parts)) == 3 and all(len(p) <= 2000 for p in parts)
+
+
+async def test_broadcast_transport_for_the_command_line(app: App, zalo: FakeZaloServer) -> None:
+    from bot.channels.zalo.app import broadcast_transport
+    from bot.core.events import ChannelAddress
+    from bot.core.replies import Reply
+    from bot.runtime.transport import DeliveryStatus
+
+    app.settings = app.settings.model_copy(update={"zalo_bot_token": SecretStr("123:TEST"), "zalo_api_base": zalo.url})
+    async with broadcast_transport(app) as transport:
+        assert transport.channel == "zalo"
+        result = await transport.deliver(ChannelAddress("zalo", "zn", "zn"), [Reply("📣 Bài học mới đã có!")])
+    assert result.status is DeliveryStatus.SENT and zalo.texts("zn") == ["📣 Bài học mới đã có!"]
