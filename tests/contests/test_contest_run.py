@@ -273,6 +273,13 @@ async def test_a_contest_of_hundreds_of_students_matches_the_reference(app: App,
         events = (await s.execute(select(m.SecurityEvent))).scalars().all()
         notices = (await s.execute(select(m.Notice))).scalars().all()
         audit = (await s.execute(select(m.AuditLog.action))).scalars().all()
+        activity = (await s.execute(select(m.Activity.kind, m.Activity.user_id, m.Activity.value))).all()
+    # The participation records the reports count: one entry and one submission per official attempt,
+    # one award per prize winner with its rank.
+    assert sorted(u for k, u, _v in activity if k == "contest_entered") == sorted(r.entry.user_id for r in res.ranked)
+    assert sorted(u for k, u, _v in activity if k == "contest_submitted") == sorted(r.entry.user_id for r in res.ranked)
+    awarded = {u: v for k, u, v in activity if k == "contest_awarded"}
+    assert awarded == {u: ("nhat", "nhi", "ba", "khuyen_khich").index(p) + 1 for u, p in ref["prizes"].items()}  # type: ignore[union-attr]
     late = [s for s in students if s.plan in ("late", "late_prediction")]
     assert len([e for e in events if e.kind == "late"]) == len(late) > 0
     assert sorted(x.user_id for x in notices) == sorted(ref["prizes"])  # type: ignore[arg-type]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.core.context import Context
+from bot.core.ports import UnitOfWork
 
 # Every kind of participation record; the reports count each of them.
 LESSON_DELIVERED = "lesson_delivered"  # a teacher's lesson reached one student (once per student)
@@ -37,6 +40,23 @@ STUDENT_KINDS: tuple[str, ...] = (
 )
 
 
+async def record_for(
+    uow: UnitOfWork,
+    user_id: int,
+    kind: str,
+    now: dt.datetime,
+    topic: str | None = None,
+    ref: str | None = None,
+    value: int | None = None,
+    fallback_school_id: int | None = None,
+) -> None:
+    """Record one participation event of `user_id`, tied to their (latest) class and its school."""
+    classes = await uow.classes.of_student(user_id)
+    klass = classes[-1] if classes else None
+    school_id = klass.school_id if klass else fallback_school_id
+    await uow.activity.add(kind, now, user_id, school_id, klass.id if klass else None, topic, ref, value)
+
+
 async def record(
     ctx: Context,
     kind: str,
@@ -45,17 +65,10 @@ async def record(
     value: int | None = None,
     anonymous: bool = False,
 ) -> None:
-    """Record one participation event for the current user, tied to their (latest) class and school."""
+    """Record one participation event for the current user; anonymous ones keep only the school."""
+    if not anonymous:
+        await record_for(ctx.uow, ctx.user.id, kind, ctx.now, topic, ref, value, ctx.user.school_id)
+        return
     classes = await ctx.uow.classes.of_student(ctx.user.id)
-    klass = classes[-1] if classes else None
-    school_id = klass.school_id if klass else ctx.user.school_id
-    await ctx.uow.activity.add(
-        kind,
-        ctx.now,
-        None if anonymous else ctx.user.id,
-        school_id,
-        None if anonymous or klass is None else klass.id,
-        topic,
-        ref,
-        value,
-    )
+    school_id = classes[-1].school_id if classes else ctx.user.school_id
+    await ctx.uow.activity.add(kind, ctx.now, None, school_id, None, topic, ref, value)

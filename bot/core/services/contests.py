@@ -22,7 +22,7 @@ from bot.core.ports import (
     RoundRec,
     UnitOfWork,
 )
-from bot.core.services import ranking
+from bot.core.services import activity, ranking
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,16 @@ async def _finish_at_deadline(uow: UnitOfWork, attempt: AttemptRec) -> int:
     score = sum(1 for a in await uow.attempts.answers(attempt.id) if a.correct)
     assert attempt.deadline_at is not None
     await uow.attempts.finish(attempt.id, score, attempt.deadline_at)
+    await _record_submitted(uow, attempt, score, attempt.deadline_at)
     return score
+
+
+async def _record_submitted(uow: UnitOfWork, attempt: AttemptRec, score: int, at: dt.datetime) -> None:
+    """Participation record for the reports: an official attempt handed in (value = score)."""
+    if attempt.kind == CONTEST:
+        found = await uow.contests.attempt_context(attempt.id)
+        ref = str(found[2].id) if found else None
+        await activity.record_for(uow, attempt.user_id, activity.CONTEST_SUBMITTED, at, ref=ref, value=score)
 
 
 async def _grace(uow: UnitOfWork, attempt: AttemptRec) -> dt.timedelta:
@@ -225,6 +234,8 @@ async def start_attempt(
     if not await uow.contests.add_entry(rnd.id, registration_id, user_id, attempt.id, official_no, now):
         return None  # a concurrent start took this official attempt; the caller rolls back
     await uow.contests.lock_registration(registration_id, now)
+    if official:
+        await activity.record_for(uow, user_id, activity.CONTEST_ENTERED, now, ref=str(rnd.contest_id))
     return attempt
 
 
@@ -288,6 +299,7 @@ async def submit(uow: UnitOfWork, attempt: AttemptRec, prediction: int | None, n
         await uow.contests.set_prediction(entry.id, prediction)
     score = sum(1 for a in await uow.attempts.answers(attempt.id) if a.correct)
     await uow.attempts.finish(attempt.id, score, now)
+    await _record_submitted(uow, attempt, score, now)
     return score
 
 
@@ -371,7 +383,7 @@ async def publish(
         raise ContestError(f"Còn {running} bài đang làm dở (chưa hết giờ). Hãy chờ các bài này nộp xong.")
     res = await results(uow, contest, rnd)
     await uow.contests.update_round(rnd.id, status="published", published_at=now, actual=res.actual)
-    from bot.core.services.ranking import PRIZE_NAMES
+    from bot.core.services.ranking import PRIZE_NAMES, PRIZES
 
     for r in res.winners:
         user = await uow.users.get(r.entry.user_id)
@@ -385,6 +397,9 @@ async def publish(
             total=r.entry.total,
         )
         await uow.contests.add_notice(r.entry.user_id, text, now)
+        await activity.record_for(
+            uow, r.entry.user_id, activity.CONTEST_AWARDED, now, ref=str(contest.id), value=PRIZES.index(r.prize) + 1
+        )
     await uow.audit.add(
         actor_id,
         "contest.publish",
