@@ -153,16 +153,17 @@ class Dispatcher:
         options = ctx.conv.prompt.get("options", [])
         labels = [label for _t, _a, label in options]
         text_step = self.router.text_steps.get(ctx.conv.step) if ctx.conv.step else None
+        word = textmod.command_word(text)
         if options:
             idx = textmod.match_choice(text, labels, bool(ctx.conv.prompt.get("lettered")))
-            if idx is not None:
+            # A command word ("thi", "trợ giúp") is a command, unless it is an option's whole label.
+            if idx is not None and (word is None or textmod.fold(labels[idx]) == textmod.fold(text)):
                 ctx.answering_prompt = True
                 await self._action(ctx, options[idx][1])
                 return
         if text_step is not None:
             await text_step(ctx, text)
             return
-        word = textmod.command_word(text)
         if word is not None:
             await self._command(ctx, word, "")
             return

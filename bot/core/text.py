@@ -42,7 +42,9 @@ def match_choice(text: str, labels: list[str], lettered: bool) -> int | None:
     exact = [i for i, label in enumerate(labels) if fold(label) == folded]
     if len(exact) == 1:
         return exact[0]
-    partial = [i for i, label in enumerate(labels) if folded in fold(label)]
+    # Words typed from one option only ("gọi 114"): whole words, so "thi" never picks "thiếu niên".
+    pattern = re.compile(rf"(?:^| ){re.escape(folded)}(?: |$)")
+    partial = [i for i, label in enumerate(labels) if pattern.search(fold(label))]
     if len(partial) == 1 and len(folded) >= 3:
         return partial[0]
     return None

@@ -178,3 +178,26 @@ async def test_staff_roles_come_from_invites(app: App) -> None:
     # A student cannot reach staff actions by typing their commands.
     screen = await other.send("/newclass")
     assert "chỉ dành cho thầy cô" in screen
+
+
+def test_typed_words_pick_an_option_only_by_whole_words() -> None:
+    from bot.core.text import match_choice
+
+    labels = ["Thiếu niên phải đội mũ", "Gọi 114 ngay", "Chạy thật nhanh"]
+    assert match_choice("thi", labels, lettered=True) is None
+    assert match_choice("gọi 114", labels, lettered=True) == 1
+    assert match_choice("chạy", labels, lettered=True) == 2
+    assert match_choice("B)", labels, lettered=True) == 1
+
+
+async def test_a_command_word_during_a_quiz_is_a_command_not_an_answer(app: App) -> None:
+    demo = await seed_demo(app)
+    student = ConsoleSession(app.dispatcher, user="hs")
+    await onboard_student(app, student, demo.class_code)
+    await student.send("/practice")
+    screen = await student.send("1")
+    assert "Câu 1/5" in screen
+    screen = await student.send("trợ giúp")
+    assert "111" in screen and "Câu 2/5" not in screen
+    async with app.sessions() as s:
+        assert (await s.execute(select(func.count()).select_from(m.AttemptAnswer))).scalar_one() == 0
