@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("extract", "trích chuỗi ra messages.pot và cập nhật .po"),
         ("compile", "biên dịch .po ra .mo"),
+        ("check", "liệt kê chuỗi chưa dịch; mã thoát 1 nếu còn chuỗi chưa dịch"),
     ):
         i_sub.add_parser(name, help=text).set_defaults(func=cmd_i18n)
     importlib.import_module("bot.contests.cli").register_cli(sub)

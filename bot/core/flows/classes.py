@@ -82,7 +82,8 @@ async def on_roster(ctx: Context, arg: str) -> None:
     extra = [mb for mb in members if mb.user_id not in linked]
     if extra:
         lines += ["", _("Đã vào lớp nhưng chưa có trong danh sách:")]
-        lines += [f"• {mb.display_name or _('(chưa có tên)')}" for mb in extra[:MAX_NAMES]]
+        no_name = _("(chưa có tên)")
+        lines += [f"• {mb.display_name or no_name}" for mb in extra[:MAX_NAMES]]
     ctx.ask("\n".join(lines), [(_("⬅️ Về lớp"), f"class.show:{klass.id}")], replace_previous=ctx.answering_prompt)
 
 

@@ -118,7 +118,7 @@ async def on_open(ctx: Context, arg: str) -> None:
     try:
         await svc.open_round(ctx.uow, rnd, ctx.user.id, ctx.now)
     except svc.ContestError as exc:
-        raise UserFacingError(str(exc)) from None
+        raise UserFacingError(exc.translated(ctx._)) from None
     await _round_screen(ctx, arg, ctx._("✅ Đã mở đợt thi."))
 
 
@@ -128,7 +128,7 @@ async def on_close(ctx: Context, arg: str) -> None:
     try:
         await svc.close_round(ctx.uow, rnd, ctx.user.id, ctx.now)
     except svc.ContestError as exc:
-        raise UserFacingError(str(exc)) from None
+        raise UserFacingError(exc.translated(ctx._)) from None
     await _round_screen(ctx, arg, ctx._("✅ Đã đóng đợt thi. Các bài đang làm vẫn được làm nốt đến hết giờ."))
 
 
@@ -165,13 +165,14 @@ async def on_results(ctx: Context, arg: str) -> None:
             name=rnd.name, n=len(res.ranked), actual=res.actual
         )
     ]
+    guess = _("dự đoán")  # outside the f-string, where the extractor finds it
     for r in res.ranked[:15]:
         e = r.entry
         why = f" ({_(SEPARATED[r.separated_by])})" if r.separated_by and r.separated_by != "score" else ""
         prize = f" – {_(PRIZE_NAMES[r.prize])}" if r.prize else ""
         lines.append(
             f"{r.rank}. {e.name} ({e.class_name}, {e.school_name}): {e.score}/{e.total}, "
-            f"{_('dự đoán')} {e.prediction if e.prediction is not None else '–'}, "
+            f"{guess} {e.prediction if e.prediction is not None else '–'}, "
             f"{int(e.duration.total_seconds())}s{prize}{why}"
         )
     if res.units:
@@ -208,7 +209,7 @@ async def on_publish_yes(ctx: Context, arg: str) -> None:
     try:
         res = await svc.publish(ctx.uow, contest, rnd, ctx.user.id, ctx.now, ctx.i18n.gettext)
     except svc.ContestError as exc:
-        raise UserFacingError(str(exc)) from None
+        raise UserFacingError(exc.translated(ctx._)) from None
     await _round_screen(
         ctx,
         arg,
@@ -282,6 +283,6 @@ async def on_new_days(ctx: Context, arg: str) -> None:
     try:
         contest = await svc.create_contest(ctx.uow, d, ctx.user.id, ctx.now)
     except svc.ContestError as exc:
-        raise UserFacingError(str(exc)) from None
+        raise UserFacingError(exc.translated(ctx._)) from None
     ctx.say(_("✅ Đã tạo hội thi “{title}” (mã {slug}). Đợt 1 đã mở.").format(title=title, slug=contest.slug))
     await on_admin_contest(ctx, str(contest.id))

@@ -354,10 +354,11 @@ async def on_consent_class(ctx: Context, arg: str) -> None:
         await show_menu(ctx, _("Lớp {name} chưa có học sinh nào.").format(name=klass.name))
         return
     options = []
+    no_name = _("(chưa có tên)")
     for s in students:
         child, guardian = await consent.consent_status(ctx.uow, s.id)
         mark = "✅" if child and guardian else ("👧" if child else "…")
-        options.append((f"{mark} {s.display_name or _('(chưa có tên)')}", f"consent.student:{klass.id}.{s.id}"))
+        options.append((f"{mark} {s.display_name or no_name}", f"consent.student:{klass.id}.{s.id}"))
     ctx.ask(
         _("Lớp {name}. ✅ đã đủ đồng ý, 👧 mới có đồng ý của học sinh. Thầy/cô chọn học sinh:").format(name=klass.name),
         options + [(_("⬅️ Về menu"), "menu")],

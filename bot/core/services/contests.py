@@ -62,7 +62,15 @@ def round_state(rnd: RoundRec, now: dt.datetime) -> RoundState:
 
 
 class ContestError(Exception):
-    """A rule stops an organizer's action; the message is Vietnamese, for the organizer (chat or terminal)."""
+    """A rule stops an organizer's action; the message is Vietnamese, for the organizer (chat or terminal).
+    The chat shows `translated(ctx._)`, the organizer's language; the terminal prints `str(exc)`."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params))
+        self.message, self.params = message, params
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**self.params)
 
 
 # --- organizer actions -------------------------------------------------------------------------------------
@@ -70,7 +78,7 @@ class ContestError(Exception):
 
 async def create_contest(uow: UnitOfWork, d: ContestDef, actor_id: int | None, now: dt.datetime) -> ContestRec:
     if await uow.contests.by_slug(d.id) is not None:
-        raise ContestError(f"Đã có hội thi mã “{d.id}”.")
+        raise ContestError(N_("Đã có hội thi mã “{slug}”."), slug=d.id)
     contest = await uow.contests.create(d.id, d.title, d.model_dump(mode="json"), actor_id, now)
     for i, r in enumerate(d.rounds, start=1):
         await uow.contests.add_round(contest.id, i, r.name, r.opens_at, r.closes_at)
@@ -82,14 +90,14 @@ async def create_contest(uow: UnitOfWork, d: ContestDef, actor_id: int | None, n
 
 async def open_round(uow: UnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:
     if rnd.status in ("closed", "published") or now >= rnd.closes_at:
-        raise ContestError("Đợt này đã kết thúc, không mở lại được.")
+        raise ContestError(N_("Đợt này đã kết thúc, không mở lại được."))
     await uow.contests.update_round(rnd.id, status="open", opened_at=now)
     await uow.audit.add(actor_id, "contest.open", f"round:{rnd.id}", {"contest": rnd.contest_id}, now)
 
 
 async def close_round(uow: UnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:
     if rnd.status in ("closed", "published"):
-        raise ContestError("Đợt này đã đóng rồi.")
+        raise ContestError(N_("Đợt này đã đóng rồi."))
     await uow.contests.update_round(rnd.id, status="closed", closed_at=now)
     await uow.audit.add(actor_id, "contest.close", f"round:{rnd.id}", {"contest": rnd.contest_id}, now)
 
@@ -375,12 +383,12 @@ async def publish(
     await close_overdue(uow, now)
     state = round_state(rnd, now)
     if state is RoundState.PUBLISHED:
-        raise ContestError("Kết quả đợt này đã được công bố rồi.")
+        raise ContestError(N_("Kết quả đợt này đã được công bố rồi."))
     if state is not RoundState.CLOSED:
-        raise ContestError("Đợt thi chưa đóng. Hãy đóng đợt trước khi công bố kết quả.")
+        raise ContestError(N_("Đợt thi chưa đóng. Hãy đóng đợt trước khi công bố kết quả."))
     running = await uow.contests.running_count(rnd.id)
     if running:
-        raise ContestError(f"Còn {running} bài đang làm dở (chưa hết giờ). Hãy chờ các bài này nộp xong.")
+        raise ContestError(N_("Còn {n} bài đang làm dở (chưa hết giờ). Hãy chờ các bài này nộp xong."), n=running)
     res = await results(uow, contest, rnd)
     await uow.contests.update_round(rnd.id, status="published", published_at=now, actual=res.actual)
     from bot.core.services.ranking import PRIZE_NAMES, PRIZES

@@ -208,12 +208,21 @@ async def build_report(
     return ReportData(period, scope, label, school_name, figures, options, now.astimezone(VN_TZ).date())
 
 
+def period_phrase(period: Period, _: Callable[[str], str]) -> str:
+    """`Period.phrase` in the reader's language, for the chat (the official documents keep `Period.phrase`)."""
+    if period.kind == "half":
+        return _("6 tháng đầu năm {y}").format(y=period.last.year)
+    if period.kind in ("year", "calendar"):
+        return _("năm {y}").format(y=period.last.year)
+    return _("từ ngày {first} đến ngày {last}").format(first=f"{period.first:%d/%m/%Y}", last=f"{period.last:%d/%m/%Y}")
+
+
 def summary_lines(data: ReportData, _: Callable[[str], str]) -> list[str]:
     """Five lines for the chat message (and the terminal)."""
     c = data.count
     where = data.school_name or _("toàn đặc khu")
     return [
-        _("📄 Báo cáo {period} – {where}").format(period=data.period.phrase, where=where),
+        _("📄 Báo cáo {period} – {where}").format(period=period_phrase(data.period, _), where=where),
         _("👧 Học sinh tham gia: {n}").format(n=data.figures.totals.students),
         _("📚 Bài học: {d} lượt gửi, {o} lượt mở, {c} lượt hoàn thành").format(
             d=c(activity.LESSON_DELIVERED), o=c(activity.LESSON_OPENED), c=c(activity.LESSON_COMPLETED)
