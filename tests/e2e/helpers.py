@@ -184,3 +184,13 @@ async def running(app: App, channels: list[str], **kw: Any):  # type: ignore[no-
     finally:
         if bot.task is not None and not bot.task.done():
             await bot.stop()
+
+
+async def give_consent(app: App, user_ids: list[int], by: int | None = None) -> None:
+    """The child's own consent in chat and a guardian's paper form, as a school records them."""
+    now = app.clock()
+    async with app.uow_factory() as uow:
+        for uid in user_ids:
+            await uow.consents.add(uid, "child", "in_chat", "2026-01", now)
+            await uow.consents.add(uid, "guardian", "paper_form", "2026-01", now, recorded_by=by)
+        await uow.commit()
