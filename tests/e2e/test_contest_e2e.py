@@ -47,9 +47,11 @@ async def test_one_contest_on_telegram_and_zalo_with_notices_to_each_winner(app:
     )
     await make_contest(app, d)
     async with FakeTelegramServer() as tg, FakeZaloServer(token="123:TEST", idle_timeout=0.05) as zalo:
-        # The per-chat pace of replies (1 a second on both platforms) would make 45 exchanges last a minute;
-        # it is not what this test is about (the broadcast test keeps the real limits).
-        configure(app, tg, zalo, telegram_chat_per_second=50.0, zalo_chat_rate_per_second=50.0)
+        # The pace of replies (1 a second per chat on both platforms, 5 a second overall on Zalo) would make 45
+        # exchanges last a minute; it is not what this test is about (the broadcast tests keep the real limits).
+        configure(
+            app, tg, zalo, telegram_chat_per_second=50.0, zalo_chat_rate_per_second=50.0, zalo_rate_per_second=50.0
+        )
         bot = await RunningBot(app, ["telegram", "zalo"], notice_seconds=0.2).start()
         try:
             # Telegram: every answer tapped, all right.
