@@ -126,11 +126,12 @@ async def _run(settings: Settings, channels: list[str]) -> None:
             )
             await run_console(app.dispatcher, banner)
             return
-        runners = []
-        for name in channels:
-            module = importlib.import_module(f"bot.channels.{name}.app")
-            runners.append(module.run(app))
-        await asyncio.gather(*runners)
+        from bot.runtime.jobs import serve, stop_on_signals
+
+        # One stop event for every channel and job: SIGTERM/SIGINT stop them all, each finishing its work in hand.
+        stop = asyncio.Event()
+        with stop_on_signals(stop):
+            await serve(app, channels, stop, notice_seconds=settings.contest_notice_seconds)
     finally:
         await app.close()
 

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     broadcast_telegram_per_second: int = Field(default=25, ge=1, le=30)
     broadcast_zalo_per_second: int = Field(default=5, ge=1, le=30)
     broadcast_group_per_minute: int = Field(default=20, ge=1, le=20)
+    # How often the running bot sends pending contest prize notices (seconds).
+    contest_notice_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator(
         "telegram_bot_token",

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -200,21 +200,24 @@ async def run(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[TelegramChannel], Awaitable[None]] | None = None,
 ) -> None:
-    """Entry point of `python -m bot run` when TELEGRAM_BOT_TOKEN is set. Returns after SIGTERM/SIGINT (or
-    `stop`), once the work in hand is finished. `on_ready(channel)` lets other workers (e.g. the broadcast
-    sender) use `channel.transport`, which shares this bot's rate limiter."""
+    """Entry point of `python -m bot run` when TELEGRAM_BOT_TOKEN is set. Returns once `stop` is set and the
+    work in hand is finished. Without a `stop` event (the channel runs alone) it installs its own SIGTERM/SIGINT
+    handlers; with one, whoever made the event owns the signals (`python -m bot run` shares one event between
+    all channels). `on_ready(channel)` lets other workers (the broadcast sender, contest notices) use
+    `channel.transport`, which shares this bot's rate limiter."""
     s = app.settings
     assert s.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
     token = s.telegram_bot_token.get_secret_value()
     if s.telegram_webhook_url:
         webhook.checked_settings(s, token)  # refuse to start before touching the network
-    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
     bot = make_bot(token, s.telegram_api_base)
     try:
         me = await bot.get_me()
@@ -226,4 +229,20 @@ async def run(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        await bot.session.close()
+
+
+@contextlib.asynccontextmanager
+async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
+    """A transport for `python -m bot broadcast send` (no polling, no inbox): the bot's own rate limiter, closed
+    on exit. A running bot in another process keeps its own limiter, so run one sender at a time per bot."""
+    s = app.settings
+    assert s.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
+    bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_base)
+    limiter = RateLimiter(
+        s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
+    )
+    try:
+        yield TelegramTransport(bot, limiter, app.uow_factory)
+    finally:
         await bot.session.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 # Errors that mean "done" although Telegram said 400: the edit was already there.
 HARMLESS = ("message is not modified",)
+WINDOW = 1.05  # seconds: the sliding window of the overall limit, with a margin for jitter
 
 
 class _Bucket:
@@ -63,6 +65,11 @@ class RateLimiter:
         self._group_args = (60.0 / group_per_minute, group_burst)
         self._chats: dict[str, _Bucket] = {}
         self.paused_until = 0.0
+        # The reservations above space the calls evenly, but a task that wakes late (a busy event loop) sends
+        # together with the next ones. So the last calls actually made are counted too: never more than
+        # `per_second` within WINDOW seconds (a little over 1 s, so network jitter cannot make 1 s hold more).
+        self._per_window = max(int(per_second), 1)
+        self._made: deque[float] = deque()
 
     def pause(self, seconds: float) -> None:
         """After a 429: nothing goes out to this bot for `seconds`."""
@@ -91,8 +98,19 @@ class RateLimiter:
             if at > now:
                 await self.sleep(at - now)
             if self.paused_until <= self.clock():
+                await self._window()
                 return
             # a 429 arrived while waiting: take a new place after the pause
+
+    async def _window(self) -> None:
+        while True:
+            now = self.clock()
+            while self._made and self._made[0] <= now - WINDOW:
+                self._made.popleft()
+            if len(self._made) < self._per_window:
+                self._made.append(now)
+                return
+            await self.sleep(self._made[0] + WINDOW - now)
 
     async def call(
         self, make: Callable[[], Awaitable[T]], chat_id: str | None, group: bool = False, *, attempts: int = 5

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -215,15 +216,44 @@ class ZaloChannel:
             await self.client.aclose()
 
 
-async def run(app: App) -> None:
-    """Entry point used by `python -m bot run`: runs until cancelled (Ctrl+C)."""
+async def run(
+    app: App,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[ZaloChannel], Awaitable[None]] | None = None,
+) -> None:
+    """Entry point used by `python -m bot run`: returns once `stop` is set and the work in hand is finished.
+    Without a `stop` event it installs its own SIGTERM/SIGINT handlers; with one, the caller owns the signals.
+    `on_ready(channel)` hands `channel.transport` to the broadcast sender and the contest notices."""
     try:
         channel = ZaloChannel(app)
     except ZaloConfigError as exc:
         log.critical("zalo: %s", exc)
         raise SystemExit(f"zalo: {exc}") from None
+    loop = asyncio.get_running_loop()
+    installed = []
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
     try:
-        await channel.run(asyncio.Event())
+        if on_ready is not None:
+            await on_ready(channel)
+        await channel.run(stop)
     except ZaloConfigError as exc:
         log.critical("zalo: %s", exc)
         raise SystemExit(f"zalo: {exc}") from None
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+@contextlib.asynccontextmanager
+async def broadcast_transport(app: App) -> AsyncIterator[ZaloTransport]:
+    """A transport for `python -m bot broadcast send` (no polling, no inbox); the client is closed on exit."""
+    channel = ZaloChannel(app)
+    try:
+        yield channel.transport
+    finally:
+        await channel.client.aclose()

@@ -53,12 +53,17 @@ def _check_subject(content: Content, kind: str, ref: str, today: dt.date, _: Get
     raise UserFacingError(_("Không tìm thấy chủ đề luyện tập này."))
 
 
-def group_targets(uow: UnitOfWork, class_ids: list[int]) -> list[RecipientRec]:
-    """The Telegram groups linked to these classes, as delivery targets (`is_group=True`, `user_id=None`).
-
-    Returns nothing yet: the `class_groups` table comes with the Telegram channel and is wired here after the
-    merge. The sender already handles group rows (20 messages a minute per group, no conversation prompt)."""
-    return []
+async def group_targets(uow: UnitOfWork, class_ids: list[int]) -> list[RecipientRec]:
+    """The Telegram groups linked to these classes (`class_groups`), as delivery targets (`is_group=True`,
+    `user_id=None`). The sender keeps to 20 messages a minute per group and stores no prompt for them."""
+    targets: list[RecipientRec] = []
+    seen: set[tuple[str, str]] = set()
+    for class_id in class_ids:
+        for channel, chat_id in await uow.class_groups.for_class(class_id):
+            if (channel, chat_id) not in seen:
+                seen.add((channel, chat_id))
+                targets.append(RecipientRec(None, class_id, channel, None, chat_id, is_group=True))
+    return targets
 
 
 @dataclass
@@ -86,7 +91,9 @@ async def preview(
         raise UserFacingError(_("Thầy/cô chọn ít nhất một lớp nhé."))
     classes = [await managed_class(uow, user, cid, _) for cid in dict.fromkeys(class_ids)]
     topic = _check_subject(content, kind, ref, today, _)
-    targets = await uow.broadcasts.recipients([c.id for c in classes]) + group_targets(uow, [c.id for c in classes])
+    targets = await uow.broadcasts.recipients([c.id for c in classes]) + await group_targets(
+        uow, [c.id for c in classes]
+    )
     reachable = {t.user_id for t in targets if t.user_id is not None and not t.unreachable}
     everyone = {t.user_id for t in targets if t.user_id is not None}
     return Preview(
