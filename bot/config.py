@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     broadcast_telegram_per_second: int = Field(default=25, ge=1, le=30)
     broadcast_zalo_per_second: int = Field(default=5, ge=1, le=30)
     broadcast_group_per_minute: int = Field(default=20, ge=1, le=20)
+    # Per-account flood limit (reliability): more than FLOOD_EVENTS events in FLOOD_SECONDS get one
+    # "slow down" notice and are dropped. 0 turns it off.
+    flood_events: int = Field(default=5, ge=0)
+    flood_seconds: float = Field(default=2.0, gt=0)
 
     @field_validator(
         "telegram_bot_token",

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -41,6 +41,23 @@ class _TryAgain(Exception):
 def make_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     return Bot(token, session=session)
+
+
+@contextlib.asynccontextmanager
+async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
+    """A Telegram transport for broadcasts sent outside the running bot (`python -m bot broadcast send`); the
+    broadcast sender sets the pace, this limiter only keeps the per-chat spacing."""
+    s = app.settings
+    if s.telegram_bot_token is None:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_base)
+    limiter = RateLimiter(
+        s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
+    )
+    try:
+        yield TelegramTransport(bot, limiter, app.uow_factory)
+    finally:
+        await bot.session.close()
 
 
 class TelegramChannel:
