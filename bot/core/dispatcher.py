@@ -13,7 +13,7 @@ from bot.core.i18n import I18n
 from bot.core.ports import Clock, UnitOfWorkFactory
 from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
-from bot.core.services.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict
+from bot.core.services.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ class Dispatcher:
         now = self.clock()
         if (verdict := self.flood.check(f"{event.address.channel}:{event.address.user_id}", now)) is not Verdict.ALLOW:
             log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
-            notice = self.i18n.gettext(None, SLOW_DOWN)
-            return [Reply(text=notice, toast=notice)] if verdict is Verdict.NOTIFY else []
+            return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
         async with self.uow_factory() as uow:
             addr = event.address
             user = await uow.users.by_account(addr.channel, addr.user_id)

@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from bot.core.i18n import N_
+from bot.core.replies import Reply
 
 # Shown once per burst; later excess events of the same burst get no answer at all (no reply storm).
 SLOW_DOWN = N_("Em bấm chậm lại một chút nhé 🙂 Mình đang xử lý tin trước của em.")
@@ -58,3 +59,11 @@ class FloodGuard:
         for account in [a for a, seen in self._accepted.items() if not seen or now - seen[-1] >= self.window]:
             del self._accepted[account]
             self._notified.discard(account)
+
+
+def replies_for(verdict: Verdict, tap: bool, notice: str) -> list[Reply]:
+    """What a refused event gets: the notice once (on a tap only as the button's toast, so the keyboard the
+    child is using stays in place), then nothing."""
+    if verdict is not Verdict.NOTIFY:
+        return []
+    return [Reply(text="" if tap else notice, toast=notice)]
