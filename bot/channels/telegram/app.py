@@ -23,6 +23,7 @@ from bot.channels.telegram.mapping import ALLOWED_UPDATES, CHANNEL, make_parser
 from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.transport import TelegramTransport
 from bot.runtime.inbox import InboxWorker
+from bot.runtime.payloads import storable
 from db.locks import AlreadyRunning, single_instance
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,10 @@ class TelegramChannel:
             delay = 0.5
             for payload in updates:
                 update_id = int(payload["update_id"])
+                if not storable(payload):  # it could never be stored: confirm it and move on, or it blocks all
+                    log.warning("Telegram update %s cannot be stored (malformed); dropped", update_id)
+                    offset = update_id + 1
+                    continue
                 if not await self._store_until_stored(update_id, payload, stop):
                     return
                 # Only a stored update is confirmed: the next getUpdates carries an offset past it.
