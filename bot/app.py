@@ -61,6 +61,8 @@ def build_app(
         practice_questions=settings.practice_questions,
         invite_ttl_hours=settings.invite_ttl_hours,
         retention_days=settings.retention_days,
+        flood_events=settings.flood_events,
+        flood_seconds=settings.flood_seconds,
     )
     dispatcher = Dispatcher(uow_factory, content, i18n, clock, core)
     return App(settings, engine, sessions, uow_factory, content, i18n, dispatcher, clock)

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     broadcast_group_per_minute: int = Field(default=20, ge=1, le=20)
     # How often the running bot sends pending contest prize notices (seconds).
     contest_notice_seconds: float = Field(default=10.0, gt=0)
+    # Per-account flood limit (reliability): more than FLOOD_EVENTS events in FLOOD_SECONDS get one
+    # "slow down" notice and are dropped. 0 turns it off.
+    flood_events: int = Field(default=5, ge=0)
+    flood_seconds: float = Field(default=2.0, gt=0)
 
     @field_validator(
         "telegram_bot_token",

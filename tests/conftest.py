@@ -22,6 +22,9 @@ from tests.fakes.content import write_test_content
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+# Scripted chats (in process and in the bot subprocesses the tests start) send events far faster than a child
+# can tap; the per-account flood limit has its own tests (tests/reliability/test_abuse.py), which turn it on.
+os.environ.setdefault("FLOOD_EVENTS", "0")
 
 
 class FakeClock:

@@ -27,6 +27,8 @@ class CoreSettings:
     bot_username: str | None = None  # Telegram username, for deep links
     reports: ReportOptions = field(default_factory=ReportOptions)  # issuing body, place, cut-offs (REPORT_*)
     retention_days: int = 365  # shown in /privacy; bot.runtime.retention enforces it
+    flood_events: int = 0  # per-account limit: events per `flood_seconds` (0: off; the app sets FLOOD_EVENTS)
+    flood_seconds: float = 2.0
 
 
 class UserFacingError(Exception):

@@ -13,6 +13,7 @@ from bot.core.i18n import I18n
 from bot.core.ports import Clock, UnitOfWorkFactory
 from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
+from bot.core.services.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Dispatcher:
         self.i18n = i18n
         self.clock = clock
         self.settings = settings or CoreSettings()
+        self.flood = FloodGuard(FloodRule(self.settings.flood_events, self.settings.flood_seconds))
         self.router = Router()
         for router in routers if routers is not None else default_routers():
             self.router.include(router)
@@ -45,6 +47,9 @@ class Dispatcher:
         transaction: an update is never applied twice, and its replies survive a crash until they are sent.
         Returns None when that update was already handled (by another worker or before a restart)."""
         now = self.clock()
+        if (verdict := self.flood.check(f"{event.address.channel}:{event.address.user_id}", now)) is not Verdict.ALLOW:
+            log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
+            return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
         async with self.uow_factory() as uow:
             addr = event.address
             user = await uow.users.by_account(addr.channel, addr.user_id)

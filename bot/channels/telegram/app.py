@@ -23,6 +23,7 @@ from bot.channels.telegram.mapping import ALLOWED_UPDATES, CHANNEL, make_parser
 from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.transport import TelegramTransport
 from bot.runtime.inbox import InboxWorker
+from bot.runtime.payloads import storable
 from db.locks import AlreadyRunning, single_instance
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,23 @@ class _TryAgain(Exception):
 def make_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     return Bot(token, session=session)
+
+
+@contextlib.asynccontextmanager
+async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
+    """A Telegram transport for broadcasts sent outside the running bot (`python -m bot broadcast send`); the
+    broadcast sender sets the pace, this limiter only keeps the per-chat spacing."""
+    s = app.settings
+    if s.telegram_bot_token is None:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_base)
+    limiter = RateLimiter(
+        s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
+    )
+    try:
+        yield TelegramTransport(bot, limiter, app.uow_factory)
+    finally:
+        await bot.session.close()
 
 
 class TelegramChannel:
@@ -128,6 +146,10 @@ class TelegramChannel:
             delay = 0.5
             for payload in updates:
                 update_id = int(payload["update_id"])
+                if not storable(payload):  # it could never be stored: confirm it and move on, or it blocks all
+                    log.warning("Telegram update %s cannot be stored (malformed); dropped", update_id)
+                    offset = update_id + 1
+                    continue
                 if not await self._store_until_stored(update_id, payload, stop):
                     return
                 # Only a stored update is confirmed: the next getUpdates carries an offset past it.

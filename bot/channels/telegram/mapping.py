@@ -44,10 +44,15 @@ def make_parser(bot_username: str | None) -> Callable[[dict[str, Any]], Incoming
 
 def parse_update(payload: dict[str, Any], bot_username: str | None = None) -> IncomingEvent | None:
     """None for updates the bot does not act on (edits, other bots, group chatter, malformed data)."""
+    if not isinstance(payload, dict):
+        log.warning("malformed Telegram update (not a JSON object) ignored")
+        return None
     try:
         update = Update.model_validate(payload)
     except ValidationError:
-        log.warning("malformed Telegram update %s ignored", payload.get("update_id") if payload else None)
+        # Only the id is logged, and only when it is one: a malformed body may carry anything, names included.
+        update_id = payload.get("update_id")
+        log.warning("malformed Telegram update %s ignored", update_id if type(update_id) is int else "?")
         return None
     if update.message is not None:
         msg = update.message

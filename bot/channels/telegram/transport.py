@@ -67,6 +67,8 @@ class TelegramTransport:
                 pending.cancel()
             toast = next((r.toast for r in replies if r.toast), "")
             await self.answer_callback(tapped.callback_id, toast)  # before any other call for this update
+        # A toast-only answer (e.g. the flood limit's notice) shows nothing else and leaves the keyboard alone.
+        replies = [r for r in replies if r.text.strip() or r.attachments or r.prompt is not None or r.to is not None]
         edit_id = tapped.message_id if tapped is not None else None
         for reply in replies:
             target = reply.to or event.address
@@ -86,7 +88,7 @@ class TelegramTransport:
                     return
             elif result.status is DeliveryStatus.RETRY:
                 raise DeliveryRetry(result.error or "retry")
-        if edit_id is not None:
+        if edit_id is not None and replies:
             await self._drop_keyboard(event.address, edit_id)
 
     async def answer_callback(self, callback_id: str, text: str = "") -> None:

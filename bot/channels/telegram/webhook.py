@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from bot.config import Settings
+from bot.runtime.payloads import storable
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,12 @@ def make_webhook_app(secret: str, store: Store, path: str) -> web.Application:
             return web.Response(status=413, text="Payload Too Large")
         try:
             data = json.loads(body)
-            update_id = int(data["update_id"])
-        except (ValueError, TypeError, KeyError):
+            update_id = data["update_id"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            data, update_id = None, None
+        if type(update_id) is not int or not 0 <= update_id < 2**63 or not storable(data):
             # Malformed: 400 rather than 5xx, so Telegram does not resend it forever.
+            log.warning("malformed Telegram webhook body dropped")
             return web.Response(status=400, text="Bad Request")
         try:
             await store(update_id, data)

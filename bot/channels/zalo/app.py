@@ -20,6 +20,7 @@ from bot.channels.zalo.webhook import WEBHOOK_PATH, valid_secret, webhook_app
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
 from bot.runtime.inbox import InboxWorker
+from bot.runtime.payloads import storable
 from bot.runtime.transport import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,9 @@ class ZaloChannel:
     async def _store(self, update: dict[str, Any], stop: asyncio.Event) -> None:
         key = external_id(update)
         if key is None or is_self_echo(update, self.bot_id):
+            return
+        if not storable(update):  # it could never be stored: retrying would block every later update
+            log.warning("zalo: malformed update dropped")
             return
         attempt = 0
         while True:

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.zalo.mapping import external_id, is_self_echo, unwrap
+from bot.runtime.payloads import storable
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,15 @@ def webhook_app(secret: str, bot_id: str, submit: Submit, path: str = WEBHOOK_PA
             body = json.loads(await request.read())
         except web.HTTPRequestEntityTooLarge:
             return web.json_response({"ok": False, "description": "too large"}, status=413)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return web.json_response({"ok": False, "description": "not JSON"}, status=400)
         for update in unwrap(body):
             key = external_id(update)
             if key is None or is_self_echo(update, bot_id):
                 continue  # nothing to do: answered 200 so it is not sent again
+            if not storable(update):
+                log.warning("zalo webhook: malformed update dropped")
+                continue
             try:
                 await submit(key, update)
             except Exception:

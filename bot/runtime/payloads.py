@@ -1,0 +1,20 @@
+"""What a platform update must look like before the inbox stores it: no NUL character (PostgreSQL text and
+JSONB cannot hold one, so the insert would fail on every redelivery) and no absurd nesting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_DEPTH = 64  # real updates nest fewer than 10 levels
+
+
+def storable(value: Any, depth: int = 0) -> bool:
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(storable(k, depth + 1) and storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v, depth + 1) for v in value)
+    return True
