@@ -1,5 +1,7 @@
-"""Outgoing Bot API calls kept within Telegram's limits: ~25 messages/s overall, 1/s per chat (small bursts),
-20/min per group; a 429 pauses every send for its `retry_after`, then the same call is tried again."""
+"""Outgoing Bot API calls kept within Telegram's limits: ~25 messages/s overall for bulk sends (broadcasts,
+notices), 1/s per chat (small bursts), 20/min per group; a 429 pauses every send for its `retry_after`, then the
+same call is tried again. A reply to a user's own action keeps only the per-chat limit: Telegram's overall limit
+is for messages the bot starts, and holding replies under it would cap a contest at 25 answers a second."""
 
 from __future__ import annotations
 
@@ -84,15 +86,18 @@ class RateLimiter:
             bucket = self._chats[chat_id] = _Bucket(*(self._group_args if group else self._chat_args))
         return bucket
 
-    async def acquire(self, chat_id: str | None, group: bool = False) -> None:
+    async def acquire(self, chat_id: str | None, group: bool = False, *, bulk: bool = True) -> None:
+        """Wait for a send slot. `bulk=False` (a reply to the user's own action) skips the overall bucket."""
         while True:
             now = self.clock()
             chat = self._bucket(chat_id, group) if chat_id is not None else None
             at = max(now, self.paused_until)
-            at = self._global.earliest(at)
+            if bulk:
+                at = self._global.earliest(at)
             if chat is not None:
                 at = max(at, chat.earliest(at))
-            self._global.commit(at)
+            if bulk:
+                self._global.commit(at)
             if chat is not None:
                 chat.commit(at)
             if at > now:
@@ -113,12 +118,18 @@ class RateLimiter:
             await self.sleep(self._made[0] + WINDOW - now)
 
     async def call(
-        self, make: Callable[[], Awaitable[T]], chat_id: str | None, group: bool = False, *, attempts: int = 5
+        self,
+        make: Callable[[], Awaitable[T]],
+        chat_id: str | None,
+        group: bool = False,
+        *,
+        attempts: int = 5,
+        bulk: bool = True,
     ) -> tuple[DeliveryResult, T | None]:
         """Run one Bot API call within the limits; 429 and network trouble are retried, 403 means BLOCKED."""
         last = ""
         for attempt in range(attempts):
-            await self.acquire(chat_id, group)
+            await self.acquire(chat_id, group, bulk=bulk)
             try:
                 return DeliveryResult(DeliveryStatus.SENT), await make()
             except TelegramRetryAfter as exc:

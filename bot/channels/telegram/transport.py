@@ -51,7 +51,7 @@ class TelegramTransport:
     async def deliver(self, address: ChannelAddress, replies: list[Reply]) -> DeliveryResult:
         for reply in replies:
             target = reply.to or address
-            result = await self._send(target, reply)
+            result = await self._send(target, reply, bulk=True)
             if result.status is not DeliveryStatus.SENT:
                 if result.status is DeliveryStatus.BLOCKED:
                     await self.mark_unreachable(target)
@@ -73,15 +73,18 @@ class TelegramTransport:
         for reply in replies:
             target = reply.to or event.address
             own_chat = reply.to is None
+            # Only the answer in the user's own chat is exempt from the overall limit; a message the action
+            # sends to someone else (a teacher, a class group) counts like any bulk send.
+            bulk = not own_chat
             if own_chat and edit_id is not None and reply.replace_previous:
-                result = await self._send(target, reply, edit_message_id=edit_id)
+                result = await self._send(target, reply, edit_message_id=edit_id, bulk=False)
                 edit_id = None
             else:
                 if own_chat and edit_id is not None:
                     # The tapped keyboard is spent: take it away so old buttons are not tapped again.
                     await self._drop_keyboard(target, edit_id)
                     edit_id = None
-                result = await self._send(target, reply)
+                result = await self._send(target, reply, bulk=bulk)
             if result.status is DeliveryStatus.BLOCKED:
                 await self.mark_unreachable(target)
                 if own_chat:
@@ -113,9 +116,12 @@ class TelegramTransport:
             lambda: self.bot.edit_message_reply_markup(chat_id=address.chat_id, message_id=message_id),
             address.chat_id,
             group,
+            bulk=False,  # only ever in the chat of the user who tapped
         )
 
-    async def _send(self, address: ChannelAddress, reply: Reply, edit_message_id: int | None = None) -> DeliveryResult:
+    async def _send(
+        self, address: ChannelAddress, reply: Reply, edit_message_id: int | None = None, *, bulk: bool
+    ) -> DeliveryResult:
         chat_id, group = address.chat_id, address.chat_type != "private"
         markup = keyboard(reply.prompt)
         text = message_text(reply)
@@ -127,6 +133,7 @@ class TelegramTransport:
                 ),
                 chat_id,
                 group,
+                bulk=bulk,
             )
             if result.status is not DeliveryStatus.FAILED:  # e.g. too old to edit: send it as a new message
                 return result
@@ -140,6 +147,7 @@ class TelegramTransport:
                 ),
                 chat_id,
                 group,
+                bulk=bulk,
             )
             if result.status is not DeliveryStatus.SENT:
                 return result
@@ -152,6 +160,7 @@ class TelegramTransport:
                 ),
                 chat_id,
                 group,
+                bulk=bulk,
             )
             if result.status is not DeliveryStatus.SENT:
                 return result

@@ -13,7 +13,7 @@ from bot.app import App
 from bot.channels.telegram.app import make_bot
 from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.transport import TelegramTransport
-from bot.core.events import ChannelAddress
+from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Choice, ChoicePrompt, Reply
 from bot.runtime.transport import DeliveryStatus
 from bot.seed import seed_demo
@@ -134,3 +134,24 @@ async def test_a_tap_is_answered_even_when_its_handling_is_late(app: App, server
     answers = server.calls("answerCallbackQuery")
     assert answers and not answers[0].params.get("text")
     assert answers[0].at <= server.calls("sendMessage")[-1].at
+
+
+async def test_replies_skip_the_overall_limit_and_broadcasts_keep_it(app: App, server: FakeTelegramServer) -> None:
+    """The transport on a virtual clock: 30 replies to 30 students go at once; 30 broadcast messages take over
+    a second at 25/s."""
+    from tests.channels.telegram.test_ratelimit import VirtualTime
+
+    vt = VirtualTime()
+    bot = make_bot(server.token, server.url)
+    transport = TelegramTransport(bot, RateLimiter(clock=vt.clock, sleep=vt.sleep), app.uow_factory)
+    try:
+        for i in range(30):
+            address = ChannelAddress("telegram", str(5000 + i), str(5000 + i))
+            await transport.reply(IncomingEvent.text_message(address, "/help"), [Reply(text="Chào em")])
+        assert vt.now == 0.0 and len(server.calls("sendMessage")) == 30
+        for i in range(30):
+            address = ChannelAddress("telegram", str(5100 + i), str(5100 + i))
+            assert (await transport.deliver(address, [Reply(text="Bài học mới")])).status is DeliveryStatus.SENT
+        assert vt.now >= 29 / 25
+    finally:
+        await bot.session.close()

@@ -54,3 +54,30 @@ async def test_a_429_pause_holds_every_chat() -> None:
     for chat in ("a", "b", "c"):
         await limiter.acquire(chat)
         assert vt.now >= 3.0
+
+
+async def test_replies_to_a_users_own_action_keep_only_the_per_chat_limit() -> None:
+    vt = VirtualTime()
+    limiter = RateLimiter(clock=vt.clock, sleep=vt.sleep)
+    # 200 students answer at the same moment: every reply may go now, none waits for the overall bucket.
+    for i in range(200):
+        await limiter.acquire(f"s{i}", bulk=False)
+    assert vt.now == 0.0
+    # The same student tapping fast still gets the per-chat limit: a burst of 3, then one a second.
+    times = [0.0]
+    for _ in range(6):
+        await limiter.acquire("s0", bulk=False)
+        times.append(vt.now)
+    assert max_in_window(times, 1.0) <= 3 and max_in_window(times[3:], 1.0) <= 1 and vt.now >= 4.0
+
+
+async def test_replies_leave_the_overall_budget_to_broadcasts() -> None:
+    vt = VirtualTime()
+    limiter = RateLimiter(clock=vt.clock, sleep=vt.sleep)
+    sent: list[float] = []
+    for i in range(100):
+        await limiter.acquire(f"r{i}", bulk=False)  # replies do not use up the broadcast's budget
+        await limiter.acquire(f"b{i}")
+        sent.append(vt.now)
+    assert max_in_window(sent, 1.0) <= 25
+    assert vt.now < 100 / 25  # ~4 s for 100 broadcast messages, as without the replies
