@@ -252,19 +252,3 @@ async def run(
         for sig in installed:
             loop.remove_signal_handler(sig)
         await bot.session.close()
-
-
-@contextlib.asynccontextmanager
-async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
-    """A transport for `python -m bot broadcast send` (no polling, no inbox): the bot's own rate limiter, closed
-    on exit. A running bot in another process keeps its own limiter, so run one sender at a time per bot."""
-    s = app.settings
-    assert s.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
-    bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_base)
-    limiter = RateLimiter(
-        s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
-    )
-    try:
-        yield TelegramTransport(bot, limiter, app.uow_factory)
-    finally:
-        await bot.session.close()

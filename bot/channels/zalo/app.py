@@ -251,13 +251,3 @@ async def run(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-
-
-@contextlib.asynccontextmanager
-async def broadcast_transport(app: App) -> AsyncIterator[ZaloTransport]:
-    """A transport for `python -m bot broadcast send` (no polling, no inbox); the client is closed on exit."""
-    channel = ZaloChannel(app)
-    try:
-        yield channel.transport
-    finally:
-        await channel.client.aclose()
