@@ -68,7 +68,7 @@ class RateLimiter:
         self._chats: dict[str, _Bucket] = {}
         self.paused_until = 0.0
         # The reservations above space the calls evenly, but a task that wakes late (a busy event loop) sends
-        # together with the next ones. So the last calls actually made are counted too: never more than
+        # together with the next ones. So the last bulk calls actually made are counted too: never more than
         # `per_second` within WINDOW seconds (a little over 1 s, so network jitter cannot make 1 s hold more).
         self._per_window = max(int(per_second), 1)
         self._made: deque[float] = deque()
@@ -103,7 +103,8 @@ class RateLimiter:
             if at > now:
                 await self.sleep(at - now)
             if self.paused_until <= self.clock():
-                await self._window()
+                if bulk:  # replies to a user's own action are not bulk sends: they are not counted
+                    await self._window()
                 return
             # a 429 arrived while waiting: take a new place after the pause
 
