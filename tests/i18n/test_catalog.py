@@ -10,6 +10,7 @@ from babel.messages.catalog import Catalog
 
 from bot import i18n_tools
 from bot.core.i18n import I18n
+from tests.i18n.helpers import VIETNAMESE
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,15 @@ def test_the_app_reads_the_english_catalog_and_falls_back_to_vietnamese() -> Non
     assert i18n.gettext("en", "Trợ giúp") == "Help"
     assert i18n.gettext("vi", "Trợ giúp") == "Trợ giúp"
     assert i18n.gettext("fr", "Trợ giúp") == "Trợ giúp"  # an unknown locale gets Vietnamese
+
+
+# English translations that keep Vietnamese on purpose.
+VIETNAMESE_ON_PURPOSE = {
+    "Đã đổi ngôn ngữ sang Tiếng Việt.",  # said right after switching to Vietnamese
+    "Em gõ họ và tên của em để thầy cô nhận ra nhé (ví dụ: Nguyễn Văn An).",  # a Vietnamese name as the example
+}
+
+
+def test_english_translations_are_not_vietnamese_copies(template: Catalog, english: Catalog) -> None:
+    left = [msgid for msgid, text in pairs(template, english) if VIETNAMESE.search(text)]
+    assert sorted(left) == sorted(VIETNAMESE_ON_PURPOSE)

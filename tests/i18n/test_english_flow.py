@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
 from bot.core.commands import MENUS, command_menu
 from bot.seed import DEMO_SCHOOL, seed_demo
 from tests.core.test_console_flows import option_number
-
-# Letters only Vietnamese uses (with their tone marks): any of them in the bot's own words means a string
-# escaped translation.
-VIETNAMESE = re.compile("[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
+from tests.i18n.helpers import VIETNAMESE
 
 
 def assert_english(screen: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.i18n.test_english_flow import VIETNAMESE
+from tests.i18n.helpers import VIETNAMESE
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT_CODE = ("bot/core", "bot/channels")
