@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -16,14 +17,16 @@ from bench.seed import seed
 
 
 def bot_cmd() -> list[str]:
-    return [sys.executable, "-m", "bot", "run", "--channel", "telegram"]
+    cmd = [sys.executable, "-m", "bot", "run", "--channel", "telegram"]
+    profile = os.environ.get("BENCH_PROFILE")  # a file: sample the bot with py-spy (collapsed stacks)
+    return ["py-spy", "record", "-r", "200", "-f", "raw", "-o", profile, "--", *cmd] if profile else cmd
 
 
 async def practice(args: argparse.Namespace, workdir: Path, database_url: str, label: str,
                    extra_env: dict[str, str] | None = None) -> Result:
     await asyncio.to_thread(seed, database_url, args.students)
     env = {"DATABASE_URL": database_url, "PRACTICE_QUESTIONS": "20", "LOG_LEVEL": "WARNING",
-           "BENCH_CWD": str(workdir), **(extra_env or {})}
+           "BENCH_CWD": str(workdir), "TELEGRAM_CHAT_PER_SECOND": "1000", **(extra_env or {})}
     return await run_load(label, bot_cmd(), env, args.students, args.taps, "/practice", prefer="Luyện tiếp",
                           core=args.core, settle=0.5)
 

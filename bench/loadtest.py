@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -168,7 +169,10 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], students:
     finally:
         if poster:
             poster.cancel()
-        proc.terminate()
+        if os.environ.get("BENCH_PROFILE"):
+            proc.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+        else:
+            proc.terminate()
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:

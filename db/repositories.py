@@ -63,15 +63,23 @@ class _Repo:
 
 
 class SqlUserRepository(_Repo):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._unreachable: dict[tuple[str, str], bool] = {}
+
     async def by_account(self, channel: str, external_id: str) -> ports.UserRec | None:
-        row = (
+        found = (
             await self.session.execute(
-                select(m.User)
+                select(m.User, m.ChannelAccount.unreachable)
                 .join(m.ChannelAccount, m.ChannelAccount.user_id == m.User.id)
                 .where(m.ChannelAccount.channel == channel, m.ChannelAccount.external_id == external_id)
             )
-        ).scalar_one_or_none()
-        return _user(row) if row else None
+        ).one_or_none()
+        if found is None:
+            return None
+        # Remembered for this unit of work: set_reachable then skips an UPDATE that would change nothing.
+        self._unreachable[(channel, external_id)] = bool(found[1])
+        return _user(found[0])
 
     async def create(
         self,
@@ -100,6 +108,9 @@ class SqlUserRepository(_Repo):
             await self.session.execute(update(m.User).where(m.User.id == user_id).values(**fields))
 
     async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
+        if self._unreachable.get((channel, external_id)) is (not reachable):
+            return  # read in this unit of work and already so
+        self._unreachable.pop((channel, external_id), None)
         await self.session.execute(
             update(m.ChannelAccount)
             .where(
@@ -509,6 +520,13 @@ class SqlInboxRepository(_Repo):
         await self.session.execute(
             update(m.InboundUpdate)
             .where(m.InboundUpdate.id == inbox_id)
+            .values(status="done", processed_at=now, replies=None)
+        )
+
+    async def mark_done_many(self, inbox_ids: list[int], now: dt.datetime) -> None:
+        await self.session.execute(
+            update(m.InboundUpdate)
+            .where(m.InboundUpdate.id.in_(inbox_ids))
             .values(status="done", processed_at=now, replies=None)
         )
 

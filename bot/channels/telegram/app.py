@@ -126,12 +126,12 @@ class TelegramChannel:
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 0.5
-            for payload in updates:
-                update_id = int(payload["update_id"])
-                if not await self._store_until_stored(update_id, payload, stop):
-                    return
-                # Only a stored update is confirmed: the next getUpdates carries an offset past it.
-                offset = update_id + 1
+            if not updates:
+                continue
+            # The whole batch in one transaction; only then is it confirmed (the next offset is past it).
+            if not await self._store_until_stored(updates, stop):
+                return
+            offset = int(updates[-1]["update_id"]) + 1
 
     async def _get_updates(self, offset: int | None, poll_seconds: int) -> list[dict[str, Any]]:
         """getUpdates as raw JSON: the inbox keeps exactly what Telegram sent, and one update aiogram's types
@@ -157,11 +157,19 @@ class TelegramChannel:
         retry_after = (data.get("parameters") or {}).get("retry_after")
         raise _TryAgain(f"error {code}", float(retry_after) if retry_after is not None else None)
 
-    async def _store_until_stored(self, update_id: int, payload: dict[str, Any], stop: asyncio.Event) -> bool:
+    async def store_batch(self, updates: list[dict[str, Any]]) -> None:
+        """Commit a getUpdates batch to the inbox in one transaction."""
+        new = await self.worker.submit_many([(str(int(u["update_id"])), u) for u in updates])
+        for payload, fresh in zip(updates, new, strict=True):
+            callback = payload.get("callback_query")
+            if fresh and isinstance(callback, dict) and callback.get("id"):
+                self.transport.expect_answer(str(callback["id"]), self.app.settings.telegram_callback_answer_seconds)
+
+    async def _store_until_stored(self, updates: list[dict[str, Any]], stop: asyncio.Event) -> bool:
         delay = 0.5
         while True:
             try:
-                await self.store(update_id, payload)
+                await self.store_batch(updates)
                 return True
             except Exception:
                 log.exception("could not store a Telegram update; retrying (it is not confirmed to Telegram)")
