@@ -31,6 +31,21 @@ async def practice(args: argparse.Namespace, workdir: Path, database_url: str, l
                           core=args.core, settle=0.5)
 
 
+async def contest(args: argparse.Namespace, workdir: Path, database_url: str, label: str,
+                  extra_env: dict[str, str] | None = None) -> Result:
+    """Each student: /thi, register, start the official attempt, 20 answers, a prediction; then the DB check."""
+    from bench import contest as c
+
+    await asyncio.to_thread(seed, database_url, args.students)
+    await asyncio.to_thread(c.open_contest, database_url, workdir)
+    env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "BENCH_CWD": str(workdir),
+           "TELEGRAM_CHAT_PER_SECOND": "1000", **(extra_env or {})}
+    result = await run_load(label, bot_cmd(), env, args.students, 100, "/thi", core=args.core, settle=0.5,
+                            react=c.react)
+    result.extra.update(await c.stored_answers(database_url))
+    return result
+
+
 async def main(args: argparse.Namespace) -> None:
     print(f"{args.students} students × {args.taps} taps; bot pinned to core {args.core}; fake API on the other")
     base = await run_load("baseline: bare aiogram, no database", baseline_cmd(), {}, args.students, args.taps,
@@ -42,6 +57,13 @@ async def main(args: argparse.Namespace) -> None:
             result = await practice(args, workdir, f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
                                     "antt-bot practice answers, SQLite, polling")
             print(result.line(base))
+        if "contest" in args.scenario:
+            db = workdir / "contest.db"
+            result = await contest(args, workdir, f"sqlite+aiosqlite:///{db}", "antt-bot contest, SQLite, polling")
+            print(result.line(base))
+            x = result.extra
+            print(f"    answers tapped {x['answers_sent']}, stored {x['answers']}, duplicate answers "
+                  f"{x['duplicate_answers']}, attempts finished {x['finished']}")
 
 
 if __name__ == "__main__":

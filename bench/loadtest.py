@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ class Student:
     outstanding: int | None = None  # update id waiting for its reply
     sent_at: float = 0.0
     done: bool = False
+    stage: int = 0  # a scenario's own progress marker
+    answers: int = 0  # contest answers tapped
 
 
 @dataclass
@@ -84,15 +87,22 @@ def pick_button(params: dict[str, Any], rng: random.Random, prefer: str | None =
     return str(rng.choice(buttons[: min(4, len(buttons))])["callback_data"]) if buttons else None
 
 
+# A scenario's student: given a reply (method, params) and the student's state, what to do next:
+# ("tap", callback_data), ("text", text), ("done", ""), or None to wait for another reply.
+React = Callable[[Student, str, dict[str, Any], random.Random], tuple[str, str] | None]
+
+
 async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], students: int, taps: int,
                    first_text: str, prefer: str | None = None, core: str = "1", warmup_taps: int = 0,
-                   webhook_url: str | None = None, settle: float = 0.0, timeout: float = 600.0) -> Result:
+                   webhook_url: str | None = None, settle: float = 0.0, timeout: float = 600.0,
+                   react: React | None = None) -> Result:
     rng = random.Random(7)
     api = FakeBotApi()
     roster = {100_000 + i: Student(100_000 + i, taps) for i in range(students)}
     latencies: list[float] = []
     counted = 0
     duplicates = 0
+    finished = 0
     done = asyncio.Event()
     query_ids = iter(range(1, 10**9))
     seen_ids: set[int] = set()
@@ -106,13 +116,20 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], students:
         return api.push(update)
 
     def on_reply(method: str, chat_id: int, params: dict[str, Any]) -> None:
-        nonlocal counted, duplicates
+        nonlocal counted, duplicates, finished
         st = roster.get(chat_id)
         if st is None or st.done or method not in ("sendMessage", "editMessageText"):
             return
-        data = pick_button(params, rng, prefer)
-        if data is None:
-            return
+        if react is not None:
+            action = react(st, method, params, rng)
+            if action is None:
+                return
+            kind, data = action
+        else:
+            kind, picked = "tap", pick_button(params, rng, prefer)
+            if picked is None:
+                return
+            data = picked
         now = time.perf_counter()
         if st.outstanding is not None:
             start = api.delivered_at.get(st.outstanding, st.sent_at) if webhook_queue is None else st.sent_at
@@ -121,14 +138,18 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], students:
             st.outstanding = None
         elif st.sent_at:
             duplicates += 1  # a second keyboard for the same tap
-        if st.taps_left <= 0:
+        if st.taps_left <= 0 or kind == "done":
             st.done = True
-            if all(s.done for s in roster.values()):
+            finished += 1
+            if finished == len(roster):
                 done.set()
             return
         st.taps_left -= 1
-        message_id = int(params.get("message_id") or 1)
-        st.outstanding = send(callback_update(chat_id, message_id, data, next(query_ids)))
+        if kind == "text":
+            st.outstanding = send(message_update(chat_id, data))
+        else:
+            message_id = int(params.get("message_id") or 1)
+            st.outstanding = send(callback_update(chat_id, message_id, data, next(query_ids)))
         st.sent_at = time.perf_counter()
 
     api.on_reply = on_reply
@@ -165,7 +186,8 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], students:
         cpu = proc_cpu(proc.pid) - cpu0
         rss = proc_peak_rss_mb(proc.pid)
         errors = sum(1 for s in roster.values() if not s.done)
-        return Result(name, counted - base, elapsed, cpu, latencies, rss, errors, duplicates)
+        return Result(name, counted - base, elapsed, cpu, latencies, rss, errors, duplicates,
+                      {"answers_sent": sum(s.answers for s in roster.values())})
     finally:
         if poster:
             poster.cancel()
