@@ -40,8 +40,12 @@ async def contest(args: argparse.Namespace, workdir: Path, database_url: str, la
     await asyncio.to_thread(c.open_contest, database_url, workdir)
     env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "BENCH_CWD": str(workdir),
            "TELEGRAM_CHAT_PER_SECOND": "1000", **(extra_env or {})}
+    webhook = None
+    if args.mode == "webhook":
+        webhook = "http://127.0.0.1:{port}/tg"
+        env |= {"TELEGRAM_WEBHOOK_URL": "https://bench.example.edu.vn/tg", "TELEGRAM_WEBHOOK_SECRET": "b" * 40}
     result = await run_load(label, bot_cmd(), env, args.students, 100, "/thi", core=args.core, settle=0.5,
-                            react=c.react)
+                            react=c.react, webhook_url=webhook, procs=args.procs)
     result.extra.update(await c.stored_answers(database_url))
     return result
 
@@ -58,12 +62,32 @@ async def main(args: argparse.Namespace) -> None:
                                     "antt-bot practice answers, SQLite, polling")
             print(result.line(base))
         if "contest" in args.scenario:
-            db = workdir / "contest.db"
-            result = await contest(args, workdir, f"sqlite+aiosqlite:///{db}", "antt-bot contest, SQLite, polling")
+            if args.db == "postgres":
+                database_url = await fresh_postgres(args.pg_url)
+            else:
+                database_url = f"sqlite+aiosqlite:///{workdir / 'contest.db'}"
+            label = f"antt-bot contest, {args.db}, {args.mode}, {args.procs} proc"
+            result = await contest(args, workdir, database_url, label)
             print(result.line(base))
             x = result.extra
             print(f"    answers tapped {x['answers_sent']}, stored {x['answers']}, duplicate answers "
                   f"{x['duplicate_answers']}, attempts finished {x['finished']}")
+
+
+async def fresh_postgres(server_url: str) -> str:
+    """A new, empty database on the server for this run (each run starts from nothing)."""
+    import secrets
+
+    from sqlalchemy import text
+
+    from db.session import create_engine
+
+    name = f"bench_{secrets.token_hex(4)}"
+    engine = create_engine(server_url.rstrip("/") + "/postgres", isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return server_url.rstrip("/") + f"/{name}"
 
 
 if __name__ == "__main__":
@@ -72,6 +96,10 @@ if __name__ == "__main__":
     p.add_argument("--taps", type=int, default=10)
     p.add_argument("--core", default="1")
     p.add_argument("--scenario", action="append", default=None, choices=["practice", "contest", "broadcast"])
+    p.add_argument("--mode", choices=["polling", "webhook"], default="polling")
+    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    p.add_argument("--procs", type=int, default=1, help="bot processes (webhook mode only)")
+    p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
     a = p.parse_args()
     a.scenario = a.scenario or ["practice"]
     asyncio.run(main(a))

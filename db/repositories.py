@@ -540,7 +540,14 @@ class SqlInboxRepository(_Repo):
             row.status, row.processed_at = "dead", now
         return row.status
 
-    async def unfinished(self, channel: str, bot_id: str, limit: int = 500, after_id: int = 0) -> list[m.InboundUpdate]:
+    async def unfinished(
+        self,
+        channel: str,
+        bot_id: str,
+        limit: int = 500,
+        after_id: int = 0,
+        received_before: dt.datetime | None = None,
+    ) -> list[m.InboundUpdate]:
         rows = (
             await self.session.execute(
                 select(m.InboundUpdate)
@@ -549,6 +556,7 @@ class SqlInboxRepository(_Repo):
                     m.InboundUpdate.bot_id == bot_id,
                     m.InboundUpdate.status.in_(("pending", "handled")),
                     m.InboundUpdate.id > after_id,
+                    *([m.InboundUpdate.received_at < received_before] if received_before is not None else []),
                 )
                 .order_by(m.InboundUpdate.id)
                 .limit(limit)

@@ -13,6 +13,7 @@ one `done` commit long (as it was with a commit per update), never a timer."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -52,12 +53,16 @@ class InboxWorker:
         max_attempts: int = 5,
         sweep_seconds: float = 30.0,
         retry_base_seconds: float = 1.0,
+        sweep_min_age_seconds: float = 0.0,
     ) -> None:
         self.app, self.channel, self.bot_id = app, channel, bot_id
         self.parse, self.send = parse, send
         self.max_attempts = max_attempts
         self.sweep_seconds = sweep_seconds
         self.retry_base_seconds = retry_base_seconds
+        # With several processes on one inbox (webhook mode), a fresh row may be in another live process's hands:
+        # sweeping it would send its replies twice. Only rows older than this are taken over.
+        self.sweep_min_age_seconds = sweep_min_age_seconds
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._inflight: set[int] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -120,7 +125,10 @@ class InboxWorker:
     async def sweep(self) -> int:
         """Queue stored updates that are not finished and not in hand (after a restart, or a failure)."""
         async with self.app.uow_factory() as uow:
-            rows = await uow.inbox.unfinished(self.channel, self.bot_id)
+            before = None
+            if self.sweep_min_age_seconds:
+                before = self.app.clock() - dt.timedelta(seconds=self.sweep_min_age_seconds)
+            rows = await uow.inbox.unfinished(self.channel, self.bot_id, received_before=before)
             jobs = [
                 _Job(r.id, dict(r.payload), r.status, list(r.replies or [])) for r in rows if r.id not in self._inflight
             ]

@@ -54,7 +54,15 @@ class TelegramChannel:
             s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
         )
         self.transport = TelegramTransport(bot, self.limiter, app.uow_factory)
-        self.worker = InboxWorker(app, CHANNEL, self.bot_id, make_parser(me.username), self.transport.reply)
+        self.worker = InboxWorker(
+            app,
+            CHANNEL,
+            self.bot_id,
+            make_parser(me.username),
+            self.transport.reply,
+            # Polling is one process (a lock ensures it); webhook mode may run several on one inbox.
+            sweep_min_age_seconds=s.telegram_webhook_sweep_min_age_seconds if s.telegram_webhook_url else 0.0,
+        )
         self.commands = CommandMenus(bot, app)
 
     async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
