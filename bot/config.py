@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     telegram_poll_timeout: int = Field(default=25, ge=0, le=50)  # seconds a getUpdates long poll waits
     telegram_rate_per_second: float = Field(default=25.0, gt=0)  # all outgoing messages, under Telegram's ~30/s
     telegram_chat_per_second: float = Field(default=1.0, gt=0)
+    # Webhook mode, several processes: unfinished inbox rows younger than this belong to a live process.
+    telegram_webhook_sweep_min_age_seconds: float = Field(default=60.0, ge=0)
     telegram_group_per_minute: float = Field(default=20.0, gt=0)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)  # SIGTERM: time for work in hand to finish
     # A tap not answered (with the core's toast) within this many seconds is answered empty, to stop the spinner.

@@ -63,15 +63,23 @@ class _Repo:
 
 
 class SqlUserRepository(_Repo):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._unreachable: dict[tuple[str, str], bool] = {}
+
     async def by_account(self, channel: str, external_id: str) -> ports.UserRec | None:
-        row = (
+        found = (
             await self.session.execute(
-                select(m.User)
+                select(m.User, m.ChannelAccount.unreachable)
                 .join(m.ChannelAccount, m.ChannelAccount.user_id == m.User.id)
                 .where(m.ChannelAccount.channel == channel, m.ChannelAccount.external_id == external_id)
             )
-        ).scalar_one_or_none()
-        return _user(row) if row else None
+        ).one_or_none()
+        if found is None:
+            return None
+        # Remembered for this unit of work: set_reachable then skips an UPDATE that would change nothing.
+        self._unreachable[(channel, external_id)] = bool(found[1])
+        return _user(found[0])
 
     async def create(
         self,
@@ -100,6 +108,9 @@ class SqlUserRepository(_Repo):
             await self.session.execute(update(m.User).where(m.User.id == user_id).values(**fields))
 
     async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
+        if self._unreachable.get((channel, external_id)) is (not reachable):
+            return  # read in this unit of work and already so
+        self._unreachable.pop((channel, external_id), None)
         await self.session.execute(
             update(m.ChannelAccount)
             .where(
@@ -512,6 +523,13 @@ class SqlInboxRepository(_Repo):
             .values(status="done", processed_at=now, replies=None)
         )
 
+    async def mark_done_many(self, inbox_ids: list[int], now: dt.datetime) -> None:
+        await self.session.execute(
+            update(m.InboundUpdate)
+            .where(m.InboundUpdate.id.in_(inbox_ids))
+            .values(status="done", processed_at=now, replies=None)
+        )
+
     async def fail(self, inbox_id: int, error: str, max_attempts: int, now: dt.datetime) -> str:
         row = await self.session.get(m.InboundUpdate, inbox_id)
         if row is None:
@@ -522,7 +540,14 @@ class SqlInboxRepository(_Repo):
             row.status, row.processed_at = "dead", now
         return row.status
 
-    async def unfinished(self, channel: str, bot_id: str, limit: int = 500, after_id: int = 0) -> list[m.InboundUpdate]:
+    async def unfinished(
+        self,
+        channel: str,
+        bot_id: str,
+        limit: int = 500,
+        after_id: int = 0,
+        received_before: dt.datetime | None = None,
+    ) -> list[m.InboundUpdate]:
         rows = (
             await self.session.execute(
                 select(m.InboundUpdate)
@@ -531,6 +556,7 @@ class SqlInboxRepository(_Repo):
                     m.InboundUpdate.bot_id == bot_id,
                     m.InboundUpdate.status.in_(("pending", "handled")),
                     m.InboundUpdate.id > after_id,
+                    *([m.InboundUpdate.received_at < received_before] if received_before is not None else []),
                 )
                 .order_by(m.InboundUpdate.id)
                 .limit(limit)

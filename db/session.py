@@ -28,6 +28,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            # One connection: every transaction writes (BEGIN IMMEDIATE), and SQLite has one writer. Waiting for
+            # the pool is a fair asyncio queue; waiting on the file lock is SQLite's busy handler, which sleeps
+            # and retries and made a burst of concurrent answers many times slower.
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine

@@ -2,11 +2,18 @@
 (its state change and its replies are committed together), and its replies are sent after that commit.
 
 A crash loses nothing: on start, updates still `pending` are handled and updates `handled` but not yet
-`done` have their stored replies sent. An update that keeps failing goes to `dead` with a log line."""
+`done` have their stored replies sent. An update that keeps failing goes to `dead` with a log line.
+
+Group commits: updates arriving together (a getUpdates batch, concurrent webhook calls) are stored in one
+transaction, and sent replies are marked `done` together. Neither waits on a timer: while one commit runs, the
+next ones gather, so a quiet bot commits each at once and a busy one commits many per round trip. A crash
+after a reply is sent and before its `done` is committed sends that reply again at start; that window is
+one `done` commit long (as it was with a commit per update), never a timer."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -46,12 +53,16 @@ class InboxWorker:
         max_attempts: int = 5,
         sweep_seconds: float = 30.0,
         retry_base_seconds: float = 1.0,
+        sweep_min_age_seconds: float = 0.0,
     ) -> None:
         self.app, self.channel, self.bot_id = app, channel, bot_id
         self.parse, self.send = parse, send
         self.max_attempts = max_attempts
         self.sweep_seconds = sweep_seconds
         self.retry_base_seconds = retry_base_seconds
+        # With several processes on one inbox (webhook mode), a fresh row may be in another live process's hands:
+        # sweeping it would send its replies twice. Only rows older than this are taken over.
+        self.sweep_min_age_seconds = sweep_min_age_seconds
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._inflight: set[int] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -59,24 +70,65 @@ class InboxWorker:
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures: dict[int, int] = {}
+        self._to_store: list[tuple[str, dict[str, Any], asyncio.Future[int | None]]] = []
+        self._storing: asyncio.Task[None] | None = None
+        self._to_finish: list[int] = []
+        self._finishing: asyncio.Task[None] | None = None
         self.handled = 0
         self.started = asyncio.Event()  # set once the first sweep after start has queued what was left
 
     async def submit(self, external_id: str, payload: dict[str, Any]) -> bool:
-        """Commit the update to the inbox. True when it is new; False for a duplicate (already stored)."""
+        """Commit the update to the inbox. True when it is new; False for a duplicate (already stored).
+
+        Returns only after the commit, so the caller may then acknowledge; concurrent calls share one commit."""
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._to_store.append((external_id, payload, future))
+        if self._storing is None:
+            self._storing = asyncio.create_task(self._store_gathered())
+        return await future is not None
+
+    async def submit_many(self, updates: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+        """Commit a batch of updates (a getUpdates answer) in one transaction; True for each new one."""
+        if not updates:
+            return []
+        ids = await self._store(updates)
+        return [i is not None for i in ids]
+
+    async def _store(self, updates: list[tuple[str, dict[str, Any]]]) -> list[int | None]:
+        now = self.app.clock()
         async with self.app.uow_factory() as uow:
-            inbox_id = await uow.inbox.store(self.channel, self.bot_id, external_id, payload, self.app.clock())
+            ids = [await uow.inbox.store(self.channel, self.bot_id, ext, payload, now) for ext, payload in updates]
             await uow.commit()
-        if inbox_id is None:
-            return False
-        self._inflight.add(inbox_id)
-        self._queue.put_nowait(_Job(inbox_id, payload, "pending"))
-        return True
+        for inbox_id, (_ext, payload) in zip(ids, updates, strict=True):
+            if inbox_id is not None:
+                self._inflight.add(inbox_id)
+                self._queue.put_nowait(_Job(inbox_id, payload, "pending"))
+        return ids
+
+    async def _store_gathered(self) -> None:
+        try:
+            while self._to_store:
+                batch, self._to_store = self._to_store, []
+                try:
+                    ids = await self._store([(ext, payload) for ext, payload, _f in batch])
+                except Exception as exc:
+                    for *_rest, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (*_rest, future), inbox_id in zip(batch, ids, strict=True):
+                    if not future.done():
+                        future.set_result(inbox_id)
+        finally:
+            self._storing = None
 
     async def sweep(self) -> int:
         """Queue stored updates that are not finished and not in hand (after a restart, or a failure)."""
         async with self.app.uow_factory() as uow:
-            rows = await uow.inbox.unfinished(self.channel, self.bot_id)
+            before = None
+            if self.sweep_min_age_seconds:
+                before = self.app.clock() - dt.timedelta(seconds=self.sweep_min_age_seconds)
+            rows = await uow.inbox.unfinished(self.channel, self.bot_id, received_before=before)
             jobs = [
                 _Job(r.id, dict(r.payload), r.status, list(r.replies or [])) for r in rows if r.id not in self._inflight
             ]
@@ -109,10 +161,12 @@ class InboxWorker:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
             for task in pending:
                 task.cancel()
+        if self._finishing is not None:
+            await asyncio.wait({self._finishing}, timeout=grace_seconds)
 
     async def idle(self) -> None:
         """Wait until everything queued so far is finished (used by tests and benchmarks)."""
-        while self._inflight or not self._queue.empty():  # noqa: ASYNC110  (polling is fine here)
+        while self._inflight or not self._queue.empty() or self._to_finish:  # noqa: ASYNC110  (polling is fine here)
             await asyncio.sleep(0.01)
 
     async def _process(self, job: _Job) -> None:
@@ -137,7 +191,8 @@ class InboxWorker:
                 if not self._lock_refs[key]:
                     del self._lock_refs[key], self._locks[key]
         finally:
-            if not rescheduled:
+            # An update waiting for its `done` commit stays in hand, or a sweep would send its replies again.
+            if not rescheduled and job.inbox_id not in self._to_finish:
                 self._inflight.discard(job.inbox_id)
             self._sem.release()
 
@@ -166,9 +221,29 @@ class InboxWorker:
         return False
 
     async def _finish(self, inbox_id: int) -> None:
-        async with self.app.uow_factory() as uow:
-            await uow.inbox.mark_done(inbox_id, self.app.clock())
-            await uow.commit()
+        """Mark the update done with the others finished meanwhile (one commit); does not wait for it."""
+        self._to_finish.append(inbox_id)
+        if self._finishing is None:
+            self._finishing = asyncio.create_task(self._finish_gathered())
+
+    async def _finish_gathered(self) -> None:
+        try:
+            while self._to_finish:
+                batch = list(self._to_finish)
+                try:
+                    async with self.app.uow_factory() as uow:
+                        await uow.inbox.mark_done_many(batch, self.app.clock())
+                        await uow.commit()
+                except Exception:
+                    # Still `handled` in the database: a later sweep or the next start sends the replies again.
+                    log.warning("inbox: could not mark %s updates done", len(batch), exc_info=True)
+                    await asyncio.sleep(1.0)
+                    continue
+                done = set(batch)
+                self._to_finish = [i for i in self._to_finish if i not in done]
+                self._inflight.difference_update(done)
+        finally:
+            self._finishing = None
 
     async def _failed(self, job: _Job, event: IncomingEvent, what: str, exc: Exception) -> bool:
         async with self.app.uow_factory() as uow:

@@ -104,3 +104,31 @@ async def test_ignored_updates_are_marked_done_without_replies(app: App) -> None
     await worker.submit("z", {"ignore": True})
     await run_until_idle(worker)
     assert sender.sent == [] and [r.status for r in await inbox_rows(app)] == ["done"]
+
+
+async def test_with_several_processes_a_fresh_row_is_left_to_the_one_handling_it(app: App, clock: Any) -> None:
+    # Webhook mode, two processes on one inbox: the first has handled an update and is sending its replies.
+    first = InboxWorker(app, "test", "bot1", parse, CollectingSender())
+    await first.submit("a", {"user": 1, "text": "/help"})
+    rows = await inbox_rows(app)
+    assert await app.dispatcher.handle(parse(rows[0].payload), inbox_id=rows[0].id)  # type: ignore[arg-type]
+
+    other = InboxWorker(app, "test", "bot1", parse, CollectingSender(), sweep_min_age_seconds=60)
+    assert await other.sweep() == 0  # not taken over: its replies would go out twice
+    clock.advance(seconds=61)  # the first process died: now the row is taken over and its replies sent
+    sender = CollectingSender()
+    late = InboxWorker(app, "test", "bot1", parse, sender, sweep_min_age_seconds=60)
+    await run_until_idle(late)
+    assert [u for u, _ in sender.sent] == ["1"]
+    assert [r.status for r in await inbox_rows(app)] == ["done"]
+
+
+async def test_a_batch_is_stored_in_one_go_and_each_update_answered_once(app: App) -> None:
+    sender = CollectingSender()
+    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    batch = [(f"u-{i}", {"user": i, "text": "/help"}) for i in range(20)]
+    assert await worker.submit_many(batch) == [True] * 20
+    assert await worker.submit_many(batch[:3]) == [False] * 3  # a redelivered batch stores nothing again
+    await run_until_idle(worker)
+    assert sorted(int(u) for u, _ in sender.sent) == list(range(20))
+    assert {r.status for r in await inbox_rows(app)} == {"done"} and len(await inbox_rows(app)) == 20

@@ -72,7 +72,15 @@ class TelegramChannel:
             s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
         )
         self.transport = TelegramTransport(bot, self.limiter, app.uow_factory)
-        self.worker = InboxWorker(app, CHANNEL, self.bot_id, make_parser(me.username), self.transport.reply)
+        self.worker = InboxWorker(
+            app,
+            CHANNEL,
+            self.bot_id,
+            make_parser(me.username),
+            self.transport.reply,
+            # Polling is one process (a lock ensures it); webhook mode may run several on one inbox.
+            sweep_min_age_seconds=s.telegram_webhook_sweep_min_age_seconds if s.telegram_webhook_url else 0.0,
+        )
         self.commands = CommandMenus(bot, app)
 
     async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
@@ -144,16 +152,18 @@ class TelegramChannel:
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 0.5
+            if not updates:
+                continue
+            storable_updates = []
             for payload in updates:
-                update_id = int(payload["update_id"])
-                if not storable(payload):  # it could never be stored: confirm it and move on, or it blocks all
-                    log.warning("Telegram update %s cannot be stored (malformed); dropped", update_id)
-                    offset = update_id + 1
-                    continue
-                if not await self._store_until_stored(update_id, payload, stop):
-                    return
-                # Only a stored update is confirmed: the next getUpdates carries an offset past it.
-                offset = update_id + 1
+                if storable(payload):
+                    storable_updates.append(payload)
+                else:  # it could never be stored: confirm it with the batch and move on, or it blocks all
+                    log.warning("Telegram update %s cannot be stored (malformed); dropped", payload.get("update_id"))
+            # The whole batch in one transaction; only then is it confirmed (the next offset is past it).
+            if storable_updates and not await self._store_until_stored(storable_updates, stop):
+                return
+            offset = int(updates[-1]["update_id"]) + 1
 
     async def _get_updates(self, offset: int | None, poll_seconds: int) -> list[dict[str, Any]]:
         """getUpdates as raw JSON: the inbox keeps exactly what Telegram sent, and one update aiogram's types
@@ -179,11 +189,19 @@ class TelegramChannel:
         retry_after = (data.get("parameters") or {}).get("retry_after")
         raise _TryAgain(f"error {code}", float(retry_after) if retry_after is not None else None)
 
-    async def _store_until_stored(self, update_id: int, payload: dict[str, Any], stop: asyncio.Event) -> bool:
+    async def store_batch(self, updates: list[dict[str, Any]]) -> None:
+        """Commit a getUpdates batch to the inbox in one transaction."""
+        new = await self.worker.submit_many([(str(int(u["update_id"])), u) for u in updates])
+        for payload, fresh in zip(updates, new, strict=True):
+            callback = payload.get("callback_query")
+            if fresh and isinstance(callback, dict) and callback.get("id"):
+                self.transport.expect_answer(str(callback["id"]), self.app.settings.telegram_callback_answer_seconds)
+
+    async def _store_until_stored(self, updates: list[dict[str, Any]], stop: asyncio.Event) -> bool:
         delay = 0.5
         while True:
             try:
-                await self.store(update_id, payload)
+                await self.store_batch(updates)
                 return True
             except Exception:
                 log.exception("could not store a Telegram update; retrying (it is not confirmed to Telegram)")
