@@ -111,12 +111,13 @@ class RateLimiter:
     async def _window(self) -> None:
         while True:
             now = self.clock()
-            while self._made and self._made[0] <= now - WINDOW:
+            # A small tolerance: float rounding must not keep a call that is exactly WINDOW old in the window.
+            while self._made and self._made[0] <= now - WINDOW + 1e-9:
                 self._made.popleft()
             if len(self._made) < self._per_window:
                 self._made.append(now)
                 return
-            await self.sleep(self._made[0] + WINDOW - now)
+            await self.sleep(max(self._made[0] + WINDOW - now, 1e-6))
 
     async def call(
         self,
