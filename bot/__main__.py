@@ -132,7 +132,8 @@ async def _run(settings: Settings, channels: list[str]) -> None:
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
-        from bot.runtime.jobs import serve, stop_on_signals
+        from bot.runtime.jobs import serve
+        from bot.runtime.signals import stop_on_signals
 
         # One stop event for every channel and job: SIGTERM/SIGINT stop them all, each finishing its work in hand.
         stop = asyncio.Event()

@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
-from collections.abc import Iterator
 from typing import Any
 
 from bot.app import App
@@ -17,22 +15,6 @@ from bot.runtime.broadcast_sender import BroadcastSender
 from bot.runtime.transport import Transport
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT set `stop`, once for the whole process (channels given an event install none)."""
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
 
 
 async def notices_loop(app: App, transports: dict[str, Transport], stop: asyncio.Event, every: float) -> None:

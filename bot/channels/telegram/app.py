@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.transport import TelegramTransport
 from bot.runtime.inbox import InboxWorker
 from bot.runtime.payloads import storable
+from bot.runtime.signals import stop_on_signals
 from db.locks import AlreadyRunning, single_instance
 
 log = logging.getLogger(__name__)
@@ -250,14 +250,10 @@ async def run(
     token = s.telegram_bot_token.get_secret_value()
     if s.telegram_webhook_url:
         webhook.checked_settings(s, token)  # refuse to start before touching the network
-    loop = asyncio.get_running_loop()
-    installed = []
-    if stop is None:
+    signals = contextlib.ExitStack()
+    if stop is None:  # running alone: this channel owns SIGTERM/SIGINT
         stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop.set)
-                installed.append(sig)
+        signals.enter_context(stop_on_signals(stop))
     bot = make_bot(token, s.telegram_api_base)
     try:
         me = await bot.get_me()
@@ -267,6 +263,5 @@ async def run(
             await on_ready(channel)
         await channel.run(stop)
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        signals.close()
         await bot.session.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
 from bot.runtime.inbox import InboxWorker
 from bot.runtime.payloads import storable
+from bot.runtime.signals import stop_on_signals
 from bot.runtime.transport import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -233,14 +233,10 @@ async def run(
     except ZaloConfigError as exc:
         log.critical("zalo: %s", exc)
         raise SystemExit(f"zalo: {exc}") from None
-    loop = asyncio.get_running_loop()
-    installed = []
-    if stop is None:
+    signals = contextlib.ExitStack()
+    if stop is None:  # running alone: this channel owns SIGTERM/SIGINT
         stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop.set)
-                installed.append(sig)
+        signals.enter_context(stop_on_signals(stop))
     try:
         if on_ready is not None:
             await on_ready(channel)
@@ -249,5 +245,4 @@ async def run(
         log.critical("zalo: %s", exc)
         raise SystemExit(f"zalo: {exc}") from None
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        signals.close()
