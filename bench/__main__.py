@@ -26,7 +26,7 @@ async def practice(args: argparse.Namespace, workdir: Path, database_url: str, l
                    extra_env: dict[str, str] | None = None) -> Result:
     await asyncio.to_thread(seed, database_url, args.students)
     env = {"DATABASE_URL": database_url, "PRACTICE_QUESTIONS": "20", "LOG_LEVEL": "WARNING",
-           "BENCH_CWD": str(workdir), "TELEGRAM_CHAT_PER_SECOND": "1000", **(extra_env or {})}
+           "BENCH_CWD": str(workdir), "TELEGRAM_CHAT_PER_SECOND": "1000", "FLOOD_EVENTS": "0", **(extra_env or {})}
     return await run_load(label, bot_cmd(), env, args.students, args.taps, "/practice", prefer="Luyện tiếp",
                           core=args.core, settle=0.5)
 
@@ -39,7 +39,7 @@ async def contest(args: argparse.Namespace, workdir: Path, database_url: str, la
     await asyncio.to_thread(seed, database_url, args.students)
     await asyncio.to_thread(c.open_contest, database_url, workdir)
     env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "BENCH_CWD": str(workdir),
-           "TELEGRAM_CHAT_PER_SECOND": "1000", **(extra_env or {})}
+           "TELEGRAM_CHAT_PER_SECOND": "1000", "FLOOD_EVENTS": "0", **(extra_env or {})}
     webhook = None
     if args.mode == "webhook":
         webhook = "http://127.0.0.1:{port}/tg"

@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from db import sqlite_inline
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -35,6 +37,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("pool_timeout", 120)
+            # SQLite calls run in the loop's thread, without aiosqlite's thread hop per call (db/sqlite_inline.py).
+            kwargs.setdefault("async_creator", sqlite_inline.creator(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000))
+            engine = create_async_engine(url, **kwargs)
+            _configure_sqlite(engine, busy_timeout_ms=sqlite_inline.INLINE_BUSY_MS)
+            return engine
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -44,7 +51,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (the driver would start transactions late, as DEFERRED).
@@ -54,7 +61,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         mode = cursor.fetchone()[0]
         if str(mode).lower() not in ("wal", "memory"):
             raise RuntimeError(f"SQLite refused WAL mode (got {mode!r})")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
