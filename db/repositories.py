@@ -5,9 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Text, cast, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +37,149 @@ def insert_ignore(session: AsyncSession, table: Any, index_elements: list[str]) 
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     make = pg_insert if dialect == "postgresql" else sqlite_insert
     return make(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+# Statements on the hot path (every event, every contest answer) are built once, with bound parameters, and run
+# as Core statements on the tables: SQLAlchemy then skips building the statement, computing its cache key and
+# loading ORM objects, which was most of the bot's CPU per update. Rows are read by column name.
+_users, _accounts = m.User.__table__, m.ChannelAccount.__table__
+_convs, _attempts, _answers = m.Conversation.__table__, m.QuizAttempt.__table__, m.AttemptAnswer.__table__
+_inbox = m.InboundUpdate.__table__
+_entries, _rounds, _contests = m.ContestEntry.__table__, m.ContestRound.__table__, m.Contest.__table__
+_p = bindparam
+
+_USER_BY_ACCOUNT = (
+    select(*_users.c, _accounts.c.unreachable)
+    .join_from(_users, _accounts, _accounts.c.user_id == _users.c.id)
+    .where(_accounts.c.channel == _p("channel"), _accounts.c.external_id == _p("external_id"))
+)
+# An event's user with their conversation, locked (see _CONVERSATION), in one query; users without a
+# conversation row yet (their first event) take the two-query path.
+_USER_FOR_EVENT = (
+    select(*_users.c, _accounts.c.unreachable, _convs.c.flow, _convs.c.step, _convs.c.data, _convs.c.prompt)
+    .join_from(_users, _accounts, _accounts.c.user_id == _users.c.id)
+    .join(_convs, _convs.c.user_id == _users.c.id)
+    .where(_accounts.c.channel == _p("channel"), _accounts.c.external_id == _p("external_id"))
+    .with_for_update(of=_convs)
+)
+_SET_REACHABLE = (
+    update(_accounts)
+    .where(
+        _accounts.c.channel == _p("channel"),
+        _accounts.c.external_id == _p("external_id"),
+        _accounts.c.unreachable == _p("was_unreachable"),
+    )
+    .values(unreachable=_p("unreachable"))
+)
+# FOR UPDATE: two events of one user handled at once (two processes, a double tap) take turns on PostgreSQL
+# instead of the later commit putting back the state the earlier one replaced. (SQLite write transactions are
+# already serialised by BEGIN IMMEDIATE; SQLAlchemy does not emit the clause there.)
+_CONVERSATION = (
+    select(_convs.c.flow, _convs.c.step, _convs.c.data, _convs.c.prompt)
+    .where(_convs.c.user_id == _p("user_id"))
+    .with_for_update()
+)
+_ATTEMPT = select(*_attempts.c).where(_attempts.c.id == _p("attempt_id"))
+_ANSWERS = select(*_answers.c).where(_answers.c.attempt_id == _p("attempt_id")).order_by(_answers.c.seq)
+_CONTEXT_COLUMNS = (
+    *(c.label(f"e_{c.name}") for c in _entries.c),
+    *(c.label(f"r_{c.name}") for c in _rounds.c),
+    _contests.c.id.label("c_id"),
+    _contests.c.slug.label("c_slug"),
+    _contests.c.title.label("c_title"),
+    _contests.c.created_at.label("c_created_at"),
+)
+_ATTEMPT_CONTEXT = (
+    select(*_CONTEXT_COLUMNS)
+    .join_from(_entries, _rounds, _rounds.c.id == _entries.c.round_id)
+    .join(_contests, _contests.c.id == _rounds.c.contest_id)
+    .where(_entries.c.attempt_id == _p("attempt_id"))
+)
+# What a contest answer needs, in one query: the attempt, its entry/round/contest (absent for a practice
+# attempt) and how many answers it has.
+_ANSWERING = (
+    select(
+        *(c.label(f"a_{c.name}") for c in _attempts.c),
+        *_CONTEXT_COLUMNS,
+        select(func.count())
+        .select_from(_answers)
+        .where(_answers.c.attempt_id == _attempts.c.id)
+        .scalar_subquery()
+        .label("answered"),
+    )
+    .select_from(_attempts)
+    .outerjoin(_entries, _entries.c.attempt_id == _attempts.c.id)
+    .outerjoin(_rounds, _rounds.c.id == _entries.c.round_id)
+    .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
+    .where(_attempts.c.id == _p("attempt_id"))
+)
+_CONTEST_DEFINITION = select(_contests.c.definition).where(_contests.c.id == _p("contest_id"))
+_MARK_HANDLED = (
+    update(_inbox)
+    .where(_inbox.c.id == _p("inbox_id"), _inbox.c.status == "pending")
+    .values(status="handled", replies=_p("replies", type_=_inbox.c.replies.type), handled_at=_p("now"))
+)
+_MARK_DONE = (
+    update(_inbox)
+    .where(_inbox.c.id.in_(_p("ids", expanding=True)))
+    .values(status="done", processed_at=_p("now"), replies=None)
+)
+
+
+def _sql(sql: str, table: Any, returning: Any = None, **columns: str) -> Any:
+    """A statement written as SQL, its parameters typed like the columns they fill (`param="column"`).
+
+    For the upserts: SQLAlchemy does not cache the dialect-specific `INSERT ... ON CONFLICT` constructs and
+    compiled them again on every call; the `ON CONFLICT` syntax below is the same on SQLite and PostgreSQL,
+    and a text statement is compiled once."""
+    stmt = text(sql).bindparams(*(bindparam(p, type_=table.c[c].type) for p, c in columns.items()))
+    return stmt.columns(returning) if returning is not None else stmt
+
+
+_SAVE_CONVERSATION = _sql(
+    "INSERT INTO conversations (user_id, flow, step, data, prompt, version, updated_at)"
+    " VALUES (:user_id, :flow, :step, :data, :prompt, 1, :now)"
+    " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
+    " prompt = excluded.prompt, version = conversations.version + 1, updated_at = excluded.updated_at",
+    _convs,
+    user_id="user_id",
+    flow="flow",
+    step="step",
+    data="data",
+    prompt="prompt",
+    now="updated_at",
+)
+_ADD_ANSWER = _sql(
+    "INSERT INTO attempt_answers (attempt_id, seq, question_id, chosen, correct, answered_at)"
+    " VALUES (:attempt_id, :seq, :question_id, :chosen, :correct, :now) ON CONFLICT (attempt_id, seq) DO NOTHING",
+    _answers,
+    attempt_id="attempt_id",
+    seq="seq",
+    question_id="question_id",
+    chosen="chosen",
+    correct="correct",
+    now="answered_at",
+)
+_STORE_UPDATE = _sql(
+    "INSERT INTO inbound_updates (channel, bot_id, external_id, payload, status, attempts, received_at)"
+    " VALUES (:channel, :bot_id, :external_id, :payload, 'pending', 0, :now)"
+    " ON CONFLICT (channel, bot_id, external_id) DO NOTHING RETURNING id",
+    _inbox,
+    returning=_inbox.c.id,
+    channel="channel",
+    bot_id="bot_id",
+    external_id="external_id",
+    payload="payload",
+    now="received_at",
+)
+# Contest definitions by (database, id, slug, created_at): read-only once created, and several kB of JSON each.
+_DEFINITIONS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _prefixed(row: Any, prefix: str) -> dict[str, Any]:
+    """The columns of one table in a joined row, labelled `<prefix><column>`, by column name."""
+    n = len(prefix)
+    return {k[n:]: v for k, v in row._mapping.items() if k.startswith(prefix)}
 
 
 def _user(row: m.User) -> ports.UserRec:
@@ -68,18 +226,20 @@ class SqlUserRepository(_Repo):
         self._unreachable: dict[tuple[str, str], bool] = {}
 
     async def by_account(self, channel: str, external_id: str) -> ports.UserRec | None:
-        found = (
-            await self.session.execute(
-                select(m.User, m.ChannelAccount.unreachable)
-                .join(m.ChannelAccount, m.ChannelAccount.user_id == m.User.id)
-                .where(m.ChannelAccount.channel == channel, m.ChannelAccount.external_id == external_id)
-            )
-        ).one_or_none()
+        found = (await self.session.execute(_USER_BY_ACCOUNT, {"channel": channel, "external_id": external_id})).first()
         if found is None:
             return None
         # Remembered for this unit of work: set_reachable then skips an UPDATE that would change nothing.
-        self._unreachable[(channel, external_id)] = bool(found[1])
-        return _user(found[0])
+        self._unreachable[(channel, external_id)] = bool(found.unreachable)
+        return _user(found)  # type: ignore[arg-type]
+
+    async def for_event(self, channel: str, external_id: str) -> tuple[ports.UserRec, ports.ConversationRec] | None:
+        found = (await self.session.execute(_USER_FOR_EVENT, {"channel": channel, "external_id": external_id})).first()
+        if found is None:
+            return None
+        self._unreachable[(channel, external_id)] = bool(found.unreachable)
+        conv = ports.ConversationRec(found.flow, found.step, dict(found.data or {}), dict(found.prompt or {}))
+        return _user(found), conv  # type: ignore[arg-type]
 
     async def create(
         self,
@@ -112,13 +272,13 @@ class SqlUserRepository(_Repo):
             return  # read in this unit of work and already so
         self._unreachable.pop((channel, external_id), None)
         await self.session.execute(
-            update(m.ChannelAccount)
-            .where(
-                m.ChannelAccount.channel == channel,
-                m.ChannelAccount.external_id == external_id,
-                m.ChannelAccount.unreachable == reachable,
-            )
-            .values(unreachable=not reachable)
+            _SET_REACHABLE,
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "was_unreachable": reachable,
+                "unreachable": not reachable,
+            },
         )
 
 
@@ -258,37 +418,24 @@ class SqlInviteRepository(_Repo):
 
 class SqlConversationRepository(_Repo):
     async def get(self, user_id: int) -> ports.ConversationRec:
-        # FOR UPDATE: two events of one user handled at once (two processes, a double tap) take turns on
-        # PostgreSQL instead of the later commit putting back the state the earlier one replaced. (SQLite
-        # write transactions are already serialised by BEGIN IMMEDIATE; the clause is not emitted there.)
-        row = await self.session.get(m.Conversation, user_id, with_for_update=True)
+        row = (await self.session.execute(_CONVERSATION, {"user_id": user_id})).first()
         if row is None:
             return ports.ConversationRec()
         return ports.ConversationRec(row.flow, row.step, dict(row.data or {}), dict(row.prompt or {}))
 
     async def save(self, user_id: int, conv: ports.ConversationRec, now: dt.datetime) -> None:
-        row = await self.session.get(m.Conversation, user_id)
-        if row is None:
-            self.session.add(
-                m.Conversation(
-                    user_id=user_id,
-                    flow=conv.flow,
-                    step=conv.step,
-                    data=conv.data,
-                    prompt=conv.prompt,
-                    version=1,
-                    updated_at=now,
-                )
-            )
-        else:
-            row.flow, row.step, row.data, row.prompt = (
-                conv.flow,
-                conv.step,
-                dict(conv.data),
-                dict(conv.prompt),
-            )
-            row.version += 1
-            row.updated_at = now
+        """One upsert, without reading the row again (it was read, and locked, by `get`)."""
+        await self.session.execute(
+            _SAVE_CONVERSATION,
+            {
+                "user_id": user_id,
+                "flow": conv.flow,
+                "step": conv.step,
+                "data": dict(conv.data),
+                "prompt": dict(conv.prompt),
+                "now": now,
+            },
+        )
 
 
 class SqlProgressRepository(_Repo):
@@ -373,29 +520,27 @@ class SqlAttemptRepository(_Repo):
         return _attempt(row)
 
     async def get(self, attempt_id: int) -> ports.AttemptRec | None:
-        row = await self.session.get(m.QuizAttempt, attempt_id)
-        return _attempt(row) if row else None
+        row = (await self.session.execute(_ATTEMPT, {"attempt_id": attempt_id})).first()
+        return _attempt(row) if row else None  # type: ignore[arg-type]
 
     async def add_answer(
         self, attempt_id: int, seq: int, question_id: str, chosen: int, correct: bool, now: dt.datetime
     ) -> bool:
-        stmt = insert_ignore(self.session, m.AttemptAnswer, ["attempt_id", "seq"]).values(
-            attempt_id=attempt_id,
-            seq=seq,
-            question_id=question_id,
-            chosen=chosen,
-            correct=correct,
-            answered_at=now,
+        result = await self.session.execute(
+            _ADD_ANSWER,
+            {
+                "attempt_id": attempt_id,
+                "seq": seq,
+                "question_id": question_id,
+                "chosen": chosen,
+                "correct": correct,
+                "now": now,
+            },
         )
-        result = await self.session.execute(stmt)
-        return bool(result.rowcount)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def answers(self, attempt_id: int) -> list[ports.AnswerRec]:
-        rows = (
-            await self.session.execute(
-                select(m.AttemptAnswer).where(m.AttemptAnswer.attempt_id == attempt_id).order_by(m.AttemptAnswer.seq)
-            )
-        ).scalars()
+        rows = await self.session.execute(_ANSWERS, {"attempt_id": attempt_id})
         return [ports.AnswerRec(r.seq, r.question_id, r.chosen, r.correct, r.answered_at) for r in rows]
 
     async def finish(self, attempt_id: int, score: int, now: dt.datetime) -> None:
@@ -492,29 +637,13 @@ class SqlInboxRepository(_Repo):
         self, channel: str, bot_id: str, external_id: str, payload: dict[str, Any], now: dt.datetime
     ) -> int | None:
         """Insert the update; returns its id, or None when the same update was stored before."""
-        stmt = (
-            insert_ignore(self.session, m.InboundUpdate, ["channel", "bot_id", "external_id"])
-            .values(
-                channel=channel,
-                bot_id=bot_id,
-                external_id=external_id,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                received_at=now,
-            )
-            .returning(m.InboundUpdate.id)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        params = {"channel": channel, "bot_id": bot_id, "external_id": external_id, "payload": payload, "now": now}
+        return (await self.session.execute(_STORE_UPDATE, params)).scalar_one_or_none()
 
     async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool:
         """False when the update was already handled: the caller must then roll back its changes."""
-        result = await self.session.execute(
-            update(m.InboundUpdate)
-            .where(m.InboundUpdate.id == inbox_id, m.InboundUpdate.status == "pending")
-            .values(status="handled", replies=replies, handled_at=now)
-        )
-        return bool(result.rowcount)
+        result = await self.session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "replies": replies, "now": now})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def mark_done(self, inbox_id: int, now: dt.datetime) -> None:
         await self.session.execute(
@@ -524,11 +653,7 @@ class SqlInboxRepository(_Repo):
         )
 
     async def mark_done_many(self, inbox_ids: list[int], now: dt.datetime) -> None:
-        await self.session.execute(
-            update(m.InboundUpdate)
-            .where(m.InboundUpdate.id.in_(inbox_ids))
-            .values(status="done", processed_at=now, replies=None)
-        )
+        await self.session.execute(_MARK_DONE, {"ids": list(inbox_ids), "now": now})
 
     async def fail(self, inbox_id: int, error: str, max_attempts: int, now: dt.datetime) -> str:
         row = await self.session.get(m.InboundUpdate, inbox_id)
@@ -805,15 +930,51 @@ class SqlContestRepository(_Repo):
         return _entry(row) if row else None
 
     async def attempt_context(self, attempt_id: int) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None:
-        row = (
-            await self.session.execute(
-                select(m.ContestEntry, m.ContestRound, m.Contest)
-                .join(m.ContestRound, m.ContestRound.id == m.ContestEntry.round_id)
-                .join(m.Contest, m.Contest.id == m.ContestRound.contest_id)
-                .where(m.ContestEntry.attempt_id == attempt_id)
-            )
-        ).first()
-        return (_entry(row[0]), _round(row[1]), _contest(row[2])) if row else None
+        """The entry, round and contest of a contest attempt: one query, with the contest's definition read
+        once per process (a contest's definition is never changed once created)."""
+        row = (await self.session.execute(_ATTEMPT_CONTEXT, {"attempt_id": attempt_id})).first()
+        return await self._context(row) if row is not None else None
+
+    async def answering(self, attempt_id: int) -> ports.AnsweringRec | None:
+        """Everything a contest answer is checked against, in one query (it runs for every answer)."""
+        row = (await self.session.execute(_ANSWERING, {"attempt_id": attempt_id})).first()
+        if row is None:
+            return None
+        a = _prefixed(row, "a_")
+        attempt = ports.AttemptRec(
+            a["id"],
+            a["user_id"],
+            a["kind"],
+            a["topic"],
+            a["ref"],
+            list(a["questions"]),
+            a["started_at"],
+            a["deadline_at"],
+            a["finished_at"],
+            a["score"],
+            a["total"],
+        )
+        context = await self._context(row) if row.c_id is not None else None
+        return ports.AnsweringRec(attempt, context, int(row.answered))
+
+    async def _context(self, row: Any) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec]:
+        key = (str(self.session.bind.url) if self.session.bind else "", row.c_id, row.c_slug, row.c_created_at)
+        definition = _DEFINITIONS.get(key)
+        if definition is None:
+            found = (await self.session.execute(_CONTEST_DEFINITION, {"contest_id": row.c_id})).scalar_one()
+            definition = _DEFINITIONS[key] = dict(found or {})
+        e = _prefixed(row, "e_")
+        entry = ports.EntryRec(
+            e["id"],
+            e["round_id"],
+            e["registration_id"],
+            e["user_id"],
+            e["attempt_id"],
+            e["official_no"],
+            e["prediction"],
+        )
+        rnd = _round(SimpleNamespace(**_prefixed(row, "r_")))  # type: ignore[arg-type]
+        return entry, rnd, ports.ContestRec(row.c_id, row.c_slug, row.c_title, definition, row.c_created_at)
 
     async def entries_of(self, round_id: int, user_id: int) -> list[ports.EntryRec]:
         rows = (

@@ -52,16 +52,22 @@ class Dispatcher:
             return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
         async with self.uow_factory() as uow:
             addr = event.address
-            user = await uow.users.by_account(addr.channel, addr.user_id)
-            if user is None:
-                locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
-                # Someone first seen in a group: their private chat is not the group (on Telegram it is their id).
-                chat_id = addr.chat_id if addr.chat_type == "private" else addr.user_id
-                user = await uow.users.create(addr.channel, addr.user_id, chat_id, locale, now)
-            else:
+            found = await uow.users.for_event(addr.channel, addr.user_id)  # one query for nearly every event
+            if found is not None:
+                user, conv = found
                 # Writing again makes a user reachable again (e.g. after blocking and unblocking the bot).
                 await uow.users.set_reachable(addr.channel, addr.user_id, True)
-            conv = await uow.conversations.get(user.id)
+            else:
+                existing = await uow.users.by_account(addr.channel, addr.user_id)
+                if existing is None:
+                    locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
+                    # Someone first seen in a group: their private chat is not the group (on Telegram their id).
+                    chat_id = addr.chat_id if addr.chat_type == "private" else addr.user_id
+                    user = await uow.users.create(addr.channel, addr.user_id, chat_id, locale, now)
+                else:
+                    user = existing
+                    await uow.users.set_reachable(addr.channel, addr.user_id, True)
+                conv = await uow.conversations.get(user.id)
             ctx = Context(
                 uow=uow,
                 user=user,

@@ -187,6 +187,11 @@ class LearningRec:
 
 class UserRepository(Protocol):
     async def by_account(self, channel: str, external_id: str) -> UserRec | None: ...
+    async def for_event(self, channel: str, external_id: str) -> tuple[UserRec, ConversationRec] | None:
+        """The user of an account with their conversation, locked for this unit of work; None when either the
+        user or their conversation does not exist yet."""
+        ...
+
     async def create(
         self,
         channel: str,
@@ -444,6 +449,16 @@ class RegistrationRec:
 
 
 @dataclass(slots=True)
+class AnsweringRec:
+    """An attempt with what its next answer is checked against: its contest context, if it is a contest
+    attempt, and how many answers it already has."""
+
+    attempt: AttemptRec
+    context: tuple[EntryRec, RoundRec, ContestRec] | None
+    answered: int
+
+
+@dataclass(slots=True)
 class EntryRec:
     id: int
     round_id: int
@@ -536,6 +551,7 @@ class ContestRepository(Protocol):
     ) -> bool: ...
     async def entry_by_attempt(self, attempt_id: int) -> EntryRec | None: ...
     async def attempt_context(self, attempt_id: int) -> tuple[EntryRec, RoundRec, ContestRec] | None: ...
+    async def answering(self, attempt_id: int) -> AnsweringRec | None: ...
     async def entries_of(self, round_id: int, user_id: int) -> list[EntryRec]: ...
     async def running_entries(self, user_id: int) -> list[EntryRec]: ...
     async def running_count(self, round_id: int) -> int: ...

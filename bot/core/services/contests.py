@@ -274,10 +274,10 @@ async def submit_answer(
         )
         return AnswerResult(outcome, attempt)
 
-    attempt = await uow.attempts.get(attempt_id)
-    if attempt is None or attempt.user_id != user_id:
+    state = await uow.contests.answering(attempt_id)
+    if state is None or state.attempt.user_id != user_id:
         return await reject(Outcome.FOREIGN, None, target=attempt_id)
-    found = await uow.contests.attempt_context(attempt.id)
+    attempt, found, answered = state.attempt, state.context, state.answered
     if found is None or attempt.deadline_at is None:
         return await reject(Outcome.FORGED, attempt, reason="not a contest attempt")
     if attempt.finished_at is not None:
@@ -285,10 +285,9 @@ async def submit_answer(
     if now > attempt.deadline_at + dt.timedelta(seconds=definition(found[2]).grace_seconds):
         await _finish_at_deadline(uow, attempt)
         return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
-    answers = await uow.attempts.answers(attempt.id)
-    if seq < len(answers):
-        return AnswerResult(Outcome.DUPLICATE, attempt, len(answers))
-    if seq > len(answers) or seq >= attempt.total:
+    if seq < answered:
+        return AnswerResult(Outcome.DUPLICATE, attempt, answered)
+    if seq > answered or seq >= attempt.total:
         return await reject(Outcome.FORGED, attempt, reason="unseen question")
     qid, order = attempt.questions[seq]
     question = content.question(qid)
@@ -296,8 +295,8 @@ async def submit_answer(
         return await reject(Outcome.FORGED, attempt, reason="option out of range")
     chosen = order[pos]
     if not await uow.attempts.add_answer(attempt.id, seq, qid, chosen, chosen == question.answer, now):
-        return AnswerResult(Outcome.DUPLICATE, attempt, len(answers) + 1)
-    return AnswerResult(Outcome.RECORDED, attempt, len(answers) + 1)
+        return AnswerResult(Outcome.DUPLICATE, attempt, answered + 1)
+    return AnswerResult(Outcome.RECORDED, attempt, answered + 1)
 
 
 async def submit(uow: UnitOfWork, attempt: AttemptRec, prediction: int | None, now: dt.datetime) -> int:
