@@ -65,11 +65,11 @@ _USER_FOR_EVENT = (
 _SET_REACHABLE = (
     update(_accounts)
     .where(
-        _accounts.c.channel == _p("channel"),
-        _accounts.c.external_id == _p("external_id"),
-        _accounts.c.unreachable == _p("was_unreachable"),
+        _accounts.c.channel == _p("b_channel"),
+        _accounts.c.external_id == _p("b_external_id"),
+        _accounts.c.unreachable == _p("b_was"),
     )
-    .values(unreachable=_p("unreachable"))
+    .values(unreachable=_p("b_unreachable"))
 )
 # FOR UPDATE: two events of one user handled at once (two processes, a double tap) take turns on PostgreSQL
 # instead of the later commit putting back the state the earlier one replaced. (SQLite write transactions are
@@ -95,12 +95,15 @@ _ATTEMPT_CONTEXT = (
     .join(_contests, _contests.c.id == _rounds.c.contest_id)
     .where(_entries.c.attempt_id == _p("attempt_id"))
 )
-# What a contest answer needs, in one query: the attempt, its entry/round/contest (absent for a practice
-# attempt) and how many answers it has.
+# What a contest answer needs, in one query: the attempt, its contest (none for a practice attempt) and how many
+# answers it has. Only the columns used: every datetime read from SQLite is parsed from text.
 _ANSWERING = (
     select(
         *(c.label(f"a_{c.name}") for c in _attempts.c),
-        *_CONTEXT_COLUMNS,
+        _contests.c.id.label("c_id"),
+        _contests.c.slug.label("c_slug"),
+        _contests.c.title.label("c_title"),
+        _contests.c.created_at.label("c_created_at"),
         select(func.count())
         .select_from(_answers)
         .where(_answers.c.attempt_id == _attempts.c.id)
@@ -117,7 +120,7 @@ _CONTEST_DEFINITION = select(_contests.c.definition).where(_contests.c.id == _p(
 _MARK_HANDLED = (
     update(_inbox)
     .where(_inbox.c.id == _p("inbox_id"), _inbox.c.status == "pending")
-    .values(status="handled", replies=_p("replies", type_=_inbox.c.replies.type), handled_at=_p("now"))
+    .values(status="handled", replies=_p("b_replies", type_=_inbox.c.replies.type), handled_at=_p("now"))
 )
 _MARK_DONE = (
     update(_inbox)
@@ -273,12 +276,7 @@ class SqlUserRepository(_Repo):
         self._unreachable.pop((channel, external_id), None)
         await self.session.execute(
             _SET_REACHABLE,
-            {
-                "channel": channel,
-                "external_id": external_id,
-                "was_unreachable": reachable,
-                "unreachable": not reachable,
-            },
+            {"b_channel": channel, "b_external_id": external_id, "b_was": reachable, "b_unreachable": not reachable},
         )
 
 
@@ -642,7 +640,7 @@ class SqlInboxRepository(_Repo):
 
     async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool:
         """False when the update was already handled: the caller must then roll back its changes."""
-        result = await self.session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "replies": replies, "now": now})
+        result = await self.session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "b_replies": replies, "now": now})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def mark_done(self, inbox_id: int, now: dt.datetime) -> None:
@@ -940,29 +938,33 @@ class SqlContestRepository(_Repo):
         row = (await self.session.execute(_ANSWERING, {"attempt_id": attempt_id})).first()
         if row is None:
             return None
-        a = _prefixed(row, "a_")
         attempt = ports.AttemptRec(
-            a["id"],
-            a["user_id"],
-            a["kind"],
-            a["topic"],
-            a["ref"],
-            list(a["questions"]),
-            a["started_at"],
-            a["deadline_at"],
-            a["finished_at"],
-            a["score"],
-            a["total"],
+            row.a_id,
+            row.a_user_id,
+            row.a_kind,
+            row.a_topic,
+            row.a_ref,
+            list(row.a_questions),
+            row.a_started_at,
+            row.a_deadline_at,
+            row.a_finished_at,
+            row.a_score,
+            row.a_total,
         )
-        context = await self._context(row) if row.c_id is not None else None
-        return ports.AnsweringRec(attempt, context, int(row.answered))
+        contest = await self._contest_of(row) if row.c_id is not None else None
+        return ports.AnsweringRec(attempt, contest, int(row.answered))
 
-    async def _context(self, row: Any) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec]:
+    async def _contest_of(self, row: Any) -> ports.ContestRec:
+        """The contest of a row with `c_` columns, with its definition read once per process (a contest's
+        definition is never changed once created; the same dict is handed out, so keep it unchanged)."""
         key = (str(self.session.bind.url) if self.session.bind else "", row.c_id, row.c_slug, row.c_created_at)
         definition = _DEFINITIONS.get(key)
         if definition is None:
             found = (await self.session.execute(_CONTEST_DEFINITION, {"contest_id": row.c_id})).scalar_one()
             definition = _DEFINITIONS[key] = dict(found or {})
+        return ports.ContestRec(row.c_id, row.c_slug, row.c_title, definition, row.c_created_at)
+
+    async def _context(self, row: Any) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec]:
         e = _prefixed(row, "e_")
         entry = ports.EntryRec(
             e["id"],
@@ -974,7 +976,7 @@ class SqlContestRepository(_Repo):
             e["prediction"],
         )
         rnd = _round(SimpleNamespace(**_prefixed(row, "r_")))  # type: ignore[arg-type]
-        return entry, rnd, ports.ContestRec(row.c_id, row.c_slug, row.c_title, definition, row.c_created_at)
+        return entry, rnd, await self._contest_of(row)
 
     async def entries_of(self, round_id: int, user_id: int) -> list[ports.EntryRec]:
         rows = (

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.content.loader import Content
 from bot.core import text as textmod
 from bot.core.context import Context, CoreSettings, UserFacingError
 from bot.core.events import EventKind, IncomingEvent
 from bot.core.i18n import I18n
-from bot.core.ports import Clock, UnitOfWorkFactory
+from bot.core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
 from bot.core.services.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
@@ -40,12 +40,18 @@ class Dispatcher:
         for router in routers if routers is not None else default_routers():
             self.router.include(router)
 
-    async def handle(self, event: IncomingEvent, inbox_id: int | None = None) -> list[Reply] | None:
+    async def handle(
+        self,
+        event: IncomingEvent,
+        inbox_id: int | None = None,
+        with_commit: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+    ) -> list[Reply] | None:
         """Handle one event in one transaction. Raises on unexpected errors (the caller retries or apologises).
 
         With `inbox_id`, the stored inbound update is marked handled, with its replies, in the same
         transaction: an update is never applied twice, and its replies survive a crash until they are sent.
-        Returns None when that update was already handled (by another worker or before a restart)."""
+        Returns None when that update was already handled (by another worker or before a restart).
+        `with_commit` adds other writes to this transaction (the inbox marks earlier updates done with it)."""
         now = self.clock()
         if (verdict := self.flood.check(f"{event.address.channel}:{event.address.user_id}", now)) is not Verdict.ALLOW:
             log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
@@ -91,6 +97,8 @@ class Dispatcher:
             ):
                 await uow.rollback()
                 return None
+            if with_commit is not None:
+                await with_commit(uow)
             await uow.commit()
             return ctx.out
 

@@ -450,11 +450,11 @@ class RegistrationRec:
 
 @dataclass(slots=True)
 class AnsweringRec:
-    """An attempt with what its next answer is checked against: its contest context, if it is a contest
-    attempt, and how many answers it already has."""
+    """An attempt with what its next answer is checked against: its contest, if it is a contest attempt, and
+    how many answers it already has."""
 
     attempt: AttemptRec
-    context: tuple[EntryRec, RoundRec, ContestRec] | None
+    contest: ContestRec | None
     answered: int
 
 

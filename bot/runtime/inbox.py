@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.app import App
 from bot.core.events import IncomingEvent
+from bot.core.ports import UnitOfWork
 from bot.core.replies import Reply, reply_from_dict
 
 log = logging.getLogger(__name__)
@@ -199,12 +200,24 @@ class InboxWorker:
     async def _handle(self, job: _Job, event: IncomingEvent) -> bool:
         """Returns True when the job was put back for a retry."""
         if job.status == "pending":
+            riding: list[int] = []
+
+            async def mark_sent_done(uow: UnitOfWork) -> None:
+                # Updates whose replies were sent meanwhile are marked done in this transaction, which saves a
+                # transaction of their own (it runs only if nobody took them first).
+                riding.extend(self._take_finished())
+                if riding:
+                    await uow.inbox.mark_done_many(riding, self.app.clock())
+
             try:
-                handled = await self.app.dispatcher.handle(event, inbox_id=job.inbox_id)
+                handled = await self.app.dispatcher.handle(event, inbox_id=job.inbox_id, with_commit=mark_sent_done)
             except Exception as exc:
+                self._unfinished(riding)
                 return await self._failed(job, event, f"handle: {type(exc).__name__}", exc)
             if handled is None:  # another worker handled it first; it sends the replies
+                self._unfinished(riding)
                 return False
+            self._inflight.difference_update(riding)
             replies = handled
             job.status = "handled"
             job.replies = None
@@ -226,10 +239,25 @@ class InboxWorker:
         if self._finishing is None:
             self._finishing = asyncio.create_task(self._finish_gathered())
 
+    def _take_finished(self) -> list[int]:
+        batch, self._to_finish = self._to_finish, []
+        return batch
+
+    def _unfinished(self, batch: list[int]) -> None:
+        """Their `done` was not committed (the transaction that carried it rolled back): mark them again."""
+        if batch:
+            self._to_finish[:0] = batch
+            if self._finishing is None:
+                self._finishing = asyncio.create_task(self._finish_gathered())
+
     async def _finish_gathered(self) -> None:
         try:
             while self._to_finish:
-                batch = list(self._to_finish)
+                # One turn of the loop: an update being handled now may carry these in its own transaction.
+                await asyncio.sleep(0)
+                batch = self._take_finished()
+                if not batch:
+                    break
                 try:
                     async with self.app.uow_factory() as uow:
                         await uow.inbox.mark_done_many(batch, self.app.clock())
@@ -237,11 +265,10 @@ class InboxWorker:
                 except Exception:
                     # Still `handled` in the database: a later sweep or the next start sends the replies again.
                     log.warning("inbox: could not mark %s updates done", len(batch), exc_info=True)
+                    self._to_finish[:0] = batch
                     await asyncio.sleep(1.0)
                     continue
-                done = set(batch)
-                self._to_finish = [i for i in self._to_finish if i not in done]
-                self._inflight.difference_update(done)
+                self._inflight.difference_update(batch)
         finally:
             self._finishing = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,7 +48,21 @@ STATE_NAMES = {
 
 
 def definition(contest: ContestRec) -> ContestDef:
-    return ContestDef.model_validate(contest.definition)
+    """The contest's definition, validated once per definition object (the repositories hand out the same
+    object for the same contest on the answer path, where this runs for every answer)."""
+    key = id(contest.definition)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] is contest.definition:  # the cache holds the dict, so its id is not reused
+        _PARSED.move_to_end(key)
+        return hit[1]
+    parsed = ContestDef.model_validate(contest.definition)
+    _PARSED[key] = (contest.definition, parsed)
+    if len(_PARSED) > 32:
+        _PARSED.popitem(last=False)
+    return parsed
+
+
+_PARSED: OrderedDict[int, tuple[dict[str, Any], ContestDef]] = OrderedDict()
 
 
 def round_state(rnd: RoundRec, now: dt.datetime) -> RoundState:
@@ -277,12 +292,12 @@ async def submit_answer(
     state = await uow.contests.answering(attempt_id)
     if state is None or state.attempt.user_id != user_id:
         return await reject(Outcome.FOREIGN, None, target=attempt_id)
-    attempt, found, answered = state.attempt, state.context, state.answered
-    if found is None or attempt.deadline_at is None:
+    attempt, contest, answered = state.attempt, state.contest, state.answered
+    if contest is None or attempt.deadline_at is None:
         return await reject(Outcome.FORGED, attempt, reason="not a contest attempt")
     if attempt.finished_at is not None:
         return await reject(Outcome.CLOSED, attempt)
-    if now > attempt.deadline_at + dt.timedelta(seconds=definition(found[2]).grace_seconds):
+    if now > attempt.deadline_at + dt.timedelta(seconds=definition(contest).grace_seconds):
         await _finish_at_deadline(uow, attempt)
         return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
     if seq < answered:
