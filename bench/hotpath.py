@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import random
 import tempfile
 import time
@@ -90,6 +91,9 @@ async def run(database_url: str, students: int, profile: str | None) -> None:
                 asyncio.get_running_loop().create_task(submit(IncomingEvent.text_message(addr, value)))
             return
 
+    gc.collect()  # as `python -m bot run` does after start-up
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     worker = InboxWorker(app, "telegram", "bench", _parse, send, concurrency=64)
     stop = asyncio.Event()
     runner = asyncio.create_task(worker.run(stop))

@@ -116,6 +116,12 @@ _ANSWERING = (
     .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
     .where(_attempts.c.id == _p("attempt_id"))
 )
+_CONTESTS = select(
+    _contests.c.id.label("c_id"),
+    _contests.c.slug.label("c_slug"),
+    _contests.c.title.label("c_title"),
+    _contests.c.created_at.label("c_created_at"),
+)
 _CONTEST_DEFINITION = select(_contests.c.definition).where(_contests.c.id == _p("contest_id"))
 _MARK_HANDLED = (
     update(_inbox)
@@ -815,17 +821,18 @@ class SqlContestRepository(_Repo):
         await self.session.flush()
         return _contest(row)
 
+    # Contests are read without their definition, which comes from the per-process cache (see _contest_of).
     async def get(self, contest_id: int) -> ports.ContestRec | None:
-        row = await self.session.get(m.Contest, contest_id)
-        return _contest(row) if row else None
+        row = (await self.session.execute(_CONTESTS.where(_contests.c.id == contest_id))).first()
+        return await self._contest_of(row) if row else None
 
     async def by_slug(self, slug: str) -> ports.ContestRec | None:
-        row = (await self.session.execute(select(m.Contest).where(m.Contest.slug == slug))).scalar_one_or_none()
-        return _contest(row) if row else None
+        row = (await self.session.execute(_CONTESTS.where(_contests.c.slug == slug))).first()
+        return await self._contest_of(row) if row else None
 
     async def all(self) -> list[ports.ContestRec]:
-        rows = (await self.session.execute(select(m.Contest).order_by(m.Contest.id))).scalars()
-        return [_contest(r) for r in rows]
+        rows = (await self.session.execute(_CONTESTS.order_by(_contests.c.id))).all()
+        return [await self._contest_of(r) for r in rows]
 
     async def add_round(
         self, contest_id: int, number: int, name: str, opens_at: dt.datetime, closes_at: dt.datetime

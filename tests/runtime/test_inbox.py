@@ -132,3 +132,34 @@ async def test_a_batch_is_stored_in_one_go_and_each_update_answered_once(app: Ap
     await run_until_idle(worker)
     assert sorted(int(u) for u, _ in sender.sent) == list(range(20))
     assert {r.status for r in await inbox_rows(app)} == {"done"} and len(await inbox_rows(app)) == 20
+
+
+async def test_after_the_database_server_drops_our_connections_updates_are_still_handled_once(app: App) -> None:
+    """No ping before each checkout: a connection PostgreSQL closed fails once, and the inbox tries again."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("a server-side disconnect is a PostgreSQL matter")
+    from sqlalchemy import text
+
+    sender = CollectingSender()
+    worker = InboxWorker(app, "test", "bot1", parse, sender, retry_base_seconds=0.01)
+    await worker.submit("before", {"user": 5, "text": "/help"})
+    await run_until_idle(worker)
+    # Another session ends every connection of ours (a server restart does the same).
+    from db.session import create_engine
+
+    admin_url = app.engine.url.set(database="postgres").render_as_string(hide_password=False)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
+            {"db": app.engine.url.database},
+        )
+    await admin.dispose()
+    try:
+        await worker.submit("after", {"user": 5, "text": "/help"})
+    except Exception:  # the store met a dropped connection: the platform delivers the update again
+        await worker.submit("after", {"user": 5, "text": "/help"})
+    await run_until_idle(worker)
+    rows = await inbox_rows(app)
+    assert [(r.external_id, r.status) for r in rows] == [("before", "done"), ("after", "done")]
+    assert len(sender.sent) == 2
