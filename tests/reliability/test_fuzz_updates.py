@@ -232,16 +232,20 @@ async def test_oversized_bodies_are_refused_before_reading(
 async def test_nul_characters_and_deep_nesting_are_dropped_not_retried(
     app: App, tg_client: tuple[TestClient, Harness], zl_client: tuple[TestClient, Harness]
 ) -> None:
-    """Bodies PostgreSQL cannot store (a NUL character) or Python cannot decode (nesting deeper than the
-    recursion limit) would make the store fail on every redelivery: they are refused with 400 or dropped."""
+    """Bodies PostgreSQL cannot store (a NUL character, a NaN or infinite number, which Python's JSON parser
+    accepts) or Python cannot decode (nesting deeper than the recursion limit) would make the store fail on every
+    redelivery: they are refused with 400 or dropped."""
     nul_tg = {**TG_FIXTURES[0], "message": {**TG_FIXTURES[0]["message"], "text": "a\x00b"}}
     nul_zl = {**ZL_FIXTURES[0], "event_name": "message.text.received\x00"}
+    inf_tg = {**TG_FIXTURES[0], "message": {**TG_FIXTURES[0]["message"], "x": float("-inf")}}
+    nan_zl = {**ZL_FIXTURES[0], "x": float("nan")}
     deep = b"[" * 100_000 + b"]" * 100_000
     tg, zl = tg_client[0], zl_client[0]
-    for body in (json.dumps(nul_tg).encode(), deep, json.dumps({"update_id": 1e400}).encode()):
+    bad_tg = (json.dumps(nul_tg).encode(), json.dumps(inf_tg).encode(), deep, json.dumps({"update_id": 1e400}).encode())
+    for body in bad_tg:
         resp = await tg.post("/tg", data=body, headers={TG_HEADER: SECRET, "Content-Type": "application/json"})
         assert resp.status == 400
-    for body, status in ((json.dumps(nul_zl).encode(), 200), (deep, 400)):
+    for body, status in ((json.dumps(nul_zl).encode(), 200), (json.dumps(nan_zl).encode(), 200), (deep, 400)):
         resp = await zl.post("/zl", data=body, headers={ZL_HEADER: SECRET, "Content-Type": "application/json"})
         assert resp.status == status
     async with app.sessions() as s:
