@@ -51,6 +51,8 @@ class Content:
     check_questions: dict[str, Question] = field(default_factory=dict)  # lesson checks, by id
     errors: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # item id -> file it came from
+    # questions_on() by (day, topic, band, bank size): every contest attempt asks for the same day's pool.
+    _served: dict[tuple[Any, ...], list[Question]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -87,14 +89,20 @@ class Content:
 
     def questions_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Question]:
         """Bank questions served on `day`. Lower-secondary students also get primary questions."""
-        bands = None if band is None else ({Band.PRIMARY} if band is Band.PRIMARY else set(Band))
-        return [
-            q
-            for qid, q in self.questions.items()
-            if (topic is None or self.question_topic[qid] == topic)
-            and (bands is None or q.band in bands)
-            and self.question_window(q).contains(day)
-        ]
+        key = (day, topic, band, len(self.questions), len(self.sources))
+        served = self._served.get(key)
+        if served is None:
+            bands = None if band is None else ({Band.PRIMARY} if band is Band.PRIMARY else set(Band))
+            served = self._served[key] = [
+                q
+                for qid, q in self.questions.items()
+                if (topic is None or self.question_topic[qid] == topic)
+                and (bands is None or q.band in bands)
+                and self.question_window(q).contains(day)
+            ]
+            if len(self._served) > 256:
+                self._served.clear()
+        return list(served)
 
     def cite(self, citation: Citation) -> str:
         """A citation as a student reads it: "Điều 33 khoản 1, Luật 36/2024/QH15"."""
