@@ -5,10 +5,11 @@ A crash loses nothing: on start, updates still `pending` are handled and updates
 `done` have their stored replies sent. An update that keeps failing goes to `dead` with a log line.
 
 Group commits: updates arriving together (a getUpdates batch, concurrent webhook calls) are stored in one
-transaction, and sent replies are marked `done` together. Neither waits on a timer: while one commit runs, the
-next ones gather, so a quiet bot commits each at once and a busy one commits many per round trip. A crash
+transaction, and sent replies are marked `done` together: in the transaction of the next update handled, or, if
+none starts within one turn of the loop, in one of their own. Neither waits on a timer: while one commit runs,
+the next ones gather, so a quiet bot commits each at once and a busy one commits many per round trip. A crash
 after a reply is sent and before its `done` is committed sends that reply again at start; that window is
-one `done` commit long (as it was with a commit per update), never a timer."""
+one commit long (as it was with a commit per update), never a timer."""
 
 from __future__ import annotations
 
