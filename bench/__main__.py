@@ -82,7 +82,7 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
     label = f"antt-bot {name}, {args.db}, {args.mode}, {args.procs} proc{rate}"
     try:
         result = await run_load(label, bot_cmd(), env, groups, core=args.core, settle=0.5, webhook_url=webhook,
-                                procs=args.procs, during=during)
+                                procs=args.procs, during=during, duration=args.duration)
         if name in ("contest", "open-attempts", "mixed"):
             result.extra.update(await c.stored_answers(database_url))
         if name in ("broadcast", "mixed"):
@@ -117,7 +117,7 @@ async def main(args: argparse.Namespace) -> None:
             if WITH_BASELINE & set(args.scenario):
                 group = Group("baseline", args.students, "/start", tapper(), args.taps, args.rate)
                 base = await run_load("baseline: bare aiogram, no database", baseline_cmd(), {}, [group],
-                                      core=args.core)
+                                      core=args.core, duration=args.duration)
                 print(base.line())
                 runs.setdefault("baseline", []).append((base, None))
             for name in args.scenario:
@@ -138,7 +138,7 @@ def summary(name: str, pairs: list[tuple[Result, Result | None]]) -> str:
     from bench.loadtest import percentile
 
     out = f"{name:<16} upd/s {spread([r.rate for r, _ in pairs], '.0f')}"
-    if all(b is not None for _, b in pairs):
+    if all(b is not None for _, b in pairs) and not pairs[0][0].open_loop:
         out += f"  ratio {spread([r.ratio(b) for r, b in pairs], '.2f')}"
     if any(r.latencies for r, _ in pairs):
         out += f"  p99 ms {spread([percentile(r.latencies, 0.99) * 1000 for r, _ in pairs], '.0f')}"
@@ -183,6 +183,7 @@ if __name__ == "__main__":
     p.add_argument("--core", default="1")
     p.add_argument("--scenario", action="append", default=None, choices=SCENARIOS)
     p.add_argument("--rate", type=float, help="answers offered per second (open loop); default: closed loop")
+    p.add_argument("--duration", type=float, help="open loop: release answers for this many seconds only")
     p.add_argument("--answers", type=int, default=3, help="open-attempts: answers before a student stops")
     p.add_argument("--practice-rate", type=float, default=30.0, help="mixed: practice taps offered per second")
     p.add_argument("--broadcast-rate", type=int, help="BROADCAST_TELEGRAM_PER_SECOND for the bot (default 25)")

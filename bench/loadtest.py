@@ -94,10 +94,11 @@ class Part:
     offered: int = 0  # open loop: answers released
     missed: int = 0  # open loop: slots with no student ready (all waiting for a reply)
     released: list[float] = field(default_factory=list)  # open loop: when each answer was released
+    last_reply: float = 0.0
     times: list[float] = field(default_factory=list)  # recipients: arrival of every message
     cpu: list[float] = field(default_factory=list)  # recipients: bot CPU at the first and at the last chat reached
 
-    def line(self, seconds: float) -> str:
+    def line(self, alone: bool) -> str:
         g = self.group
         if g.first_text is None:
             t = sorted(self.times)
@@ -105,15 +106,17 @@ class Part:
             rate = (len(t) - 1) / span if span else 0.0
             cpu = (self.cpu[1] - self.cpu[0]) / max(len(t) - 1, 1) * 1e6 if len(self.cpu) == 2 else 0.0
             return (f"  {g.name}: {self.updates}/{g.students} chats reached, {len(t)} messages in {span:.1f} s = "
-                    f"{rate:.1f} msg/s (most in any 1 s: {max_in_window(t, 1.0)}), {cpu:.0f} µs CPU/msg, "
-                    f"chats reached twice {self.duplicates}, missed {g.students - self.updates}")
+                    f"{rate:.1f} msg/s (most in any 1 s: {max_in_window(t, 1.0)}), "
+                    + (f"{cpu:.0f} µs bot CPU/msg, " if alone else "")
+                    + f"chats reached twice {self.duplicates}, missed {g.students - self.updates}")
         out = f"  {g.name}: {self.updates} updates, {self.finished}/{g.students} students finished"
         if g.rate:
             r = sorted(self.released)
             offered = (len(r) - 1) / (r[-1] - r[0]) if len(r) > 1 and r[-1] > r[0] else 0.0
+            span = self.last_reply - r[0] if r else 0.0
             out += (f"; offered {self.offered} answers at {offered:.0f}/s (target {g.rate:.0f}/s), "
                     f"{self.missed} slots with nobody ready; {len(self.latencies)} answered, "
-                    f"{len(self.latencies) / max(seconds, 1e-9):.0f}/s; update→reply {ms(self.latencies)}, "
+                    f"{len(self.latencies) / max(span, 1e-9):.0f}/s; update→reply {ms(self.latencies)}, "
                     f"tap→reply {ms(self.waits)}")
         return out
 
@@ -136,6 +139,10 @@ class Result:
     def rate(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
 
+    @property
+    def open_loop(self) -> bool:
+        return any(p.group.rate for p in self.parts)
+
     def ratio(self, baseline: Result | None) -> float:
         return self.rate / baseline.rate if baseline and baseline.rate else 1.0
 
@@ -143,12 +150,14 @@ class Result:
         head = (f"{self.name:<38} {self.updates:>7} upd {self.rate:>8.0f} upd/s  "
                 f"{self.cpu_seconds / max(self.updates, 1) * 1e6:>6.0f} µs/upd  {ms(self.latencies)}  "
                 f"RSS {self.peak_rss_mb:>5.0f} MB  err {self.errors}  dup {self.duplicates}  "
-                f"ratio {self.ratio(baseline):5.2f}×")
+                + (f"ratio {self.ratio(baseline):5.2f}×" if not self.open_loop else "(open loop: no ratio)"))
+        if all(p.group.first_text is None for p in self.parts):  # a broadcast alone: its line says it all
+            head = f"{self.name:<38} RSS {self.peak_rss_mb:>5.0f} MB"
         lines = [head]
         if self.setup:
             lines.append(f"  setup (before the first answer, not in the figures above): {self.setup}")
         if len(self.parts) > 1 or any(p.group.rate or p.group.first_text is None for p in self.parts):
-            lines += [p.line(self.seconds) for p in self.parts]
+            lines += [p.line(len(self.parts) == 1) for p in self.parts]
         return "\n".join(lines)
 
 
@@ -219,7 +228,7 @@ def stop_bots(procs: list[subprocess.Popen]) -> None:
 
 async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: list[Group], core: str = "1",
                    webhook_url: str | None = None, settle: float = 0.0, limit: float = 3600.0,
-                   stall: float = 60.0, procs: int = 1,
+                   stall: float = 60.0, procs: int = 1, duration: float | None = None,
                    during: Callable[[], Awaitable[None]] | None = None) -> Result:
     """With `webhook_url` ("http://127.0.0.1:{port}/tg"), `procs` bot processes listen on ports 18080, 18081, ...
     and the driver spreads the updates over them; CPU and peak RSS are the sums over the processes.
@@ -228,7 +237,8 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
     at the first reply, or with open-loop groups once each of their students waits to answer its first question;
     `during` is started then (e.g. a broadcast created while the students answer). The run ends when every
     student has finished and every recipient got its message, when nothing has arrived for `stall` seconds, or
-    after `limit` seconds."""
+    after `limit` seconds. With `duration`, open-loop answers are released for that many seconds only; the run
+    then ends once every update sent has its reply (students waiting for a slot are not errors)."""
     rng = random.Random(7)
     api = FakeBotApi()
     roster: dict[int, Student] = {}
@@ -309,6 +319,7 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
             elif not g.rate or st.is_answer:
                 part.latencies.append(latency)
                 part.waits.append(now - st.sent_at)
+                part.last_reply = now
             if measuring:
                 part.updates += 1
             st.outstanding = None
@@ -348,7 +359,8 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
         pool = pools[g.name]
         clock = random.Random(11)
         due = time.perf_counter()
-        while part.finished < g.students:
+        end = due + duration if duration else float("inf")
+        while part.finished < g.students and due < end:
             due += clock.expovariate(g.rate)
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             if not pool:
@@ -414,10 +426,20 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
         cpu0 = sum(proc_cpu(p.pid) for p in all_procs)
         t0 = time.perf_counter()
         measuring = True
-        tasks += [asyncio.create_task(release(p)) for p in parts if p.group.rate]
+        releases = [asyncio.create_task(release(p)) for p in parts if p.group.rate]
+        tasks += releases
         if during is not None:
             tasks.append(asyncio.create_task(during()))
-        await wait_until(done.is_set)
+
+        def over() -> bool:
+            if done.is_set():
+                return True
+            if duration is None or not all(t.done() for t in releases):
+                return False
+            reached = all(p.updates == p.group.students for p in parts if p.group.first_text is None)
+            return reached and all(s.outstanding is None for s in roster.values())
+
+        await wait_until(over)
         if any(p.group.first_text is None for p in parts):
             await asyncio.sleep(2)  # a message sent twice would come right after the first
         replies = [p for p in parts if p.group.first_text is not None]
@@ -427,8 +449,10 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
         cpu = sum(proc_cpu(p.pid) for p in all_procs) - cpu0
         rss = sum(proc_mem_mb(p.pid) for p in all_procs)
         for p in parts:
-            p.errors = sum(1 for cid, s in roster.items() if group_of[cid] is p and not s.done) if p in replies else 0
-        answers = sum(s.answers for s in roster.values())
+            # Students stuck: not finished, and not waiting for their slot (a --duration run stops them there).
+            p.errors = sum(1 for cid, s in roster.items()
+                           if group_of[cid] is p and not s.done and s.pending is None) if p in replies else 0
+        answers = sum(s.answers - (s.pending is not None) for s in roster.values())  # not the ones still waiting
         return Result(name, sum(p.updates for p in counted), elapsed, cpu,
                       [x for p in replies for x in p.latencies], rss, sum(p.errors for p in replies),
                       sum(p.duplicates for p in parts),
