@@ -15,6 +15,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
     if args.mode == "webhook":
         webhook = "http://127.0.0.1:{port}/tg"
         env |= {"TELEGRAM_WEBHOOK_URL": "https://bench.example.edu.vn/tg", "TELEGRAM_WEBHOOK_SECRET": "b" * 40}
+    t = time.perf_counter()
     await asyncio.to_thread(seed, database_url, args.students)
+    print(f"    {name}: database seeded with {args.students} students in {time.perf_counter() - t:.1f} s")
     if name in ("contest", "open-attempts", "mixed"):
         await asyncio.to_thread(c.open_contest, database_url, workdir)
     during: Callable[[], Awaitable[None]] | None = None
