@@ -110,7 +110,11 @@ def db_check(name: str, r: Result) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     rate = f"answers offered at {args.rate:.0f}/s" if args.rate else "closed loop"
-    print(f"{args.students} students, {rate}; bot pinned to core {args.core}; fake API and students on the other")
+    rest = os.sched_getaffinity(0) - {int(c) for c in args.core.split(",")}
+    if rest:  # the driver (fake API and students) keeps off the bot's core
+        os.sched_setaffinity(0, rest)
+    print(f"{args.students} students, {rate}; bot pinned to core {args.core}; fake API and students on "
+          f"{sorted(rest) if rest else 'the same cores'}")
     runs: dict[str, list[tuple[Result, Result | None]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.repeat):

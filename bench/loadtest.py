@@ -134,6 +134,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
     parts: list[Part] = field(default_factory=list)
     setup: str = ""  # the open loop's registration phase, measured apart
+    machine: str = ""  # the cores' use while measuring
 
     @property
     def rate(self) -> float:
@@ -154,6 +155,8 @@ class Result:
         if all(p.group.first_text is None for p in self.parts):  # a broadcast alone: its line says it all
             head = f"{self.name:<38} RSS {self.peak_rss_mb:>5.0f} MB"
         lines = [head]
+        if self.machine:
+            lines.append(self.machine)
         if self.setup:
             lines.append(f"  setup (before the first answer, not in the figures above): {self.setup}")
         if len(self.parts) > 1 or any(p.group.rate or p.group.first_text is None for p in self.parts):
@@ -168,6 +171,39 @@ def max_in_window(times: list[float], width: float) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
+
+
+def core_busy() -> dict[int, float]:
+    """Busy seconds of each core since boot (/proc/stat: user, nice, system, irq, softirq, steal)."""
+    out = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *ticks = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            t = [int(x) for x in ticks]
+            out[int(name[3:])] = (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) / CLK_TCK
+    return out
+
+
+def machine_line(busy0: dict[int, float], busy1: dict[int, float], bot_cpu: float, driver_cpu: float,
+                 seconds: float, core: str, lag: float) -> str:
+    """How busy the cores were while measuring, and by whom: on a shared machine, the other jobs' share."""
+    mine = {int(c) for c in core.split(",") if c.strip().isdigit()}
+    pct = {c: (busy1[c] - busy0.get(c, 0.0)) / max(seconds, 1e-9) * 100 for c in busy1}
+    bot_cores = sum(pct[c] for c in pct if c in mine)
+    rest = sum(pct[c] for c in pct if c not in mine)
+    bot = bot_cpu / max(seconds, 1e-9) * 100
+    driver = driver_cpu / max(seconds, 1e-9) * 100
+    return (f"  machine while measuring: bot's core(s) {sorted(mine)} busy {bot_cores:.0f}% (the bot {bot:.0f}%), "
+            f"other core(s) busy {rest:.0f}% (this driver {driver:.0f}%); other jobs "
+            f"≈{bot_cores + rest - bot - driver:.0f}% of a core; driver loop lag max {lag * 1000:.0f} ms")
+
+
+async def loop_lag(out: list[float], tick: float = 0.01) -> None:
+    """The driver's own delay (a stalled driver would release answers late and read replies late)."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(tick)
+        out[0] = max(out[0], time.perf_counter() - t - tick)
 
 
 def proc_cpu(pid: int) -> float:
@@ -424,6 +460,8 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
                      f"({len(setup_lat) / max(elapsed, 1e-9):.0f}/s, {cpu / max(len(setup_lat), 1) * 1e6:.0f} "
                      f"µs CPU/upd), {ms(setup_lat)}, peak RSS {rss:.0f} MB")
         cpu0 = sum(proc_cpu(p.pid) for p in all_procs)
+        busy0, driver0, lag = core_busy(), time.process_time(), [0.0]
+        tasks.append(asyncio.create_task(loop_lag(lag)))
         t0 = time.perf_counter()
         measuring = True
         releases = [asyncio.create_task(release(p)) for p in parts if p.group.rate]
@@ -447,6 +485,8 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
         last = max((t for p in parts for t in p.times), default=t0)
         elapsed = (time.perf_counter() if replies else last) - t0
         cpu = sum(proc_cpu(p.pid) for p in all_procs) - cpu0
+        machine = machine_line(busy0, core_busy(), cpu, time.process_time() - driver0,
+                               time.perf_counter() - t0, core, lag[0])
         rss = sum(proc_mem_mb(p.pid) for p in all_procs)
         for p in parts:
             # Students stuck: not finished, and not waiting for their slot (a --duration run stops them there).
@@ -458,7 +498,7 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
                       sum(p.duplicates for p in parts),
                       {"answers_sent": answers,
                        "rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs)},
-                      parts, setup)
+                      parts, setup, machine)
     finally:
         for task in tasks:
             task.cancel()
