@@ -34,8 +34,10 @@ def _buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for row in rows or [] for b in row if b.get("callback_data")]
 
 
-def react(st: Student, _method: str, params: dict[str, Any], rng: random.Random) -> tuple[str, str] | None:
-    """One student's next step, from the bot's reply."""
+def react(st: Student, _method: str, params: dict[str, Any], rng: random.Random,
+          limit: int = 20) -> tuple[str, str] | None:
+    """One student's next step, from the bot's reply. After `limit` answers the student stops and leaves the
+    attempt open (the open-attempts scenario)."""
     text = str(params.get("text", ""))
     if st.stage == 2:
         return ("done", "")  # the result after the prediction
@@ -49,21 +51,28 @@ def react(st: Student, _method: str, params: dict[str, Any], rng: random.Random)
                 return ("tap", str(b["callback_data"]))
     answers = [b for b in buttons if b.get("text") in ("A", "B", "C", "D")]  # lettered options
     if text.startswith("Câu ") or "\nCâu " in text:
+        if st.answers >= limit:
+            return ("done", "")
         answers = answers or buttons[:4]
         st.answers += 1
         st.stage = 1
-        return ("tap", str(rng.choice(answers)["callback_data"]))
+        return ("answer", str(rng.choice(answers)["callback_data"]))
     return None
 
 
 async def stored_answers(database_url: str) -> dict[str, int]:
-    """What the database holds after the run: answers, finished attempts, predictions."""
+    """What the database holds after the run: answers, answers stored twice, finished and open attempts."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            answers = (await conn.execute(select(func.count()).select_from(m.AttemptAnswer))).scalar_one()
+            official = m.QuizAttempt.kind == "contest"  # practice quizzes (the mixed scenario) store answers too
+            stored = select(func.count()).select_from(m.AttemptAnswer).join(m.QuizAttempt).where(official)
+            answers = (await conn.execute(stored)).scalar_one()
             finished = (
-                await conn.execute(select(func.count()).where(m.QuizAttempt.finished_at.is_not(None)))
+                await conn.execute(select(func.count()).where(official, m.QuizAttempt.finished_at.is_not(None)))
+            ).scalar_one()
+            still_open = (
+                await conn.execute(select(func.count()).where(official, m.QuizAttempt.finished_at.is_(None)))
             ).scalar_one()
             dup = (
                 await conn.execute(
@@ -75,7 +84,8 @@ async def stored_answers(database_url: str) -> dict[str, int]:
                     )
                 )
             ).scalar_one()
-        return {"answers": int(answers), "finished": int(finished), "duplicate_answers": int(dup)}
+        return {"answers": int(answers), "finished": int(finished), "duplicate_answers": int(dup),
+                "open": int(still_open)}
     finally:
         await engine.dispose()
 

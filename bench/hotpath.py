@@ -84,7 +84,7 @@ async def run(database_url: str, students: int, profile: str | None) -> None:
                 if done_students == students:
                     finished.set()
                 return
-            if kind == "tap":
+            if kind in ("tap", "answer"):
                 answers += st.answers
                 asyncio.get_running_loop().create_task(submit(IncomingEvent.choice(addr, value)))
             else:
