@@ -13,6 +13,7 @@ for each open-loop group the offered and achieved rates, for each recipient grou
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import signal
@@ -460,6 +461,8 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
                      f"({len(setup_lat) / max(elapsed, 1e-9):.0f}/s, {cpu / max(len(setup_lat), 1) * 1e6:.0f} "
                      f"µs CPU/upd), {ms(setup_lat)}, peak RSS {rss:.0f} MB")
         cpu0 = sum(proc_cpu(p.pid) for p in all_procs)
+        gc.collect()
+        gc.freeze()  # the driver's own collector pauses (a large heap of students and updates) stay out
         busy0, driver0, lag = core_busy(), time.process_time(), [0.0]
         tasks.append(asyncio.create_task(loop_lag(lag)))
         t0 = time.perf_counter()
