@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -135,13 +136,14 @@ _MARK_DONE = (
 )
 
 
-def _sql(sql: str, table: Any, returning: Any = None, **columns: str) -> Any:
-    """A statement written as SQL, its parameters typed like the columns they fill (`param="column"`).
+def _sql(sql: str, table: Any, returning: Any = None, now: str = "") -> Any:
+    """A statement written as SQL, each `:param` typed like the column of that name (`:now` like `now`).
 
     For the upserts: SQLAlchemy does not cache the dialect-specific `INSERT ... ON CONFLICT` constructs and
     compiled them again on every call; the `ON CONFLICT` syntax below is the same on SQLite and PostgreSQL,
     and a text statement is compiled once."""
-    stmt = text(sql).bindparams(*(bindparam(p, type_=table.c[c].type) for p, c in columns.items()))
+    names = dict.fromkeys(re.findall(r"(?<!:):(\w+)", sql))
+    stmt = text(sql).bindparams(*(bindparam(n, type_=table.c[now if n == "now" else n].type) for n in names))
     return stmt.columns(returning) if returning is not None else stmt
 
 
@@ -151,22 +153,12 @@ _SAVE_CONVERSATION = _sql(
     " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
     " prompt = excluded.prompt, version = conversations.version + 1, updated_at = excluded.updated_at",
     _convs,
-    user_id="user_id",
-    flow="flow",
-    step="step",
-    data="data",
-    prompt="prompt",
     now="updated_at",
 )
 _ADD_ANSWER = _sql(
     "INSERT INTO attempt_answers (attempt_id, seq, question_id, chosen, correct, answered_at)"
     " VALUES (:attempt_id, :seq, :question_id, :chosen, :correct, :now) ON CONFLICT (attempt_id, seq) DO NOTHING",
     _answers,
-    attempt_id="attempt_id",
-    seq="seq",
-    question_id="question_id",
-    chosen="chosen",
-    correct="correct",
     now="answered_at",
 )
 _STORE_UPDATE = _sql(
@@ -175,10 +167,6 @@ _STORE_UPDATE = _sql(
     " ON CONFLICT (channel, bot_id, external_id) DO NOTHING RETURNING id",
     _inbox,
     returning=_inbox.c.id,
-    channel="channel",
-    bot_id="bot_id",
-    external_id="external_id",
-    payload="payload",
     now="received_at",
 )
 # Contest definitions by (database, id, slug, created_at): read-only once created, and several kB of JSON each.

@@ -25,4 +25,4 @@ def test_hot_path_bench_stores_each_answer_once(tmp_path: Path) -> None:
     ).stdout
     lines = out.strip().splitlines()
     assert "µs CPU/update" in lines[0] and "SQL per update" in lines[0]
-    assert ast.literal_eval(lines[1].strip()) == {"answers": 80, "finished": 4, "duplicate_answers": 0}
+    assert ast.literal_eval(lines[1].strip()) == {"answers": 80, "finished": 4, "open": 0, "duplicate_answers": 0}
