@@ -88,6 +88,7 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
                                 procs=args.procs, during=during, duration=args.duration)
         if name in ("contest", "open-attempts", "mixed"):
             result.extra.update(await c.stored_answers(database_url))
+            result.extra["answers_sent"] = sum(p.answers for p in result.parts if p.group.first_text == "/thi")
         if name in ("broadcast", "mixed"):
             result.extra["deliveries"] = await bc.delivery_counts(database_url)
     finally:

@@ -93,6 +93,7 @@ class Part:
     duplicates: int = 0
     finished: int = 0
     offered: int = 0  # open loop: answers released
+    answers: int = 0  # answers tapped (sent to the bot)
     missed: int = 0  # open loop: slots with no student ready (all waiting for a reply)
     released: list[float] = field(default_factory=list)  # open loop: when each answer was released
     last_reply: float = 0.0
@@ -312,6 +313,7 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
             done.set()
 
     def tap(st: Student, message_id: int, data: str, is_answer: bool) -> None:
+        group_of[st.chat_id].answers += is_answer
         st.taps_left -= 1
         st.is_answer = is_answer
         st.outstanding = send(callback_update(st.chat_id, message_id, data, next(query_ids)))
@@ -495,12 +497,10 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
             # Students stuck: not finished, and not waiting for their slot (a --duration run stops them there).
             p.errors = sum(1 for cid, s in roster.items()
                            if group_of[cid] is p and not s.done and s.pending is None) if p in replies else 0
-        answers = sum(s.answers - (s.pending is not None) for s in roster.values())  # not the ones still waiting
         return Result(name, sum(p.updates for p in counted), elapsed, cpu,
                       [x for p in replies for x in p.latencies], rss, sum(p.errors for p in replies),
                       sum(p.duplicates for p in parts),
-                      {"answers_sent": answers,
-                       "rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs)},
+                      {"rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs)},
                       parts, setup, machine)
     finally:
         for task in tasks:
