@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
 
 from bot.core.replies import ChoicePrompt, Reply
 from bot.core.text import LETTERS
@@ -56,18 +56,19 @@ def message_text(reply: Reply) -> str:
     return f"{reply.text}\n\n" + "\n".join(lines)
 
 
-def keyboard(prompt: ChoicePrompt | None) -> InlineKeyboardMarkup | None:
+def keyboard(prompt: ChoicePrompt | None) -> dict[str, Any] | None:
+    """The inline keyboard as the Bot API's JSON `reply_markup` (posted as is, see `calls.py`)."""
     if prompt is None or not prompt.options:
         return None
-    buttons = []
+    buttons: list[dict[str, str]] = []
     for i, choice in enumerate(prompt.options):
         label = LETTERS[i] if prompt.lettered else choice.label
         if choice.url:
-            buttons.append(InlineKeyboardButton(text=label, url=choice.url))
+            buttons.append({"text": label, "url": choice.url})
             continue
         # The core's tokens are opaque and short; a longer one would be rejected by Telegram (BUTTON_DATA_INVALID).
         assert 0 < len(choice.token.encode()) <= CALLBACK_DATA_LIMIT, "callback data must be 1-64 bytes"
-        buttons.append(InlineKeyboardButton(text=label, callback_data=choice.token))
+        buttons.append({"text": label, "callback_data": choice.token})
     per_row = LETTERS_PER_ROW if prompt.lettered else max(1, prompt.columns)
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return {"inline_keyboard": rows}

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText, SendMessage
 from aiogram.types import BufferedInputFile
 
+from bot.channels.telegram.calls import BotApiCalls
 from bot.channels.telegram.mapping import CHANNEL, TelegramEvent
 from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.render import CAPTION_LIMIT, keyboard, message_text, split_text
@@ -32,6 +35,7 @@ class TelegramTransport:
 
     def __init__(self, bot: Bot, limiter: RateLimiter, uow_factory: UnitOfWorkFactory) -> None:
         self.bot, self.limiter, self.uow_factory = bot, limiter, uow_factory
+        self.call = BotApiCalls(bot)  # the text calls as JSON; files go through aiogram's own methods
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._late: set[asyncio.Task[None]] = set()
 
@@ -97,7 +101,9 @@ class TelegramTransport:
     async def answer_callback(self, callback_id: str, text: str = "") -> None:
         """Stops the button's spinner. A query older than Telegram's window is harmless: the reply still goes."""
         try:
-            await self.bot.answer_callback_query(callback_id, text=text[:200] or None)
+            await self.call(
+                AnswerCallbackQuery, {"callback_query_id": callback_id, **({"text": text[:200]} if text else {})}
+            )
         except TelegramAPIError as exc:
             log.debug("callback answer not accepted: %s", exc.message)
 
@@ -113,7 +119,7 @@ class TelegramTransport:
     async def _drop_keyboard(self, address: ChannelAddress, message_id: int) -> None:
         group = address.chat_type != "private"
         await self.limiter.call(
-            lambda: self.bot.edit_message_reply_markup(chat_id=address.chat_id, message_id=message_id),
+            lambda: self.call(EditMessageReplyMarkup, {"chat_id": address.chat_id, "message_id": message_id}),
             address.chat_id,
             group,
             bulk=False,  # only ever in the chat of the user who tapped
@@ -127,10 +133,11 @@ class TelegramTransport:
         text = message_text(reply)
         chunks = split_text(text) if text.strip() else []
         if edit_message_id is not None and len(chunks) == 1 and not reply.attachments:
+            edit = {"chat_id": chat_id, "message_id": edit_message_id, "text": chunks[0]}
+            if markup is not None:
+                edit["reply_markup"] = markup
             result, _msg = await self.limiter.call(
-                lambda: self.bot.edit_message_text(
-                    text=chunks[0], chat_id=chat_id, message_id=edit_message_id, reply_markup=markup
-                ),
+                lambda: self.call(EditMessageText, edit),
                 chat_id,
                 group,
                 bulk=bulk,
@@ -140,11 +147,11 @@ class TelegramTransport:
         if edit_message_id is not None:  # sent as new messages instead: the old buttons are spent
             await self._drop_keyboard(address, edit_message_id)
         for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
+            send: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+            if markup is not None and i == len(chunks) - 1:
+                send["reply_markup"] = markup
             result, _msg = await self.limiter.call(
-                lambda chunk=chunk, last=last: self.bot.send_message(
-                    chat_id=chat_id, text=chunk, reply_markup=markup if last else None
-                ),
+                lambda send=send: self.call(SendMessage, send),
                 chat_id,
                 group,
                 bulk=bulk,

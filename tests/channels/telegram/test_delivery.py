@@ -94,6 +94,27 @@ async def test_transport_delivery_for_broadcasts(app: App, server: FakeTelegramS
         await bot.session.close()
 
 
+async def test_a_server_error_is_sent_again_and_a_refusal_reported_with_telegrams_words(
+    app: App, server: FakeTelegramServer
+) -> None:
+    """The reply calls go out as JSON (calls.py); Telegram's refusals must still be told apart as aiogram does."""
+    bot = make_bot(server.token, server.url)
+    transport = TelegramTransport(bot, RateLimiter(chat_per_second=50), app.uow_factory)
+    address = ChannelAddress("telegram", "4004", "4004")
+    try:
+        server.fail_next("sendMessage", 502, "Bad Gateway", chat_id=4004)
+        result = await transport.deliver(address, [Reply(text="Bài học mới: Phòng cháy")])
+        assert result.status is DeliveryStatus.SENT
+        assert [c.status for c in server.calls("sendMessage", chat_id=4004)] == [502, 200]
+
+        server.fail_next("sendMessage", 400, "Bad Request: chat not found", chat_id=4004)
+        result = await transport.deliver(address, [Reply(text="Bài học mới: Giao thông")])
+        assert result.status is DeliveryStatus.FAILED and result.error == "Bad Request: chat not found"
+        assert len(server.calls("sendMessage", chat_id=4004)) == 3  # a refusal is not tried again
+    finally:
+        await bot.session.close()
+
+
 async def test_not_modified_and_too_old_are_harmless(
     app: App, server: FakeTelegramServer, telegram_bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
