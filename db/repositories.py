@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import ports
 from bot.core.services.audit_chain import audit_hash
 from db import models as m
+from db.fast import hot
 
 
 def insert_ignore(session: AsyncSession, table: Any, index_elements: list[str]) -> Any:
@@ -49,21 +50,21 @@ _inbox = m.InboundUpdate.__table__
 _entries, _rounds, _contests = m.ContestEntry.__table__, m.ContestRound.__table__, m.Contest.__table__
 _p = bindparam
 
-_USER_BY_ACCOUNT = (
+_USER_BY_ACCOUNT = hot(
     select(*_users.c, _accounts.c.unreachable)
     .join_from(_users, _accounts, _accounts.c.user_id == _users.c.id)
     .where(_accounts.c.channel == _p("channel"), _accounts.c.external_id == _p("external_id"))
 )
 # An event's user with their conversation, locked (see _CONVERSATION), in one query; users without a
 # conversation row yet (their first event) take the two-query path.
-_USER_FOR_EVENT = (
+_USER_FOR_EVENT = hot(
     select(*_users.c, _accounts.c.unreachable, _convs.c.flow, _convs.c.step, _convs.c.data, _convs.c.prompt)
     .join_from(_users, _accounts, _accounts.c.user_id == _users.c.id)
     .join(_convs, _convs.c.user_id == _users.c.id)
     .where(_accounts.c.channel == _p("channel"), _accounts.c.external_id == _p("external_id"))
     .with_for_update(of=_convs)
 )
-_SET_REACHABLE = (
+_SET_REACHABLE = hot(
     update(_accounts)
     .where(
         _accounts.c.channel == _p("b_channel"),
@@ -75,13 +76,13 @@ _SET_REACHABLE = (
 # FOR UPDATE: two events of one user handled at once (two processes, a double tap) take turns on PostgreSQL
 # instead of the later commit putting back the state the earlier one replaced. (SQLite write transactions are
 # already serialised by BEGIN IMMEDIATE; SQLAlchemy does not emit the clause there.)
-_CONVERSATION = (
+_CONVERSATION = hot(
     select(_convs.c.flow, _convs.c.step, _convs.c.data, _convs.c.prompt)
     .where(_convs.c.user_id == _p("user_id"))
     .with_for_update()
 )
-_ATTEMPT = select(*_attempts.c).where(_attempts.c.id == _p("attempt_id"))
-_ANSWERS = select(*_answers.c).where(_answers.c.attempt_id == _p("attempt_id")).order_by(_answers.c.seq)
+_ATTEMPT = hot(select(*_attempts.c).where(_attempts.c.id == _p("attempt_id")))
+_ANSWERS = hot(select(*_answers.c).where(_answers.c.attempt_id == _p("attempt_id")).order_by(_answers.c.seq))
 _CONTEXT_COLUMNS = (
     *(c.label(f"e_{c.name}") for c in _entries.c),
     *(c.label(f"r_{c.name}") for c in _rounds.c),
@@ -90,7 +91,7 @@ _CONTEXT_COLUMNS = (
     _contests.c.title.label("c_title"),
     _contests.c.created_at.label("c_created_at"),
 )
-_ATTEMPT_CONTEXT = (
+_ATTEMPT_CONTEXT = hot(
     select(*_CONTEXT_COLUMNS)
     .join_from(_entries, _rounds, _rounds.c.id == _entries.c.round_id)
     .join(_contests, _contests.c.id == _rounds.c.contest_id)
@@ -98,7 +99,7 @@ _ATTEMPT_CONTEXT = (
 )
 # What a contest answer needs, in one query: the attempt, its contest (none for a practice attempt) and how many
 # answers it has. Only the columns used: every datetime read from SQLite is parsed from text.
-_ANSWERING = (
+_ANSWERING = hot(
     select(
         *(c.label(f"a_{c.name}") for c in _attempts.c),
         _contests.c.id.label("c_id"),
@@ -123,8 +124,8 @@ _CONTESTS = select(
     _contests.c.title.label("c_title"),
     _contests.c.created_at.label("c_created_at"),
 )
-_CONTEST_DEFINITION = select(_contests.c.definition).where(_contests.c.id == _p("contest_id"))
-_MARK_HANDLED = (
+_CONTEST_DEFINITION = hot(select(_contests.c.definition).where(_contests.c.id == _p("contest_id")))
+_MARK_HANDLED = hot(
     update(_inbox)
     .where(_inbox.c.id == _p("inbox_id"), _inbox.c.status == "pending")
     .values(status="handled", replies=_p("b_replies", type_=_inbox.c.replies.type), handled_at=_p("now"))
@@ -147,27 +148,33 @@ def _sql(sql: str, table: Any, returning: Any = None, now: str = "") -> Any:
     return stmt.columns(returning) if returning is not None else stmt
 
 
-_SAVE_CONVERSATION = _sql(
-    "INSERT INTO conversations (user_id, flow, step, data, prompt, version, updated_at)"
-    " VALUES (:user_id, :flow, :step, :data, :prompt, 1, :now)"
-    " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
-    " prompt = excluded.prompt, version = conversations.version + 1, updated_at = excluded.updated_at",
-    _convs,
-    now="updated_at",
+_SAVE_CONVERSATION = hot(
+    _sql(
+        "INSERT INTO conversations (user_id, flow, step, data, prompt, version, updated_at)"
+        " VALUES (:user_id, :flow, :step, :data, :prompt, 1, :now)"
+        " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
+        " prompt = excluded.prompt, version = conversations.version + 1, updated_at = excluded.updated_at",
+        _convs,
+        now="updated_at",
+    )
 )
-_ADD_ANSWER = _sql(
-    "INSERT INTO attempt_answers (attempt_id, seq, question_id, chosen, correct, answered_at)"
-    " VALUES (:attempt_id, :seq, :question_id, :chosen, :correct, :now) ON CONFLICT (attempt_id, seq) DO NOTHING",
-    _answers,
-    now="answered_at",
+_ADD_ANSWER = hot(
+    _sql(
+        "INSERT INTO attempt_answers (attempt_id, seq, question_id, chosen, correct, answered_at)"
+        " VALUES (:attempt_id, :seq, :question_id, :chosen, :correct, :now) ON CONFLICT (attempt_id, seq) DO NOTHING",
+        _answers,
+        now="answered_at",
+    )
 )
-_STORE_UPDATE = _sql(
-    "INSERT INTO inbound_updates (channel, bot_id, external_id, payload, status, attempts, received_at)"
-    " VALUES (:channel, :bot_id, :external_id, :payload, 'pending', 0, :now)"
-    " ON CONFLICT (channel, bot_id, external_id) DO NOTHING RETURNING id",
-    _inbox,
-    returning=_inbox.c.id,
-    now="received_at",
+_STORE_UPDATE = hot(
+    _sql(
+        "INSERT INTO inbound_updates (channel, bot_id, external_id, payload, status, attempts, received_at)"
+        " VALUES (:channel, :bot_id, :external_id, :payload, 'pending', 0, :now)"
+        " ON CONFLICT (channel, bot_id, external_id) DO NOTHING RETURNING id",
+        _inbox,
+        returning=_inbox.c.id,
+        now="received_at",
+    )
 )
 # Contest definitions by (database, id, slug, created_at): read-only once created, and several kB of JSON each.
 _DEFINITIONS: dict[tuple[Any, ...], dict[str, Any]] = {}

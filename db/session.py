@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from db import sqlite_inline
+from db.fast import FastSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -76,4 +77,4 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = SQLITE_BUSY_TI
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, class_=FastSession, expire_on_commit=False, autoflush=False)

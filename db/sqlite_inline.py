@@ -115,6 +115,12 @@ class InlineConnection:
     async def cursor(self) -> InlineCursor:
         return InlineCursor(self, self._conn.cursor())
 
+    async def run(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        """Runs one statement and returns the plain sqlite3 cursor (db/fast.py reads it)."""
+        cursor = self._conn.cursor()
+        await self._run(cursor.execute, sql, parameters)
+        return cursor
+
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
         cursor = await self.cursor()
         return await cursor.execute(sql, parameters)

@@ -1,0 +1,167 @@
+"""The hot path's prebuilt statements, run straight on the SQLite connection.
+
+Each contest answer runs about eight small indexed statements. Through `AsyncSession.execute`, each one costs
+SQLAlchemy about 110 µs on this project's 2-core machine (a greenlet switch, an execution context, the compiled
+cache lookup by a freshly computed cache key, a result object), while SQLite itself needs 10–20 µs: SQLAlchemy
+was a third of the bot's CPU per update (`bench/README.md`).
+
+A statement marked with `hot(...)` is compiled once per dialect, and on SQLite (the inline connection of
+`db/sqlite_inline.py`) its SQL runs on the session's own connection, inside the session's own transaction,
+with the bind and result conversions that SQLAlchemy's types give for that dialect (datetimes, JSON, booleans),
+so the rows read are the same. On PostgreSQL, or on any other connection, `FastSession.execute` is plain
+`AsyncSession.execute`.
+
+Only statements built once at import time are marked; their parameters are all bound (`bindparam`), and
+expanding (`IN`) parameters are not supported. The session is created with `autoflush=False` (db/session.py),
+so nothing is flushed implicitly before a statement on either path.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.sqlite_inline import InlineConnection
+
+S = TypeVar("S")
+
+_HOT: set[int] = set()
+_REQUIRED = object()
+
+
+def hot(statement: S) -> S:
+    """Marks a module-level statement to run on the fast path where there is one."""
+    _HOT.add(id(statement))
+    return statement
+
+
+class _Compiled:
+    __slots__ = ("params", "results", "row", "sql")
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.params: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            if bind.expanding:
+                raise ValueError(f"{name}: expanding parameters are not supported on the fast path")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            self.params.append((name, _REQUIRED if bind.required else bind.value, process))
+        columns = list(statement.selected_columns) if hasattr(statement, "selected_columns") else []
+        keys = list(statement.selected_columns.keys()) if columns else []
+        self.row = _row_class(tuple(keys)) if keys else None
+        self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+
+    def args(self, given: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, default, process in self.params:
+            value = given[name] if name in given else default
+            if value is _REQUIRED:
+                raise KeyError(f"a value is required for the bound parameter {name!r}")
+            out.append(process(value) if process is not None else value)
+        return out
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
+        if self.row is None:
+            return []
+        results = self.results
+        make = self.row._make
+        if not any(results):
+            return [make(r) for r in raw]
+        return [make([v if p is None else p(v) for p, v in zip(results, r, strict=True)]) for r in raw]
+
+
+_rows: dict[tuple[str, ...], type] = {}
+
+
+def _row_class(keys: tuple[str, ...]) -> type:
+    """Rows read like SQLAlchemy's: by attribute, by index, and through `_mapping`."""
+    if keys not in _rows:
+        base = namedtuple("Row", keys)  # type: ignore[misc]
+        _rows[keys] = type("Row", (base,), {"__slots__": (), "_mapping": property(lambda self: self._asdict())})
+    return _rows[keys]
+
+
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[int, _Compiled]] = weakref.WeakKeyDictionary()
+
+
+def _compile(statement: Any, dialect: Dialect) -> _Compiled:
+    per_dialect = _compiled.get(dialect)
+    if per_dialect is None:
+        per_dialect = _compiled[dialect] = {}
+    found = per_dialect.get(id(statement))
+    if found is None:
+        found = per_dialect[id(statement)] = _Compiled(statement, dialect)
+    return found
+
+
+class FastResult:
+    """The part of SQLAlchemy's `Result` the repositories use on these statements."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> Sequence[Any]:
+        return self._rows
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        if len(self._rows) != 1:
+            from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+
+            raise (NoResultFound if not self._rows else MultipleResultsFound)("expected exactly one row")
+        return self._rows[0][0]
+
+    def scalar_one_or_none(self) -> Any:
+        if len(self._rows) > 1:
+            from sqlalchemy.exc import MultipleResultsFound
+
+            raise MultipleResultsFound("expected at most one row")
+        return self._rows[0][0] if self._rows else None
+
+
+class FastSession(AsyncSession):
+    """An `AsyncSession` that runs statements marked `hot` on the inline SQLite connection directly."""
+
+    async def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:  # type: ignore[override]
+        if id(statement) not in _HOT or kw or not (params is None or isinstance(params, dict)):
+            return await super().execute(statement, params, **kw)
+        driver = await self._inline()
+        if driver is None:
+            return await super().execute(statement, params, **kw)
+        compiled = _compile(statement, self.bind.dialect)  # type: ignore[union-attr]
+        cursor = await driver.run(compiled.sql, compiled.args(params or {}))
+        try:
+            raw = cursor.fetchall() if cursor.description else []
+            return FastResult(compiled.rows(raw), cursor.rowcount)
+        finally:
+            cursor.close()
+
+    async def _inline(self) -> InlineConnection | None:
+        """The inline SQLite connection of this session's current transaction, which this begins if need be
+        (BEGIN IMMEDIATE, see db/session.py); None on other drivers."""
+        tx = self.sync_session.get_transaction()
+        cached = self.info.get("_inline")
+        if tx is not None and cached is not None and cached[0] is tx:
+            return cached[1]  # type: ignore[no-any-return]
+        connection = await self.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        inline = driver if isinstance(driver, InlineConnection) else None
+        self.info["_inline"] = (self.sync_session.get_transaction(), inline)
+        return inline
