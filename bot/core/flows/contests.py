@@ -10,7 +10,7 @@ from bot.core.context import Context, UserFacingError
 from bot.core.flows import contests_admin
 from bot.core.flows.contests_admin import admin_list
 from bot.core.i18n import N_
-from bot.core.ports import AttemptRec, ContestRec, RegistrationRec, RoundRec
+from bot.core.ports import AttemptRec, ClassRec, ConsentRec, ContestRec, EntryRec, RegistrationRec, RoundRec
 from bot.core.router import Router
 from bot.core.services import contests as svc
 from bot.core.services.ranking import PRIZE_NAMES
@@ -32,11 +32,10 @@ def _duration(ctx: Context, seconds: float) -> str:
 
 
 async def _load_round(ctx: Context, round_id: int) -> tuple[ContestRec, RoundRec]:
-    rnd = await ctx.uow.contests.round(round_id)
-    contest = await ctx.uow.contests.get(rnd.contest_id) if rnd else None
-    if rnd is None or contest is None:
+    found = await ctx.uow.contests.round_with_contest(round_id)
+    if found is None:
         raise UserFacingError(ctx._(STALE))
-    return contest, rnd
+    return found
 
 
 def _int_arg(ctx: Context, arg: str) -> int:
@@ -47,7 +46,12 @@ def _int_arg(ctx: Context, arg: str) -> int:
 
 @router.command("contest", "thi")
 async def cmd_contest(ctx: Context, _args: str) -> None:
-    await svc.close_overdue(ctx.uow, ctx.now, ctx.user.id)
+    # The user's unfinished attempts, read once: the overdue ones are closed (as `svc.close_overdue` would),
+    # the others are running.
+    running = await ctx.uow.contests.running(ctx.user.id)
+    if running:
+        closed = await svc.finish_overdue(ctx.uow, [a for _e, a in running], ctx.now)
+        running = [(e, a) for e, a in running if a.id not in closed]
     notices = await ctx.uow.contests.pending_notices(ctx.user.id)
     if notices:
         for n in notices:
@@ -65,11 +69,8 @@ async def cmd_contest(ctx: Context, _args: str) -> None:
             [(ctx._("⬅️ Về menu"), "menu")],
         )
         return
-    running = await ctx.uow.contests.running_entries(ctx.user.id)
     if running:
-        attempt = await ctx.uow.attempts.get(running[-1].attempt_id)
-        assert attempt is not None
-        await _continue(ctx, attempt, ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
+        await _continue(ctx, running[-1][1], ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
         return
     await _student_home(ctx)
 
@@ -83,7 +84,10 @@ async def _student_home(ctx: Context) -> None:
     _ = ctx._
     from bot.core.topics import require_ready
 
-    if not await require_ready(ctx):
+    # Read once for the whole page: require_ready and the registration form need them.
+    student = ctx.user.onboarded and ctx.user.role == "student"
+    consents = await ctx.uow.consents.active(ctx.user.id) if student else None
+    if not await require_ready(ctx, consents):
         return
     classes = await ctx.uow.classes.of_student(ctx.user.id)
     if not classes:
@@ -95,26 +99,24 @@ async def _student_home(ctx: Context) -> None:
     klass = classes[-1]
     open_rounds = []
     published: list[str] = []
-    for contest in await ctx.uow.contests.all():
-        d = svc.definition(contest)
-        registered = await ctx.uow.contests.registration(contest.id, ctx.user.id)
-        for rnd in await ctx.uow.contests.rounds(contest.id):
-            state = svc.round_state(rnd, ctx.now)
-            if state is svc.RoundState.OPEN and svc.in_scope(d, klass):
-                open_rounds.append((contest, rnd))
-            elif state is svc.RoundState.PUBLISHED and registered is not None:
-                published += await _my_result(ctx, contest, rnd)
+    for contest, rnd, registered in await ctx.uow.contests.student_rounds(ctx.user.id):
+        state = svc.round_state(rnd, ctx.now)
+        if state is svc.RoundState.OPEN and svc.in_scope(svc.definition(contest), klass):
+            open_rounds.append((contest, rnd, registered))
+        elif state is svc.RoundState.PUBLISHED and registered is not None:
+            published += await _my_result(ctx, contest, rnd)
     if published:
         ctx.say("\n".join(published))
     if not open_rounds:
         ctx.ask(_("Hiện chưa có hội thi nào đang mở. Em luyện tập trước nhé! ✍️"), [(_("⬅️ Về menu"), "menu")])
         return
     if len(open_rounds) == 1:
-        await on_round(ctx, str(open_rounds[0][1].id))
+        contest, rnd, registered = open_rounds[0]
+        await _round_page(ctx, contest, rnd, registered, consents, classes)
         return
     ctx.ask(
         _("🏆 Các hội thi đang mở:"),
-        [(f"{c.title} – {r.name}", f"contest.round:{r.id}") for c, r in open_rounds] + [(_("⬅️ Về menu"), "menu")],
+        [(f"{c.title} – {r.name}", f"contest.round:{r.id}") for c, r, _reg in open_rounds] + [(_("⬅️ Về menu"), "menu")],
     )
 
 
@@ -141,18 +143,37 @@ async def _my_result(ctx: Context, contest: ContestRec, rnd: RoundRec) -> list[s
 @router.action("contest.round")
 async def on_round(ctx: Context, arg: str) -> None:
     """A student's view of an open round: registration first, then the official attempt and practice."""
-    _ = ctx._
     contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
+    if _round_open(ctx, contest, rnd):
+        await _round_page(ctx, contest, rnd, await ctx.uow.contests.registration(contest.id, ctx.user.id))
+
+
+def _round_open(ctx: Context, contest: ContestRec, rnd: RoundRec) -> bool:
+    """Whether the round is open; when it is not, the student is told so."""
+    if svc.round_state(rnd, ctx.now) is svc.RoundState.OPEN:
+        return True
+    _ = ctx._
+    ctx.ask(
+        _("{round} của {title} không mở lúc này.").format(round=rnd.name, title=contest.title),
+        [(_("⬅️ Về menu"), "menu")],
+    )
+    return False
+
+
+async def _round_page(
+    ctx: Context,
+    contest: ContestRec,
+    rnd: RoundRec,
+    reg: RegistrationRec | None,
+    consents: list[ConsentRec] | None = None,
+    classes: list[ClassRec] | None = None,
+) -> None:
+    """An open round, with the student's registration read in this unit of work (and their active consents and
+    classes, when read already)."""
+    _ = ctx._
     d = svc.definition(contest)
-    if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
-        ctx.ask(
-            _("{round} của {title} không mở lúc này.").format(round=rnd.name, title=contest.title),
-            [(_("⬅️ Về menu"), "menu")],
-        )
-        return
-    reg = await ctx.uow.contests.registration(contest.id, ctx.user.id)
     if reg is None:
-        await _ask_registration(ctx, contest, rnd)
+        await _ask_registration(ctx, contest, rnd, consents, classes)
         return
     used = [e for e in await ctx.uow.contests.entries_of(rnd.id, ctx.user.id) if e.official_no is not None]
     left = d.official_attempts - len(used)
@@ -177,13 +198,22 @@ async def on_round(ctx: Context, arg: str) -> None:
     ctx.ask("\n".join(lines), options, replace_previous=ctx.answering_prompt)
 
 
-async def _ask_registration(ctx: Context, contest: ContestRec, rnd: RoundRec) -> None:
+async def _ask_registration(
+    ctx: Context,
+    contest: ContestRec,
+    rnd: RoundRec,
+    consents: list[ConsentRec] | None = None,
+    classes: list[ClassRec] | None = None,
+) -> None:
     _ = ctx._
-    problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
+    if consents is None:
+        consents = await ctx.uow.consents.active(ctx.user.id)
+    problem = svc.consent_problem(consents)
     if problem is not None:
         ctx.ask(_(problem), [(_("⬅️ Về menu"), "menu")])
         return
-    classes = await ctx.uow.classes.of_student(ctx.user.id)
+    if classes is None:
+        classes = await ctx.uow.classes.of_student(ctx.user.id)
     if not ctx.user.display_name or not classes:
         ctx.ask(
             _("Em cần có họ tên và lớp trước khi đăng ký dự thi. Em nhờ thầy cô chủ nhiệm giúp nhé."),
@@ -232,7 +262,7 @@ async def on_register(ctx: Context, arg: str) -> None:
     if not svc.in_scope(svc.definition(contest), klass):
         raise UserFacingError(_("Hội thi này không dành cho lớp của em."))
     school = await ctx.uow.schools.get(klass.school_id)
-    await ctx.uow.contests.register(
+    reg = await ctx.uow.contests.register(
         contest.id,
         ctx.user.id,
         ctx.user.display_name,
@@ -243,8 +273,11 @@ async def on_register(ctx: Context, arg: str) -> None:
         klass.grade,
         ctx.now,
     )
+    if reg is None:  # registered before: the first registration stays
+        reg = await ctx.uow.contests.registration(contest.id, ctx.user.id)
     ctx.say(_("✅ Em đã đăng ký dự thi. Chúc em làm bài tốt!"))
-    await on_round(ctx, str(rnd.id))
+    if _round_open(ctx, contest, rnd):
+        await _round_page(ctx, contest, rnd, reg)
 
 
 @router.action("contest.go")
@@ -267,7 +300,17 @@ async def on_go(ctx: Context, arg: str) -> None:
         raise UserFacingError(_(STALE))
     band = Band.for_grade(reg.grade) if reg.grade else None
     attempt = await svc.start_attempt(
-        ctx.uow, ctx.content, d, rnd, reg.id, ctx.user.id, band, official, ctx.now, ctx.today
+        ctx.uow,
+        ctx.content,
+        d,
+        rnd,
+        reg.id,
+        ctx.user.id,
+        band,
+        official,
+        ctx.now,
+        ctx.today,
+        registration_locked=reg.locked_at is not None,
     )
     if attempt is None:
         raise UserFacingError(_("Em đã dùng hết lượt thi chính thức của đợt này. Em vẫn có thể thi thử nhé."))
@@ -395,17 +438,19 @@ async def on_prediction(ctx: Context, text: str) -> None:
             )
         )
         return
-    await svc.submit(ctx.uow, attempt, int(raw), ctx.now)
-    attempt = await ctx.uow.attempts.get(attempt.id)
-    assert attempt is not None
-    await _show_result(ctx, attempt, _("📨 Em đã nộp bài."))
+    done = await svc.submit(ctx.uow, attempt, int(raw), ctx.now, found)
+    await _show_result(ctx, done.attempt, _("📨 Em đã nộp bài."), done.entry, entry_read=True)
 
 
-async def _show_result(ctx: Context, attempt: AttemptRec, prefix: str) -> None:
+async def _show_result(
+    ctx: Context, attempt: AttemptRec, prefix: str, entry: EntryRec | None = None, entry_read: bool = False
+) -> None:
+    """The submitted attempt's result; `entry_read`: `entry` is the attempt's entry as stored now (else it is read)."""
     _ = ctx._
     ctx.clear()
     assert attempt.finished_at is not None
-    entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
+    if not entry_read:
+        entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
     seconds = (attempt.finished_at - attempt.started_at).total_seconds()
     lines = [
         prefix,
