@@ -163,9 +163,34 @@ _CLASSES_OF_STUDENT = (
 _SCHOOL = select(_schools.c.id, _schools.c.name).where(_schools.c.id == _p("school_id"))
 _ROUND = select(*_rounds.c).where(_rounds.c.id == _p("round_id"))
 _ROUNDS = select(*_rounds.c).where(_rounds.c.contest_id == _p("contest_id")).order_by(_rounds.c.number)
-_ROUND_WITH_CONTEST = (
-    select(*(c.label(f"r_{c.name}") for c in _rounds.c), *_CONTEST_COLUMNS)
+# A round as one student sees it, in one query: its contest, the student's registration in the contest, their
+# official attempts in the round and their unfinished contest attempts (any round).
+_STUDENT_ROUND = (
+    select(
+        *(c.label(f"r_{c.name}") for c in _rounds.c),
+        *_CONTEST_COLUMNS,
+        *(c.label(f"g_{c.name}") for c in _registrations.c),
+        select(func.count())
+        .select_from(_entries)
+        .where(
+            _entries.c.round_id == _rounds.c.id,
+            _entries.c.user_id == _p("user_id"),
+            _entries.c.official_no.is_not(None),
+        )
+        .scalar_subquery()
+        .label("official_used"),
+        select(func.count())
+        .select_from(_entries)
+        .join(_attempts, _attempts.c.id == _entries.c.attempt_id)
+        .where(_entries.c.user_id == _p("user_id"), _attempts.c.finished_at.is_(None))
+        .scalar_subquery()
+        .label("running"),
+    )
     .join_from(_rounds, _contests, _contests.c.id == _rounds.c.contest_id)
+    .outerjoin(
+        _registrations,
+        (_registrations.c.contest_id == _contests.c.id) & (_registrations.c.user_id == _p("user_id")),
+    )
     .where(_rounds.c.id == _p("round_id"))
 )
 # Every round of every contest with the student's registration in that contest, if any: the contest home page.
@@ -1037,12 +1062,18 @@ class SqlContestRepository(_Repo):
         row = (await self.session.execute(_ROUND, {"round_id": round_id})).first()
         return _round(row) if row else None  # type: ignore[arg-type]
 
-    async def round_with_contest(self, round_id: int) -> tuple[ports.ContestRec, ports.RoundRec] | None:
-        """A round and its contest, in one query."""
-        row = (await self.session.execute(_ROUND_WITH_CONTEST, {"round_id": round_id})).first()
+    async def student_round(self, round_id: int, user_id: int) -> ports.StudentRoundRec | None:
+        """A round as the user sees it (see StudentRoundRec), in one query."""
+        row = (await self.session.execute(_STUDENT_ROUND, {"round_id": round_id, "user_id": user_id})).first()
         if row is None:
             return None
-        return await self._contest_of(row), _prefixed_rec(ports.RoundRec, row, "r_")
+        return ports.StudentRoundRec(
+            await self._contest_of(row),
+            _prefixed_rec(ports.RoundRec, row, "r_"),
+            _prefixed_rec(ports.RegistrationRec, row, "g_") if row.g_id is not None else None,
+            int(row.official_used),
+            int(row.running),
+        )
 
     async def student_rounds(
         self, user_id: int

@@ -466,6 +466,18 @@ class RegistrationRec:
 
 
 @dataclass(slots=True)
+class StudentRoundRec:
+    """A round as one student sees it: with its contest, the student's registration in the contest, how many
+    official attempts they took in the round, and how many contest attempts of theirs are unfinished (any round)."""
+
+    contest: ContestRec
+    round: RoundRec
+    registration: RegistrationRec | None
+    official_used: int
+    running: int
+
+
+@dataclass(slots=True)
 class AnsweringRec:
     """An attempt with what its next answer is checked against: its contest, if it is a contest attempt, and
     how many answers it already has."""
@@ -542,7 +554,7 @@ class ContestRepository(Protocol):
     ) -> RoundRec: ...
     async def rounds(self, contest_id: int) -> list[RoundRec]: ...
     async def round(self, round_id: int) -> RoundRec | None: ...
-    async def round_with_contest(self, round_id: int) -> tuple[ContestRec, RoundRec] | None: ...
+    async def student_round(self, round_id: int, user_id: int) -> StudentRoundRec | None: ...
     async def student_rounds(self, user_id: int) -> list[tuple[ContestRec, RoundRec, RegistrationRec | None]]:
         """Every round of every contest (by contest, then round number), with the user's registration in
         its contest."""

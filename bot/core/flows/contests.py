@@ -10,7 +10,16 @@ from bot.core.context import Context, UserFacingError
 from bot.core.flows import contests_admin
 from bot.core.flows.contests_admin import admin_list
 from bot.core.i18n import N_
-from bot.core.ports import AttemptRec, ClassRec, ConsentRec, ContestRec, EntryRec, RegistrationRec, RoundRec
+from bot.core.ports import (
+    AttemptRec,
+    ClassRec,
+    ConsentRec,
+    ContestRec,
+    EntryRec,
+    RegistrationRec,
+    RoundRec,
+    StudentRoundRec,
+)
 from bot.core.router import Router
 from bot.core.services import contests as svc
 from bot.core.services.ranking import PRIZE_NAMES
@@ -31,11 +40,12 @@ def _duration(ctx: Context, seconds: float) -> str:
     return ctx._("{m} phút {s} giây").format(m=s // 60, s=s % 60)
 
 
-async def _load_round(ctx: Context, round_id: int) -> tuple[ContestRec, RoundRec]:
-    found = await ctx.uow.contests.round_with_contest(round_id)
-    if found is None:
+async def _load_round(ctx: Context, round_id: int) -> StudentRoundRec:
+    """The round with its contest and what the student has in it (registration, attempts), in one query."""
+    view = await ctx.uow.contests.student_round(round_id, ctx.user.id)
+    if view is None:
         raise UserFacingError(ctx._(STALE))
-    return found
+    return view
 
 
 def _int_arg(ctx: Context, arg: str) -> int:
@@ -143,9 +153,9 @@ async def _my_result(ctx: Context, contest: ContestRec, rnd: RoundRec) -> list[s
 @router.action("contest.round")
 async def on_round(ctx: Context, arg: str) -> None:
     """A student's view of an open round: registration first, then the official attempt and practice."""
-    contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
-    if _round_open(ctx, contest, rnd):
-        await _round_page(ctx, contest, rnd, await ctx.uow.contests.registration(contest.id, ctx.user.id))
+    view = await _load_round(ctx, _int_arg(ctx, arg))
+    if _round_open(ctx, view.contest, view.round):
+        await _round_page(ctx, view.contest, view.round, view.registration, official_used=view.official_used)
 
 
 def _round_open(ctx: Context, contest: ContestRec, rnd: RoundRec) -> bool:
@@ -167,16 +177,19 @@ async def _round_page(
     reg: RegistrationRec | None,
     consents: list[ConsentRec] | None = None,
     classes: list[ClassRec] | None = None,
+    official_used: int | None = None,
 ) -> None:
-    """An open round, with the student's registration read in this unit of work (and their active consents and
-    classes, when read already)."""
+    """An open round, with the student's registration read in this unit of work (and, when read already, their
+    active consents and classes and the number of official attempts they took in the round)."""
     _ = ctx._
     d = svc.definition(contest)
     if reg is None:
         await _ask_registration(ctx, contest, rnd, consents, classes)
         return
-    used = [e for e in await ctx.uow.contests.entries_of(rnd.id, ctx.user.id) if e.official_no is not None]
-    left = d.official_attempts - len(used)
+    if official_used is None:
+        entries = await ctx.uow.contests.entries_of(rnd.id, ctx.user.id)
+        official_used = sum(1 for e in entries if e.official_no is not None)
+    left = d.official_attempts - official_used
     closes = rnd.closes_at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y")
     lines = [
         f"🏆 {contest.title} – {rnd.name}",
@@ -251,7 +264,8 @@ async def on_wrong_info(ctx: Context, _arg: str) -> None:
 @router.action("contest.register")
 async def on_register(ctx: Context, arg: str) -> None:
     _ = ctx._
-    contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
+    view = await _load_round(ctx, _int_arg(ctx, arg))
+    contest, rnd = view.contest, view.round
     problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
     if problem is not None:
         raise UserFacingError(_(problem))
@@ -274,24 +288,25 @@ async def on_register(ctx: Context, arg: str) -> None:
         ctx.now,
     )
     if reg is None:  # registered before: the first registration stays
-        reg = await ctx.uow.contests.registration(contest.id, ctx.user.id)
+        reg = view.registration or await ctx.uow.contests.registration(contest.id, ctx.user.id)
     ctx.say(_("✅ Em đã đăng ký dự thi. Chúc em làm bài tốt!"))
     if _round_open(ctx, contest, rnd):
-        await _round_page(ctx, contest, rnd, reg)
+        await _round_page(ctx, contest, rnd, reg, official_used=view.official_used)
 
 
 @router.action("contest.go")
 async def on_go(ctx: Context, arg: str) -> None:
     _ = ctx._
     round_arg, _sep, mode = arg.partition(".")
-    contest, rnd = await _load_round(ctx, _int_arg(ctx, round_arg))
+    view = await _load_round(ctx, _int_arg(ctx, round_arg))
+    contest, rnd = view.contest, view.round
     d = svc.definition(contest)
     if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
         raise UserFacingError(_("Đợt thi này không mở lúc này."))
-    if await ctx.uow.contests.running_entries(ctx.user.id):
+    if view.running:
         await cmd_contest(ctx, "")
         return
-    reg: RegistrationRec | None = await ctx.uow.contests.registration(contest.id, ctx.user.id)
+    reg = view.registration
     problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
     if reg is None or problem is not None:
         raise UserFacingError(_(problem or STALE))
@@ -310,6 +325,7 @@ async def on_go(ctx: Context, arg: str) -> None:
         official,
         ctx.now,
         ctx.today,
+        official_used=view.official_used,
         registration_locked=reg.locked_at is not None,
     )
     if attempt is None:

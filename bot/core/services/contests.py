@@ -241,17 +241,21 @@ async def start_attempt(
     now: dt.datetime,
     day: dt.date,
     rng: random.Random | None = None,
+    official_used: int | None = None,
     registration_locked: bool = False,
 ) -> AttemptRec | None:
     """A new attempt with its server-side deadline; None when no official attempt is left.
-    `registration_locked`: the registration was read locked in this unit of work (locking it again changes nothing)."""
+
+    What the caller read in this unit of work: `official_used`, the student's official attempts in the round
+    (counted here when None); `registration_locked`, the registration is locked already."""
     rng = rng or random.SystemRandom()
     official_no = None
     if official:
-        used = [e for e in await uow.contests.entries_of(rnd.id, user_id) if e.official_no is not None]
-        if len(used) >= d.official_attempts:
+        if official_used is None:
+            official_used = sum(1 for e in await uow.contests.entries_of(rnd.id, user_id) if e.official_no is not None)
+        if official_used >= d.official_attempts:
             return None
-        official_no = len(used) + 1
+        official_no = official_used + 1
     questions = draw_questions(content, d, day, band, rng)
     shown = []
     for q in questions:
