@@ -97,6 +97,15 @@ _ATTEMPT_CONTEXT = (
     .join(_contests, _contests.c.id == _rounds.c.contest_id)
     .where(_entries.c.attempt_id == _p("attempt_id"))
 )
+# An attempt with its entry, round and contest (none for an attempt outside contests), in one query.
+_ATTEMPT_WITH_CONTEXT = (
+    select(*(c.label(f"a_{c.name}") for c in _attempts.c), *_CONTEXT_COLUMNS)
+    .select_from(_attempts)
+    .outerjoin(_entries, _entries.c.attempt_id == _attempts.c.id)
+    .outerjoin(_rounds, _rounds.c.id == _entries.c.round_id)
+    .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
+    .where(_attempts.c.id == _p("attempt_id"))
+)
 # What a contest answer needs, in one query: the attempt, its contest (none for a practice attempt) and how many
 # answers it has. Only the columns used: every datetime read from SQLite is parsed from text.
 _ANSWERING = (
@@ -258,6 +267,19 @@ _CORRECT_ANSWERS = (
     select(func.count())
     .select_from(_answers)
     .where(_answers.c.attempt_id == _p("attempt_id"), _answers.c.correct.is_(True))
+)
+# Finishing with the score counted from the stored answers, in one statement.
+_FINISH_SCORED = (
+    update(_attempts)
+    .where(_attempts.c.id == _p("b_id"), _attempts.c.finished_at.is_(None))
+    .values(
+        finished_at=_p("b_at"),
+        score=select(func.count())
+        .select_from(_answers)
+        .where(_answers.c.attempt_id == _p("b_id"), _answers.c.correct.is_(True))
+        .scalar_subquery(),
+    )
+    .returning(_attempts.c.score)
 )
 _ADD_ACTIVITY = insert(_activity).values(
     kind=_p("b_kind"),
@@ -739,6 +761,12 @@ class SqlAttemptRepository(_Repo):
         result = await self.session.execute(_FINISH_ATTEMPT, {"b_id": attempt_id, "b_now": now, "b_score": score})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def finish_scored(self, attempt_id: int, at: dt.datetime) -> int | None:
+        """Finish the attempt as of `at`, scored from its stored answers; returns the score, or None when the
+        attempt was finished before (nothing changed)."""
+        score = (await self.session.execute(_FINISH_SCORED, {"b_id": attempt_id, "b_at": at})).scalar_one_or_none()
+        return None if score is None else int(score)
+
     async def correct_count(self, attempt_id: int) -> int:
         return int((await self.session.execute(_CORRECT_ANSWERS, {"attempt_id": attempt_id})).scalar_one())
 
@@ -1159,6 +1187,15 @@ class SqlContestRepository(_Repo):
         once per process (a contest's definition is never changed once created)."""
         row = (await self.session.execute(_ATTEMPT_CONTEXT, {"attempt_id": attempt_id})).first()
         return await self._context(row) if row is not None else None
+
+    async def attempt_with_context(
+        self, attempt_id: int
+    ) -> tuple[ports.AttemptRec, tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None] | None:
+        """An attempt with its `attempt_context` (None outside contests), in one query."""
+        row = (await self.session.execute(_ATTEMPT_WITH_CONTEXT, {"attempt_id": attempt_id})).first()
+        if row is None:
+            return None
+        return _attempt_of(row, "a_"), await self._context(row) if row.e_id is not None else None
 
     async def answering(self, attempt_id: int) -> ports.AnsweringRec | None:
         """Everything a contest answer is checked against, in one query (it runs for every answer)."""

@@ -429,10 +429,12 @@ _NUMBER_RE = re.compile(r"^\d{1,9}$")
 @router.text("contest.prediction")
 async def on_prediction(ctx: Context, text: str) -> None:
     _ = ctx._
-    attempt = await ctx.uow.attempts.get(int(ctx.conv.data.get("attempt", 0)))
-    if attempt is None or attempt.user_id != ctx.user.id:
+    # The attempt with its entry, round and contest (these do not change when an attempt is closed below).
+    read = await ctx.uow.contests.attempt_with_context(int(ctx.conv.data.get("attempt", 0)))
+    if read is None or read[0].user_id != ctx.user.id:
         ctx.clear()
         raise UserFacingError(_(STALE))
+    attempt, found = read
     if attempt.finished_at is not None:
         ctx.clear()
         ctx.say(_("Bài thi này đã kết thúc rồi."))
@@ -445,7 +447,6 @@ async def on_prediction(ctx: Context, text: str) -> None:
         await _show_result(ctx, attempt, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
         return
     raw = re.sub(r"[\s.,]", "", text)
-    found = await ctx.uow.contests.attempt_context(attempt.id)
     max_value = svc.definition(found[2]).prediction.max_value if found else 1_000_000
     if not _NUMBER_RE.match(raw) or int(raw) > max_value:
         ctx.say(

@@ -145,9 +145,10 @@ async def finish_overdue(uow: UnitOfWork, attempts: list[AttemptRec], now: dt.da
 
 
 async def _finish_at_deadline(uow: UnitOfWork, attempt: AttemptRec, contest: ContestRec | None) -> int:
-    score = await uow.attempts.correct_count(attempt.id)
     assert attempt.deadline_at is not None
-    await uow.attempts.finish(attempt.id, score, attempt.deadline_at)
+    score = await uow.attempts.finish_scored(attempt.id, attempt.deadline_at)
+    if score is None:  # finished meanwhile
+        score = await uow.attempts.correct_count(attempt.id)
     await _record_submitted(uow, attempt, score, attempt.deadline_at, contest)
     return score
 
@@ -350,10 +351,11 @@ async def submit(
             entry = replace(entry, prediction=prediction)
         else:
             entry = await uow.contests.entry_by_attempt(attempt.id)
-    score = await uow.attempts.correct_count(attempt.id)
-    if await uow.attempts.finish(attempt.id, score, now):
+    score = await uow.attempts.finish_scored(attempt.id, now)
+    if score is not None:
         stored: AttemptRec | None = replace(attempt, finished_at=now, score=score)
-    else:
+    else:  # finished meanwhile: that submission stays
+        score = await uow.attempts.correct_count(attempt.id)
         stored = await uow.attempts.get(attempt.id)
     assert stored is not None
     await _record_submitted(uow, attempt, score, now, found[2] if found else None)
