@@ -147,13 +147,13 @@ _MARK_DONE = (
 
 # The once-per-attempt contest steps (/thi, registration, the start, the prediction) and the participation
 # records, prebuilt the same way as the answer path's statements: a few of them each, every step.
-_consents, _classes, _memberships, _schools = (
-    m.Consent.__table__,
-    m.SchoolClass.__table__,
-    m.Membership.__table__,
-    m.School.__table__,
-)
-_registrations, _notices, _activity = m.ContestRegistration.__table__, m.Notice.__table__, m.Activity.__table__
+_consents: Table = m.Consent.__table__  # type: ignore[assignment]
+_classes: Table = m.SchoolClass.__table__  # type: ignore[assignment]
+_memberships: Table = m.Membership.__table__  # type: ignore[assignment]
+_schools: Table = m.School.__table__  # type: ignore[assignment]
+_registrations: Table = m.ContestRegistration.__table__  # type: ignore[assignment]
+_notices: Table = m.Notice.__table__  # type: ignore[assignment]
+_activity: Table = m.Activity.__table__  # type: ignore[assignment]
 _CONTEST_COLUMNS = (
     _contests.c.id.label("c_id"),
     _contests.c.slug.label("c_slug"),
@@ -243,7 +243,7 @@ _RUNNING_ENTRIES = (
     .order_by(_entries.c.id)
 )
 _SET_PREDICTION = (
-    update(_entries)
+    update(_entries)  # type: ignore[arg-type]
     .where(_entries.c.id == _p("b_id"), _entries.c.prediction.is_(None))
     .values(prediction=_p("b_prediction"))
 )
@@ -259,7 +259,7 @@ _PENDING_NOTICES = (
 )
 _PENDING_NOTICES_OF_USER = _PENDING_NOTICES.where(_notices.c.user_id == _p("user_id"))
 _FINISH_ATTEMPT = (
-    update(_attempts)
+    update(_attempts)  # type: ignore[arg-type]
     .where(_attempts.c.id == _p("b_id"), _attempts.c.finished_at.is_(None))
     .values(finished_at=_p("b_now"), score=_p("b_score"))
 )
@@ -270,7 +270,7 @@ _CORRECT_ANSWERS = (
 )
 # Finishing with the score counted from the stored answers, in one statement.
 _FINISH_SCORED = (
-    update(_attempts)
+    update(_attempts)  # type: ignore[arg-type]
     .where(_attempts.c.id == _p("b_id"), _attempts.c.finished_at.is_(None))
     .values(
         finished_at=_p("b_at"),

@@ -441,10 +441,10 @@ async def on_prediction(ctx: Context, text: str) -> None:
         return
     assert attempt.deadline_at is not None
     if await svc.close_overdue(ctx.uow, ctx.now, ctx.user.id):
-        attempt = await ctx.uow.attempts.get(attempt.id)
-        assert attempt is not None
-        await ctx.uow.contests.add_security_event(ctx.user.id, "late", attempt.id, {"what": "prediction"}, ctx.now)
-        await _show_result(ctx, attempt, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
+        closed = await ctx.uow.attempts.get(attempt.id)
+        assert closed is not None
+        await ctx.uow.contests.add_security_event(ctx.user.id, "late", closed.id, {"what": "prediction"}, ctx.now)
+        await _show_result(ctx, closed, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
         return
     raw = re.sub(r"[\s.,]", "", text)
     max_value = svc.definition(found[2]).prediction.max_value if found else 1_000_000
