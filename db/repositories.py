@@ -236,12 +236,6 @@ _RUNNING = (
     .where(_entries.c.user_id == _p("user_id"), _attempts.c.finished_at.is_(None))
     .order_by(_entries.c.id)
 )
-_RUNNING_ENTRIES = (
-    select(*_entries.c)
-    .join_from(_entries, _attempts, _attempts.c.id == _entries.c.attempt_id)
-    .where(_entries.c.user_id == _p("user_id"), _attempts.c.finished_at.is_(None))
-    .order_by(_entries.c.id)
-)
 _SET_PREDICTION = (
     update(_entries)  # type: ignore[arg-type]
     .where(_entries.c.id == _p("b_id"), _entries.c.prediction.is_(None))
@@ -1244,10 +1238,6 @@ class SqlContestRepository(_Repo):
 
     async def entries_of(self, round_id: int, user_id: int) -> list[ports.EntryRec]:
         rows = await self.session.execute(_ENTRIES_OF, {"round_id": round_id, "user_id": user_id})
-        return [_entry(r) for r in rows]  # type: ignore[arg-type]
-
-    async def running_entries(self, user_id: int) -> list[ports.EntryRec]:
-        rows = await self.session.execute(_RUNNING_ENTRIES, {"user_id": user_id})
         return [_entry(r) for r in rows]  # type: ignore[arg-type]
 
     async def running(self, user_id: int) -> list[tuple[ports.EntryRec, ports.AttemptRec]]:
