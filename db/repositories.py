@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -97,6 +98,15 @@ _ATTEMPT_CONTEXT = hot(
     .join(_contests, _contests.c.id == _rounds.c.contest_id)
     .where(_entries.c.attempt_id == _p("attempt_id"))
 )
+# An attempt with its entry, round and contest (none for an attempt outside contests), in one query.
+_ATTEMPT_WITH_CONTEXT = (
+    select(*(c.label(f"a_{c.name}") for c in _attempts.c), *_CONTEXT_COLUMNS)
+    .select_from(_attempts)
+    .outerjoin(_entries, _entries.c.attempt_id == _attempts.c.id)
+    .outerjoin(_rounds, _rounds.c.id == _entries.c.round_id)
+    .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
+    .where(_attempts.c.id == _p("attempt_id"))
+)
 # What a contest answer needs, in one query: the attempt, its contest (none for a practice attempt) and how many
 # answers it has. Only the columns used: every datetime read from SQLite is parsed from text.
 _ANSWERING = hot(
@@ -134,6 +144,171 @@ _MARK_DONE = (
     update(_inbox)
     .where(_inbox.c.id.in_(_p("ids", expanding=True)))
     .values(status="done", processed_at=_p("now"), replies=None)
+)
+
+# The once-per-attempt contest steps (/thi, registration, the start, the prediction) and the participation
+# records, prebuilt the same way as the answer path's statements: a few of them each, every step.
+_consents: Table = m.Consent.__table__  # type: ignore[assignment]
+_classes: Table = m.SchoolClass.__table__  # type: ignore[assignment]
+_memberships: Table = m.Membership.__table__  # type: ignore[assignment]
+_schools: Table = m.School.__table__  # type: ignore[assignment]
+_registrations: Table = m.ContestRegistration.__table__  # type: ignore[assignment]
+_notices: Table = m.Notice.__table__  # type: ignore[assignment]
+_activity: Table = m.Activity.__table__  # type: ignore[assignment]
+_CONTEST_COLUMNS = (
+    _contests.c.id.label("c_id"),
+    _contests.c.slug.label("c_slug"),
+    _contests.c.title.label("c_title"),
+    _contests.c.created_at.label("c_created_at"),
+)
+_ACTIVE_CONSENTS = select(*_consents.c).where(_consents.c.user_id == _p("user_id"), _consents.c.withdrawn_at.is_(None))
+# Ordered by joining time, then by membership (two joins at the same instant still have an order): a student's
+# latest class is the last one, here and in _ADD_ACTIVITY_FOR_STUDENT.
+_CLASSES_OF_STUDENT = (
+    select(*_classes.c)
+    .join_from(_classes, _memberships, _memberships.c.class_id == _classes.c.id)
+    .where(_memberships.c.user_id == _p("user_id"))
+    .order_by(_memberships.c.joined_at, _memberships.c.id)
+)
+_SCHOOL = select(_schools.c.id, _schools.c.name).where(_schools.c.id == _p("school_id"))
+_ROUND = select(*_rounds.c).where(_rounds.c.id == _p("round_id"))
+_ROUNDS = select(*_rounds.c).where(_rounds.c.contest_id == _p("contest_id")).order_by(_rounds.c.number)
+# A round as one student sees it, in one query: its contest, the student's registration in the contest, their
+# official attempts in the round and their unfinished contest attempts (any round).
+_STUDENT_ROUND = (
+    select(
+        *(c.label(f"r_{c.name}") for c in _rounds.c),
+        *_CONTEST_COLUMNS,
+        *(c.label(f"g_{c.name}") for c in _registrations.c),
+        select(func.count())
+        .select_from(_entries)
+        .where(
+            _entries.c.round_id == _rounds.c.id,
+            _entries.c.user_id == _p("user_id"),
+            _entries.c.official_no.is_not(None),
+        )
+        .scalar_subquery()
+        .label("official_used"),
+        select(func.count())
+        .select_from(_entries)
+        .join(_attempts, _attempts.c.id == _entries.c.attempt_id)
+        .where(_entries.c.user_id == _p("user_id"), _attempts.c.finished_at.is_(None))
+        .scalar_subquery()
+        .label("running"),
+    )
+    .join_from(_rounds, _contests, _contests.c.id == _rounds.c.contest_id)
+    .outerjoin(
+        _registrations,
+        (_registrations.c.contest_id == _contests.c.id) & (_registrations.c.user_id == _p("user_id")),
+    )
+    .where(_rounds.c.id == _p("round_id"))
+)
+# Every round of every contest with the student's registration in that contest, if any: the contest home page.
+_STUDENT_ROUNDS = (
+    select(
+        *_CONTEST_COLUMNS,
+        *(c.label(f"r_{c.name}") for c in _rounds.c),
+        *(c.label(f"g_{c.name}") for c in _registrations.c),
+    )
+    .join_from(_contests, _rounds, _rounds.c.contest_id == _contests.c.id)
+    .outerjoin(
+        _registrations,
+        (_registrations.c.contest_id == _contests.c.id) & (_registrations.c.user_id == _p("user_id")),
+    )
+    .order_by(_contests.c.id, _rounds.c.number)
+)
+_REGISTRATION = select(*_registrations.c).where(
+    _registrations.c.contest_id == _p("contest_id"), _registrations.c.user_id == _p("user_id")
+)
+_LOCK_REGISTRATION = (
+    update(_registrations)
+    .where(_registrations.c.id == _p("b_id"), _registrations.c.locked_at.is_(None))
+    .values(locked_at=_p("b_now"))
+)
+_ENTRIES_OF = (
+    select(*_entries.c)
+    .where(_entries.c.round_id == _p("round_id"), _entries.c.user_id == _p("user_id"))
+    .order_by(_entries.c.id)
+)
+_ENTRY_BY_ATTEMPT = select(*_entries.c).where(_entries.c.attempt_id == _p("attempt_id"))
+_RUNNING = (
+    select(*(c.label(f"e_{c.name}") for c in _entries.c), *(c.label(f"a_{c.name}") for c in _attempts.c))
+    .join_from(_entries, _attempts, _attempts.c.id == _entries.c.attempt_id)
+    .where(_entries.c.user_id == _p("user_id"), _attempts.c.finished_at.is_(None))
+    .order_by(_entries.c.id)
+)
+_SET_PREDICTION = (
+    update(_entries)  # type: ignore[arg-type]
+    .where(_entries.c.id == _p("b_id"), _entries.c.prediction.is_(None))
+    .values(prediction=_p("b_prediction"))
+)
+_OVERDUE = (
+    select(*_attempts.c)
+    .join_from(_attempts, _entries, _entries.c.attempt_id == _attempts.c.id)
+    .where(_attempts.c.finished_at.is_(None), _attempts.c.deadline_at < _p("before"))
+    .order_by(_attempts.c.id)
+)
+_OVERDUE_OF_USER = _OVERDUE.where(_attempts.c.user_id == _p("user_id"))
+_PENDING_NOTICES = (
+    select(*_notices.c).where(_notices.c.sent_at.is_(None)).order_by(_notices.c.id).limit(_p("limit", type_=Integer))
+)
+_PENDING_NOTICES_OF_USER = _PENDING_NOTICES.where(_notices.c.user_id == _p("user_id"))
+_FINISH_ATTEMPT = (
+    update(_attempts)  # type: ignore[arg-type]
+    .where(_attempts.c.id == _p("b_id"), _attempts.c.finished_at.is_(None))
+    .values(finished_at=_p("b_now"), score=_p("b_score"))
+)
+_CORRECT_ANSWERS = (
+    select(func.count())
+    .select_from(_answers)
+    .where(_answers.c.attempt_id == _p("attempt_id"), _answers.c.correct.is_(True))
+)
+# Finishing with the score counted from the stored answers, in one statement.
+_FINISH_SCORED = (
+    update(_attempts)  # type: ignore[arg-type]
+    .where(_attempts.c.id == _p("b_id"), _attempts.c.finished_at.is_(None))
+    .values(
+        finished_at=_p("b_at"),
+        score=select(func.count())
+        .select_from(_answers)
+        .where(_answers.c.attempt_id == _p("b_id"), _answers.c.correct.is_(True))
+        .scalar_subquery(),
+    )
+    .returning(_attempts.c.score)
+)
+_ADD_ACTIVITY = insert(_activity).values(
+    kind=_p("b_kind"),
+    at=_p("b_at"),
+    user_id=_p("b_user_id"),
+    school_id=_p("b_school_id"),
+    class_id=_p("b_class_id"),
+    topic=_p("b_topic"),
+    ref=_p("b_ref"),
+    value=_p("b_value"),
+)
+
+
+def _latest_class(column: Any) -> Any:
+    return (
+        select(column)
+        .join_from(_memberships, _classes, _classes.c.id == _memberships.c.class_id)
+        .where(_memberships.c.user_id == _p("b_user_id"))
+        .order_by(_memberships.c.joined_at.desc(), _memberships.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# A participation record tied to the student's latest class and its school, in one statement.
+_ADD_ACTIVITY_FOR_STUDENT = insert(_activity).values(
+    kind=_p("b_kind"),
+    at=_p("b_at"),
+    user_id=_p("b_user_id"),
+    school_id=func.coalesce(_latest_class(_classes.c.school_id), _p("b_fallback_school_id", type_=Integer)),
+    class_id=_latest_class(_classes.c.id),
+    topic=_p("b_topic"),
+    ref=_p("b_ref"),
+    value=_p("b_value"),
 )
 
 
@@ -176,6 +351,34 @@ _STORE_UPDATE = hot(
         now="received_at",
     )
 )
+_CREATE_ATTEMPT = _sql(
+    "INSERT INTO quiz_attempts (user_id, kind, topic, ref, questions, started_at, deadline_at, total)"
+    " VALUES (:user_id, :kind, :topic, :ref, :questions, :started_at, :deadline_at, :total) RETURNING id",
+    _attempts,
+    returning=_attempts.c.id,
+)
+_REGISTER = _sql(
+    "INSERT INTO contest_registrations (contest_id, user_id, display_name, school_id, school_name, class_id,"
+    " class_name, grade, created_at) VALUES (:contest_id, :user_id, :display_name, :school_id, :school_name,"
+    " :class_id, :class_name, :grade, :now) ON CONFLICT (contest_id, user_id) DO NOTHING RETURNING id",
+    _registrations,
+    returning=_registrations.c.id,
+    now="created_at",
+)
+_ADD_ENTRY = _sql(
+    "INSERT INTO contest_entries (round_id, registration_id, user_id, attempt_id, official_round_id, official_no,"
+    " created_at) VALUES (:round_id, :registration_id, :user_id, :attempt_id, NULL, NULL, :now)",
+    _entries,
+    now="created_at",
+)
+# The UNIQUE (official_round_id, user_id, official_no) constraint decides which of two concurrent starts counts.
+_ADD_OFFICIAL_ENTRY = _sql(
+    "INSERT INTO contest_entries (round_id, registration_id, user_id, attempt_id, official_round_id, official_no,"
+    " created_at) VALUES (:round_id, :registration_id, :user_id, :attempt_id, :round_id, :official_no, :now)"
+    " ON CONFLICT (official_round_id, user_id, official_no) DO NOTHING",
+    _entries,
+    now="created_at",
+)
 # Contest definitions by (database, id, slug, created_at): read-only once created, and several kB of JSON each.
 _DEFINITIONS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -184,6 +387,24 @@ def _prefixed(row: Any, prefix: str) -> dict[str, Any]:
     """The columns of one table in a joined row, labelled `<prefix><column>`, by column name."""
     n = len(prefix)
     return {k[n:]: v for k, v in row._mapping.items() if k.startswith(prefix)}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _prefixed_rec(cls: Any, row: Any, prefix: str) -> Any:
+    """A record dataclass from the columns of one table in a joined row, labelled `<prefix><field>`."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    mapping = row._mapping
+    return cls(*[mapping[prefix + n] for n in names])
+
+
+def _attempt_of(row: Any, prefix: str) -> ports.AttemptRec:
+    rec: ports.AttemptRec = _prefixed_rec(ports.AttemptRec, row, prefix)
+    rec.questions = list(rec.questions)
+    return rec
 
 
 def _user(row: m.User) -> ports.UserRec:
@@ -289,7 +510,7 @@ class SqlSchoolRepository(_Repo):
         return ports.SchoolRec(row.id, row.name)
 
     async def get(self, school_id: int) -> ports.SchoolRec | None:
-        row = await self.session.get(m.School, school_id)
+        row = (await self.session.execute(_SCHOOL, {"school_id": school_id})).first()
         return ports.SchoolRec(row.id, row.name) if row else None
 
     async def list(self) -> list[ports.SchoolRec]:
@@ -353,15 +574,8 @@ class SqlClassRepository(_Repo):
         return [_class(r) for r in rows]
 
     async def of_student(self, user_id: int) -> list[ports.ClassRec]:
-        rows = (
-            await self.session.execute(
-                select(m.SchoolClass)
-                .join(m.Membership, m.Membership.class_id == m.SchoolClass.id)
-                .where(m.Membership.user_id == user_id)
-                .order_by(m.Membership.joined_at)
-            )
-        ).scalars()
-        return [_class(r) for r in rows]
+        rows = await self.session.execute(_CLASSES_OF_STUDENT, {"user_id": user_id})
+        return [_class(r) for r in rows]  # type: ignore[arg-type]
 
     async def add_member(self, user_id: int, class_id: int, now: dt.datetime) -> bool:
         stmt = insert_ignore(self.session, m.Membership, ["user_id", "class_id"]).values(
@@ -504,19 +718,20 @@ class SqlAttemptRepository(_Repo):
         now: dt.datetime,
         deadline_at: dt.datetime | None = None,
     ) -> ports.AttemptRec:
-        row = m.QuizAttempt(
-            user_id=user_id,
-            kind=kind,
-            topic=topic,
-            ref=ref,
-            questions=questions,
-            started_at=now,
-            deadline_at=deadline_at,
-            total=len(questions),
+        params = {
+            "user_id": user_id,
+            "kind": kind,
+            "topic": topic,
+            "ref": ref,
+            "questions": questions,
+            "started_at": now,
+            "deadline_at": deadline_at,
+            "total": len(questions),
+        }
+        attempt_id = (await self.session.execute(_CREATE_ATTEMPT, params)).scalar_one()
+        return ports.AttemptRec(
+            attempt_id, user_id, kind, topic, ref, list(questions), now, deadline_at, None, None, len(questions)
         )
-        self.session.add(row)
-        await self.session.flush()
-        return _attempt(row)
 
     async def get(self, attempt_id: int) -> ports.AttemptRec | None:
         row = (await self.session.execute(_ATTEMPT, {"attempt_id": attempt_id})).first()
@@ -542,12 +757,19 @@ class SqlAttemptRepository(_Repo):
         rows = await self.session.execute(_ANSWERS, {"attempt_id": attempt_id})
         return [ports.AnswerRec(r.seq, r.question_id, r.chosen, r.correct, r.answered_at) for r in rows]
 
-    async def finish(self, attempt_id: int, score: int, now: dt.datetime) -> None:
-        await self.session.execute(
-            update(m.QuizAttempt)
-            .where(m.QuizAttempt.id == attempt_id, m.QuizAttempt.finished_at.is_(None))
-            .values(finished_at=now, score=score)
-        )
+    async def finish(self, attempt_id: int, score: int, now: dt.datetime) -> bool:
+        """False when the attempt was finished before (nothing changed)."""
+        result = await self.session.execute(_FINISH_ATTEMPT, {"b_id": attempt_id, "b_now": now, "b_score": score})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def finish_scored(self, attempt_id: int, at: dt.datetime) -> int | None:
+        """Finish the attempt as of `at`, scored from its stored answers; returns the score, or None when the
+        attempt was finished before (nothing changed)."""
+        score = (await self.session.execute(_FINISH_SCORED, {"b_id": attempt_id, "b_at": at})).scalar_one_or_none()
+        return None if score is None else int(score)
+
+    async def correct_count(self, attempt_id: int) -> int:
+        return int((await self.session.execute(_CORRECT_ANSWERS, {"attempt_id": attempt_id})).scalar_one())
 
     async def for_user(self, user_id: int, kind: str | None = None) -> list[ports.AttemptRec]:
         stmt = select(m.QuizAttempt).where(m.QuizAttempt.user_id == user_id)
@@ -582,11 +804,7 @@ class SqlConsentRepository(_Repo):
         await self.session.flush()
 
     async def active(self, user_id: int) -> list[ports.ConsentRec]:
-        rows = (
-            await self.session.execute(
-                select(m.Consent).where(m.Consent.user_id == user_id, m.Consent.withdrawn_at.is_(None))
-            )
-        ).scalars()
+        rows = await self.session.execute(_ACTIVE_CONSENTS, {"user_id": user_id})
         return [
             ports.ConsentRec(r.kind, r.method, r.notice_version, r.given_at, r.withdrawn_at, r.reference, r.recorded_by)
             for r in rows
@@ -705,16 +923,42 @@ class SqlActivityRepository(_Repo):
         value: int | None = None,
     ) -> None:
         await self.session.execute(
-            insert(m.Activity).values(
-                kind=kind,
-                at=at,
-                user_id=user_id,
-                school_id=school_id,
-                class_id=class_id,
-                topic=topic,
-                ref=ref,
-                value=value,
-            )
+            _ADD_ACTIVITY,
+            {
+                "b_kind": kind,
+                "b_at": at,
+                "b_user_id": user_id,
+                "b_school_id": school_id,
+                "b_class_id": class_id,
+                "b_topic": topic,
+                "b_ref": ref,
+                "b_value": value,
+            },
+        )
+
+    async def add_for_student(
+        self,
+        kind: str,
+        at: dt.datetime,
+        user_id: int,
+        topic: str | None = None,
+        ref: str | None = None,
+        value: int | None = None,
+        fallback_school_id: int | None = None,
+    ) -> None:
+        """A record tied to the user's latest class (the last of `classes.of_student`) and its school; with no
+        class, to `fallback_school_id`. One statement: the class is looked up inside the INSERT."""
+        await self.session.execute(
+            _ADD_ACTIVITY_FOR_STUDENT,
+            {
+                "b_kind": kind,
+                "b_at": at,
+                "b_user_id": user_id,
+                "b_fallback_school_id": fallback_school_id,
+                "b_topic": topic,
+                "b_ref": ref,
+                "b_value": value,
+            },
         )
 
 
@@ -840,29 +1084,43 @@ class SqlContestRepository(_Repo):
         return _round(row)
 
     async def rounds(self, contest_id: int) -> list[ports.RoundRec]:
-        rows = (
-            await self.session.execute(
-                select(m.ContestRound).where(m.ContestRound.contest_id == contest_id).order_by(m.ContestRound.number)
-            )
-        ).scalars()
-        return [_round(r) for r in rows]
+        rows = await self.session.execute(_ROUNDS, {"contest_id": contest_id})
+        return [_round(r) for r in rows]  # type: ignore[arg-type]
 
     async def round(self, round_id: int) -> ports.RoundRec | None:
-        row = await self.session.get(m.ContestRound, round_id)
-        return _round(row) if row else None
+        row = (await self.session.execute(_ROUND, {"round_id": round_id})).first()
+        return _round(row) if row else None  # type: ignore[arg-type]
+
+    async def student_round(self, round_id: int, user_id: int) -> ports.StudentRoundRec | None:
+        """A round as the user sees it (see StudentRoundRec), in one query."""
+        row = (await self.session.execute(_STUDENT_ROUND, {"round_id": round_id, "user_id": user_id})).first()
+        if row is None:
+            return None
+        return ports.StudentRoundRec(
+            await self._contest_of(row),
+            _prefixed_rec(ports.RoundRec, row, "r_"),
+            _prefixed_rec(ports.RegistrationRec, row, "g_") if row.g_id is not None else None,
+            int(row.official_used),
+            int(row.running),
+        )
+
+    async def student_rounds(
+        self, user_id: int
+    ) -> list[tuple[ports.ContestRec, ports.RoundRec, ports.RegistrationRec | None]]:
+        """Every round of every contest (by contest, then round number), each with the user's registration in
+        its contest: one query."""
+        out = []
+        for row in await self.session.execute(_STUDENT_ROUNDS, {"user_id": user_id}):
+            reg = _prefixed_rec(ports.RegistrationRec, row, "g_") if row.g_id is not None else None
+            out.append((await self._contest_of(row), _prefixed_rec(ports.RoundRec, row, "r_"), reg))
+        return out
 
     async def update_round(self, round_id: int, **fields: Any) -> None:
         await self.session.execute(update(m.ContestRound).where(m.ContestRound.id == round_id).values(**fields))
 
     async def registration(self, contest_id: int, user_id: int) -> ports.RegistrationRec | None:
-        row = (
-            await self.session.execute(
-                select(m.ContestRegistration).where(
-                    m.ContestRegistration.contest_id == contest_id, m.ContestRegistration.user_id == user_id
-                )
-            )
-        ).scalar_one_or_none()
-        return _registration(row) if row else None
+        row = (await self.session.execute(_REGISTRATION, {"contest_id": contest_id, "user_id": user_id})).first()
+        return _registration(row) if row else None  # type: ignore[arg-type]
 
     async def register(
         self,
@@ -875,26 +1133,28 @@ class SqlContestRepository(_Repo):
         class_name: str,
         grade: int | None,
         now: dt.datetime,
-    ) -> bool:
-        stmt = insert_ignore(self.session, m.ContestRegistration, ["contest_id", "user_id"]).values(
-            contest_id=contest_id,
-            user_id=user_id,
-            display_name=display_name,
-            school_id=school_id,
-            school_name=school_name,
-            class_id=class_id,
-            class_name=class_name,
-            grade=grade,
-            created_at=now,
+    ) -> ports.RegistrationRec | None:
+        """The new registration, or None when the user was registered for this contest already."""
+        params = {
+            "contest_id": contest_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "school_id": school_id,
+            "school_name": school_name,
+            "class_id": class_id,
+            "class_name": class_name,
+            "grade": grade,
+            "now": now,
+        }
+        reg_id = (await self.session.execute(_REGISTER, params)).scalar_one_or_none()
+        if reg_id is None:
+            return None
+        return ports.RegistrationRec(
+            reg_id, contest_id, user_id, display_name, school_id, school_name, class_id, class_name, grade, None
         )
-        return bool((await self.session.execute(stmt)).rowcount)
 
     async def lock_registration(self, registration_id: int, now: dt.datetime) -> None:
-        await self.session.execute(
-            update(m.ContestRegistration)
-            .where(m.ContestRegistration.id == registration_id, m.ContestRegistration.locked_at.is_(None))
-            .values(locked_at=now)
-        )
+        await self.session.execute(_LOCK_REGISTRATION, {"b_id": registration_id, "b_now": now})
 
     async def add_entry(
         self,
@@ -906,34 +1166,37 @@ class SqlContestRepository(_Repo):
         now: dt.datetime,
     ) -> bool:
         """False when this official attempt number is taken already (the UNIQUE constraint decides)."""
-        values = dict(
-            round_id=round_id,
-            registration_id=registration_id,
-            user_id=user_id,
-            attempt_id=attempt_id,
-            official_round_id=round_id if official_no is not None else None,
-            official_no=official_no,
-            created_at=now,
-        )
+        params: dict[str, Any] = {
+            "round_id": round_id,
+            "registration_id": registration_id,
+            "user_id": user_id,
+            "attempt_id": attempt_id,
+            "now": now,
+        }
         if official_no is None:
-            await self.session.execute(insert(m.ContestEntry).values(**values))
+            await self.session.execute(_ADD_ENTRY, params)
             return True
-        stmt = insert_ignore(self.session, m.ContestEntry, ["official_round_id", "user_id", "official_no"]).values(
-            **values
-        )
-        return bool((await self.session.execute(stmt)).rowcount)
+        result = await self.session.execute(_ADD_OFFICIAL_ENTRY, {**params, "official_no": official_no})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def entry_by_attempt(self, attempt_id: int) -> ports.EntryRec | None:
-        row = (
-            await self.session.execute(select(m.ContestEntry).where(m.ContestEntry.attempt_id == attempt_id))
-        ).scalar_one_or_none()
-        return _entry(row) if row else None
+        row = (await self.session.execute(_ENTRY_BY_ATTEMPT, {"attempt_id": attempt_id})).first()
+        return _entry(row) if row else None  # type: ignore[arg-type]
 
     async def attempt_context(self, attempt_id: int) -> tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None:
         """The entry, round and contest of a contest attempt: one query, with the contest's definition read
         once per process (a contest's definition is never changed once created)."""
         row = (await self.session.execute(_ATTEMPT_CONTEXT, {"attempt_id": attempt_id})).first()
         return await self._context(row) if row is not None else None
+
+    async def attempt_with_context(
+        self, attempt_id: int
+    ) -> tuple[ports.AttemptRec, tuple[ports.EntryRec, ports.RoundRec, ports.ContestRec] | None] | None:
+        """An attempt with its `attempt_context` (None outside contests), in one query."""
+        row = (await self.session.execute(_ATTEMPT_WITH_CONTEXT, {"attempt_id": attempt_id})).first()
+        if row is None:
+            return None
+        return _attempt_of(row, "a_"), await self._context(row) if row.e_id is not None else None
 
     async def answering(self, attempt_id: int) -> ports.AnsweringRec | None:
         """Everything a contest answer is checked against, in one query (it runs for every answer)."""
@@ -981,25 +1244,13 @@ class SqlContestRepository(_Repo):
         return entry, rnd, await self._contest_of(row)
 
     async def entries_of(self, round_id: int, user_id: int) -> list[ports.EntryRec]:
-        rows = (
-            await self.session.execute(
-                select(m.ContestEntry)
-                .where(m.ContestEntry.round_id == round_id, m.ContestEntry.user_id == user_id)
-                .order_by(m.ContestEntry.id)
-            )
-        ).scalars()
-        return [_entry(r) for r in rows]
+        rows = await self.session.execute(_ENTRIES_OF, {"round_id": round_id, "user_id": user_id})
+        return [_entry(r) for r in rows]  # type: ignore[arg-type]
 
-    async def running_entries(self, user_id: int) -> list[ports.EntryRec]:
-        rows = (
-            await self.session.execute(
-                select(m.ContestEntry)
-                .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
-                .where(m.ContestEntry.user_id == user_id, m.QuizAttempt.finished_at.is_(None))
-                .order_by(m.ContestEntry.id)
-            )
-        ).scalars()
-        return [_entry(r) for r in rows]
+    async def running(self, user_id: int) -> list[tuple[ports.EntryRec, ports.AttemptRec]]:
+        """The user's unfinished contest attempts (overdue ones too) with their entries, by entry: one query."""
+        rows = await self.session.execute(_RUNNING, {"user_id": user_id})
+        return [(_prefixed_rec(ports.EntryRec, r, "e_"), _attempt_of(r, "a_")) for r in rows]
 
     async def running_count(self, round_id: int) -> int:
         return int(
@@ -1013,23 +1264,17 @@ class SqlContestRepository(_Repo):
             ).scalar_one()
         )
 
-    async def set_prediction(self, entry_id: int, prediction: int) -> None:
-        await self.session.execute(
-            update(m.ContestEntry)
-            .where(m.ContestEntry.id == entry_id, m.ContestEntry.prediction.is_(None))
-            .values(prediction=prediction)
-        )
+    async def set_prediction(self, entry_id: int, prediction: int) -> bool:
+        """False when the entry has a prediction already (the first one stays)."""
+        result = await self.session.execute(_SET_PREDICTION, {"b_id": entry_id, "b_prediction": prediction})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def overdue_attempts(self, before: dt.datetime, user_id: int | None = None) -> list[ports.AttemptRec]:
-        stmt = (
-            select(m.QuizAttempt)
-            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.QuizAttempt.id)
-            .where(m.QuizAttempt.finished_at.is_(None), m.QuizAttempt.deadline_at < before)
-        )
-        if user_id is not None:
-            stmt = stmt.where(m.QuizAttempt.user_id == user_id)
-        rows = (await self.session.execute(stmt.order_by(m.QuizAttempt.id))).scalars()
-        return [_attempt(r) for r in rows]
+        if user_id is None:
+            rows = await self.session.execute(_OVERDUE, {"before": before})
+        else:
+            rows = await self.session.execute(_OVERDUE_OF_USER, {"before": before, "user_id": user_id})
+        return [_attempt(r) for r in rows]  # type: ignore[arg-type]
 
     async def official_results(self, round_id: int) -> list[Any]:
         from bot.core.services.ranking import Entry
@@ -1141,10 +1386,10 @@ class SqlContestRepository(_Repo):
         await self.session.execute(insert(m.Notice).values(user_id=user_id, text=text, created_at=now))
 
     async def pending_notices(self, user_id: int | None = None, limit: int = 500) -> list[ports.NoticeRec]:
-        stmt = select(m.Notice).where(m.Notice.sent_at.is_(None))
-        if user_id is not None:
-            stmt = stmt.where(m.Notice.user_id == user_id)
-        rows = (await self.session.execute(stmt.order_by(m.Notice.id).limit(limit))).scalars()
+        if user_id is None:
+            rows = await self.session.execute(_PENDING_NOTICES, {"limit": limit})
+        else:
+            rows = await self.session.execute(_PENDING_NOTICES_OF_USER, {"limit": limit, "user_id": user_id})
         return [ports.NoticeRec(r.id, r.user_id, r.text, r.created_at, r.sent_at) for r in rows]
 
     async def mark_notices_sent(self, notice_ids: list[int], now: dt.datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.content.models import TOPICS, Band
 from bot.core.context import Context
 from bot.core.i18n import N_
+from bot.core.ports import ConsentRec
 
 TOPIC_NAMES: dict[str, str] = {
     "ma-tuy": N_("💊 Phòng, chống ma túy"),
@@ -26,14 +27,16 @@ async def student_band(ctx: Context) -> Band | None:
     return Band.for_grade(classes[-1].grade) if classes else None
 
 
-async def require_ready(ctx: Context) -> bool:
+async def require_ready(ctx: Context, consents: list[ConsentRec] | None = None) -> bool:
     """Learning needs a finished onboarding and, for a student, the child's own agreement still in force
-    (withdrawing it stops all processing)."""
+    (withdrawing it stops all processing). `consents`: the user's active consents, when the caller read them."""
     from bot.core.flows.onboarding import cmd_start
-    from bot.core.services.consent import consent_status
+    from bot.core.services.consent import consent_status, status_of
 
     if ctx.user.onboarded:
-        if ctx.user.role != "student" or (await consent_status(ctx.uow, ctx.user.id))[0]:
+        if ctx.user.role != "student":
+            return True
+        if (status_of(consents) if consents is not None else await consent_status(ctx.uow, ctx.user.id))[0]:
             return True
         ctx.say(ctx._("Em đã rút lại đồng ý nên mình tạm dừng. Nếu em và bố mẹ muốn học tiếp, em đồng ý lại nhé."))
         await cmd_start(ctx, "")

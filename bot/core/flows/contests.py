@@ -10,7 +10,16 @@ from bot.core.context import Context, UserFacingError
 from bot.core.flows import contests_admin
 from bot.core.flows.contests_admin import admin_list
 from bot.core.i18n import N_
-from bot.core.ports import AttemptRec, ContestRec, RegistrationRec, RoundRec
+from bot.core.ports import (
+    AttemptRec,
+    ClassRec,
+    ConsentRec,
+    ContestRec,
+    EntryRec,
+    RegistrationRec,
+    RoundRec,
+    StudentRoundRec,
+)
 from bot.core.router import Router
 from bot.core.services import contests as svc
 from bot.core.services.ranking import PRIZE_NAMES
@@ -31,12 +40,12 @@ def _duration(ctx: Context, seconds: float) -> str:
     return ctx._("{m} phút {s} giây").format(m=s // 60, s=s % 60)
 
 
-async def _load_round(ctx: Context, round_id: int) -> tuple[ContestRec, RoundRec]:
-    rnd = await ctx.uow.contests.round(round_id)
-    contest = await ctx.uow.contests.get(rnd.contest_id) if rnd else None
-    if rnd is None or contest is None:
+async def _load_round(ctx: Context, round_id: int) -> StudentRoundRec:
+    """The round with its contest and what the student has in it (registration, attempts), in one query."""
+    view = await ctx.uow.contests.student_round(round_id, ctx.user.id)
+    if view is None:
         raise UserFacingError(ctx._(STALE))
-    return contest, rnd
+    return view
 
 
 def _int_arg(ctx: Context, arg: str) -> int:
@@ -47,7 +56,12 @@ def _int_arg(ctx: Context, arg: str) -> int:
 
 @router.command("contest", "thi")
 async def cmd_contest(ctx: Context, _args: str) -> None:
-    await svc.close_overdue(ctx.uow, ctx.now, ctx.user.id)
+    # The user's unfinished attempts, read once: the overdue ones are closed (as `svc.close_overdue` would),
+    # the others are running.
+    running = await ctx.uow.contests.running(ctx.user.id)
+    if running:
+        closed = await svc.finish_overdue(ctx.uow, [a for _e, a in running], ctx.now)
+        running = [(e, a) for e, a in running if a.id not in closed]
     notices = await ctx.uow.contests.pending_notices(ctx.user.id)
     if notices:
         for n in notices:
@@ -65,11 +79,8 @@ async def cmd_contest(ctx: Context, _args: str) -> None:
             [(ctx._("⬅️ Về menu"), "menu")],
         )
         return
-    running = await ctx.uow.contests.running_entries(ctx.user.id)
     if running:
-        attempt = await ctx.uow.attempts.get(running[-1].attempt_id)
-        assert attempt is not None
-        await _continue(ctx, attempt, ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
+        await _continue(ctx, running[-1][1], ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
         return
     await _student_home(ctx)
 
@@ -83,7 +94,10 @@ async def _student_home(ctx: Context) -> None:
     _ = ctx._
     from bot.core.topics import require_ready
 
-    if not await require_ready(ctx):
+    # Read once for the whole page: require_ready and the registration form need them.
+    student = ctx.user.onboarded and ctx.user.role == "student"
+    consents = await ctx.uow.consents.active(ctx.user.id) if student else None
+    if not await require_ready(ctx, consents):
         return
     classes = await ctx.uow.classes.of_student(ctx.user.id)
     if not classes:
@@ -95,26 +109,24 @@ async def _student_home(ctx: Context) -> None:
     klass = classes[-1]
     open_rounds = []
     published: list[str] = []
-    for contest in await ctx.uow.contests.all():
-        d = svc.definition(contest)
-        registered = await ctx.uow.contests.registration(contest.id, ctx.user.id)
-        for rnd in await ctx.uow.contests.rounds(contest.id):
-            state = svc.round_state(rnd, ctx.now)
-            if state is svc.RoundState.OPEN and svc.in_scope(d, klass):
-                open_rounds.append((contest, rnd))
-            elif state is svc.RoundState.PUBLISHED and registered is not None:
-                published += await _my_result(ctx, contest, rnd)
+    for contest, rnd, registered in await ctx.uow.contests.student_rounds(ctx.user.id):
+        state = svc.round_state(rnd, ctx.now)
+        if state is svc.RoundState.OPEN and svc.in_scope(svc.definition(contest), klass):
+            open_rounds.append((contest, rnd, registered))
+        elif state is svc.RoundState.PUBLISHED and registered is not None:
+            published += await _my_result(ctx, contest, rnd)
     if published:
         ctx.say("\n".join(published))
     if not open_rounds:
         ctx.ask(_("Hiện chưa có hội thi nào đang mở. Em luyện tập trước nhé! ✍️"), [(_("⬅️ Về menu"), "menu")])
         return
     if len(open_rounds) == 1:
-        await on_round(ctx, str(open_rounds[0][1].id))
+        contest, rnd, registered = open_rounds[0]
+        await _round_page(ctx, contest, rnd, registered, consents, classes)
         return
     ctx.ask(
         _("🏆 Các hội thi đang mở:"),
-        [(f"{c.title} – {r.name}", f"contest.round:{r.id}") for c, r in open_rounds] + [(_("⬅️ Về menu"), "menu")],
+        [(f"{c.title} – {r.name}", f"contest.round:{r.id}") for c, r, _reg in open_rounds] + [(_("⬅️ Về menu"), "menu")],
     )
 
 
@@ -141,21 +153,43 @@ async def _my_result(ctx: Context, contest: ContestRec, rnd: RoundRec) -> list[s
 @router.action("contest.round")
 async def on_round(ctx: Context, arg: str) -> None:
     """A student's view of an open round: registration first, then the official attempt and practice."""
+    view = await _load_round(ctx, _int_arg(ctx, arg))
+    if _round_open(ctx, view.contest, view.round):
+        await _round_page(ctx, view.contest, view.round, view.registration, official_used=view.official_used)
+
+
+def _round_open(ctx: Context, contest: ContestRec, rnd: RoundRec) -> bool:
+    """Whether the round is open; when it is not, the student is told so."""
+    if svc.round_state(rnd, ctx.now) is svc.RoundState.OPEN:
+        return True
     _ = ctx._
-    contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
+    ctx.ask(
+        _("{round} của {title} không mở lúc này.").format(round=rnd.name, title=contest.title),
+        [(_("⬅️ Về menu"), "menu")],
+    )
+    return False
+
+
+async def _round_page(
+    ctx: Context,
+    contest: ContestRec,
+    rnd: RoundRec,
+    reg: RegistrationRec | None,
+    consents: list[ConsentRec] | None = None,
+    classes: list[ClassRec] | None = None,
+    official_used: int | None = None,
+) -> None:
+    """An open round, with the student's registration read in this unit of work (and, when read already, their
+    active consents and classes and the number of official attempts they took in the round)."""
+    _ = ctx._
     d = svc.definition(contest)
-    if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
-        ctx.ask(
-            _("{round} của {title} không mở lúc này.").format(round=rnd.name, title=contest.title),
-            [(_("⬅️ Về menu"), "menu")],
-        )
-        return
-    reg = await ctx.uow.contests.registration(contest.id, ctx.user.id)
     if reg is None:
-        await _ask_registration(ctx, contest, rnd)
+        await _ask_registration(ctx, contest, rnd, consents, classes)
         return
-    used = [e for e in await ctx.uow.contests.entries_of(rnd.id, ctx.user.id) if e.official_no is not None]
-    left = d.official_attempts - len(used)
+    if official_used is None:
+        entries = await ctx.uow.contests.entries_of(rnd.id, ctx.user.id)
+        official_used = sum(1 for e in entries if e.official_no is not None)
+    left = d.official_attempts - official_used
     closes = rnd.closes_at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y")
     lines = [
         f"🏆 {contest.title} – {rnd.name}",
@@ -177,13 +211,22 @@ async def on_round(ctx: Context, arg: str) -> None:
     ctx.ask("\n".join(lines), options, replace_previous=ctx.answering_prompt)
 
 
-async def _ask_registration(ctx: Context, contest: ContestRec, rnd: RoundRec) -> None:
+async def _ask_registration(
+    ctx: Context,
+    contest: ContestRec,
+    rnd: RoundRec,
+    consents: list[ConsentRec] | None = None,
+    classes: list[ClassRec] | None = None,
+) -> None:
     _ = ctx._
-    problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
+    if consents is None:
+        consents = await ctx.uow.consents.active(ctx.user.id)
+    problem = svc.consent_problem(consents)
     if problem is not None:
         ctx.ask(_(problem), [(_("⬅️ Về menu"), "menu")])
         return
-    classes = await ctx.uow.classes.of_student(ctx.user.id)
+    if classes is None:
+        classes = await ctx.uow.classes.of_student(ctx.user.id)
     if not ctx.user.display_name or not classes:
         ctx.ask(
             _("Em cần có họ tên và lớp trước khi đăng ký dự thi. Em nhờ thầy cô chủ nhiệm giúp nhé."),
@@ -221,7 +264,8 @@ async def on_wrong_info(ctx: Context, _arg: str) -> None:
 @router.action("contest.register")
 async def on_register(ctx: Context, arg: str) -> None:
     _ = ctx._
-    contest, rnd = await _load_round(ctx, _int_arg(ctx, arg))
+    view = await _load_round(ctx, _int_arg(ctx, arg))
+    contest, rnd = view.contest, view.round
     problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
     if problem is not None:
         raise UserFacingError(_(problem))
@@ -232,7 +276,7 @@ async def on_register(ctx: Context, arg: str) -> None:
     if not svc.in_scope(svc.definition(contest), klass):
         raise UserFacingError(_("Hội thi này không dành cho lớp của em."))
     school = await ctx.uow.schools.get(klass.school_id)
-    await ctx.uow.contests.register(
+    reg = await ctx.uow.contests.register(
         contest.id,
         ctx.user.id,
         ctx.user.display_name,
@@ -243,22 +287,26 @@ async def on_register(ctx: Context, arg: str) -> None:
         klass.grade,
         ctx.now,
     )
+    if reg is None:  # registered before: the first registration stays
+        reg = view.registration or await ctx.uow.contests.registration(contest.id, ctx.user.id)
     ctx.say(_("✅ Em đã đăng ký dự thi. Chúc em làm bài tốt!"))
-    await on_round(ctx, str(rnd.id))
+    if _round_open(ctx, contest, rnd):
+        await _round_page(ctx, contest, rnd, reg, official_used=view.official_used)
 
 
 @router.action("contest.go")
 async def on_go(ctx: Context, arg: str) -> None:
     _ = ctx._
     round_arg, _sep, mode = arg.partition(".")
-    contest, rnd = await _load_round(ctx, _int_arg(ctx, round_arg))
+    view = await _load_round(ctx, _int_arg(ctx, round_arg))
+    contest, rnd = view.contest, view.round
     d = svc.definition(contest)
     if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
         raise UserFacingError(_("Đợt thi này không mở lúc này."))
-    if await ctx.uow.contests.running_entries(ctx.user.id):
+    if view.running:
         await cmd_contest(ctx, "")
         return
-    reg: RegistrationRec | None = await ctx.uow.contests.registration(contest.id, ctx.user.id)
+    reg = view.registration
     problem = svc.consent_problem(await ctx.uow.consents.active(ctx.user.id))
     if reg is None or problem is not None:
         raise UserFacingError(_(problem or STALE))
@@ -267,7 +315,18 @@ async def on_go(ctx: Context, arg: str) -> None:
         raise UserFacingError(_(STALE))
     band = Band.for_grade(reg.grade) if reg.grade else None
     attempt = await svc.start_attempt(
-        ctx.uow, ctx.content, d, rnd, reg.id, ctx.user.id, band, official, ctx.now, ctx.today
+        ctx.uow,
+        ctx.content,
+        d,
+        rnd,
+        reg.id,
+        ctx.user.id,
+        band,
+        official,
+        ctx.now,
+        ctx.today,
+        official_used=view.official_used,
+        registration_locked=reg.locked_at is not None,
     )
     if attempt is None:
         raise UserFacingError(_("Em đã dùng hết lượt thi chính thức của đợt này. Em vẫn có thể thi thử nhé."))
@@ -370,23 +429,24 @@ _NUMBER_RE = re.compile(r"^\d{1,9}$")
 @router.text("contest.prediction")
 async def on_prediction(ctx: Context, text: str) -> None:
     _ = ctx._
-    attempt = await ctx.uow.attempts.get(int(ctx.conv.data.get("attempt", 0)))
-    if attempt is None or attempt.user_id != ctx.user.id:
+    # The attempt with its entry, round and contest (these do not change when an attempt is closed below).
+    read = await ctx.uow.contests.attempt_with_context(int(ctx.conv.data.get("attempt", 0)))
+    if read is None or read[0].user_id != ctx.user.id:
         ctx.clear()
         raise UserFacingError(_(STALE))
+    attempt, found = read
     if attempt.finished_at is not None:
         ctx.clear()
         ctx.say(_("Bài thi này đã kết thúc rồi."))
         return
     assert attempt.deadline_at is not None
     if await svc.close_overdue(ctx.uow, ctx.now, ctx.user.id):
-        attempt = await ctx.uow.attempts.get(attempt.id)
-        assert attempt is not None
-        await ctx.uow.contests.add_security_event(ctx.user.id, "late", attempt.id, {"what": "prediction"}, ctx.now)
-        await _show_result(ctx, attempt, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
+        closed = await ctx.uow.attempts.get(attempt.id)
+        assert closed is not None
+        await ctx.uow.contests.add_security_event(ctx.user.id, "late", closed.id, {"what": "prediction"}, ctx.now)
+        await _show_result(ctx, closed, _("⏰ Đã hết giờ! Bài của em được nộp lúc hết giờ, không có câu dự đoán."))
         return
     raw = re.sub(r"[\s.,]", "", text)
-    found = await ctx.uow.contests.attempt_context(attempt.id)
     max_value = svc.definition(found[2]).prediction.max_value if found else 1_000_000
     if not _NUMBER_RE.match(raw) or int(raw) > max_value:
         ctx.say(
@@ -395,17 +455,19 @@ async def on_prediction(ctx: Context, text: str) -> None:
             )
         )
         return
-    await svc.submit(ctx.uow, attempt, int(raw), ctx.now)
-    attempt = await ctx.uow.attempts.get(attempt.id)
-    assert attempt is not None
-    await _show_result(ctx, attempt, _("📨 Em đã nộp bài."))
+    done = await svc.submit(ctx.uow, attempt, int(raw), ctx.now, found)
+    await _show_result(ctx, done.attempt, _("📨 Em đã nộp bài."), done.entry, entry_read=True)
 
 
-async def _show_result(ctx: Context, attempt: AttemptRec, prefix: str) -> None:
+async def _show_result(
+    ctx: Context, attempt: AttemptRec, prefix: str, entry: EntryRec | None = None, entry_read: bool = False
+) -> None:
+    """The submitted attempt's result; `entry_read`: `entry` is the attempt's entry as stored now (else it is read)."""
     _ = ctx._
     ctx.clear()
     assert attempt.finished_at is not None
-    entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
+    if not entry_read:
+        entry = await ctx.uow.contests.entry_by_attempt(attempt.id)
     seconds = (attempt.finished_at - attempt.started_at).total_seconds()
     lines = [
         prefix,

@@ -51,10 +51,7 @@ async def record_for(
     fallback_school_id: int | None = None,
 ) -> None:
     """Record one participation event of `user_id`, tied to their (latest) class and its school."""
-    classes = await uow.classes.of_student(user_id)
-    klass = classes[-1] if classes else None
-    school_id = klass.school_id if klass else fallback_school_id
-    await uow.activity.add(kind, now, user_id, school_id, klass.id if klass else None, topic, ref, value)
+    await uow.activity.add_for_student(kind, now, user_id, topic, ref, value, fallback_school_id)
 
 
 async def record(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.context import Context, UserFacingError
-from bot.core.ports import UnitOfWork, UserRec
+from bot.core.ports import ConsentRec, UnitOfWork, UserRec
 from bot.core.services.codes import new_code
 from bot.core.text import normalise_code
 
@@ -22,7 +22,12 @@ PARENT_LINK_TTL = dt.timedelta(days=14)
 
 async def consent_status(uow: UnitOfWork, user_id: int) -> tuple[bool, bool]:
     """(child agreed, guardian agreed), counting only consents that were not withdrawn."""
-    kinds = {c.kind for c in await uow.consents.active(user_id)}
+    return status_of(await uow.consents.active(user_id))
+
+
+def status_of(consents: list[ConsentRec]) -> tuple[bool, bool]:
+    """(child agreed, guardian agreed) from a user's consents, counting only those not withdrawn."""
+    kinds = {c.kind for c in consents if c.withdrawn_at is None}
     return CHILD in kinds, GUARDIAN in kinds
 
 

@@ -7,7 +7,7 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.core.ports import (
     ClassRec,
     ConsentRec,
     ContestRec,
+    EntryRec,
     RoundRec,
     UnitOfWork,
 )
@@ -124,36 +125,41 @@ async def close_overdue(uow: UnitOfWork, now: dt.datetime, user_id: int | None =
     """Submit every contest attempt whose deadline (plus its grace) has passed, as of its deadline.
 
     Called at start-up and whenever a student or organizer touches a contest; returns how many were closed."""
-    closed = 0
-    for attempt in await uow.contests.overdue_attempts(now, user_id):
-        grace = await _grace(uow, attempt)
-        assert attempt.deadline_at is not None
+    return len(await finish_overdue(uow, await uow.contests.overdue_attempts(now, user_id), now))
+
+
+async def finish_overdue(uow: UnitOfWork, attempts: list[AttemptRec], now: dt.datetime) -> set[int]:
+    """`close_overdue` for contest attempts read already in this unit of work (e.g. a student's running ones):
+    those unfinished whose deadline plus grace has passed are submitted as of their deadline. Returns their ids."""
+    closed: set[int] = set()
+    for attempt in sorted(attempts, key=lambda a: a.id):
+        if attempt.finished_at is not None or attempt.deadline_at is None or not attempt.deadline_at < now:
+            continue
+        found = await uow.contests.attempt_context(attempt.id)
+        grace = dt.timedelta(seconds=definition(found[2]).grace_seconds) if found else DEFAULT_GRACE
         if now <= attempt.deadline_at + grace:
             continue
-        await _finish_at_deadline(uow, attempt)
-        closed += 1
+        await _finish_at_deadline(uow, attempt, found[2] if found else None)
+        closed.add(attempt.id)
     return closed
 
 
-async def _finish_at_deadline(uow: UnitOfWork, attempt: AttemptRec) -> int:
-    score = sum(1 for a in await uow.attempts.answers(attempt.id) if a.correct)
+async def _finish_at_deadline(uow: UnitOfWork, attempt: AttemptRec, contest: ContestRec | None) -> int:
     assert attempt.deadline_at is not None
-    await uow.attempts.finish(attempt.id, score, attempt.deadline_at)
-    await _record_submitted(uow, attempt, score, attempt.deadline_at)
+    score = await uow.attempts.finish_scored(attempt.id, attempt.deadline_at)
+    if score is None:  # finished meanwhile
+        score = await uow.attempts.correct_count(attempt.id)
+    await _record_submitted(uow, attempt, score, attempt.deadline_at, contest)
     return score
 
 
-async def _record_submitted(uow: UnitOfWork, attempt: AttemptRec, score: int, at: dt.datetime) -> None:
-    """Participation record for the reports: an official attempt handed in (value = score)."""
+async def _record_submitted(
+    uow: UnitOfWork, attempt: AttemptRec, score: int, at: dt.datetime, contest: ContestRec | None
+) -> None:
+    """Participation record for the reports: an official attempt handed in (value = score, ref = its contest)."""
     if attempt.kind == CONTEST:
-        found = await uow.contests.attempt_context(attempt.id)
-        ref = str(found[2].id) if found else None
+        ref = str(contest.id) if contest else None
         await activity.record_for(uow, attempt.user_id, activity.CONTEST_SUBMITTED, at, ref=ref, value=score)
-
-
-async def _grace(uow: UnitOfWork, attempt: AttemptRec) -> dt.timedelta:
-    found = await uow.contests.attempt_context(attempt.id)
-    return dt.timedelta(seconds=definition(found[2]).grace_seconds) if found else DEFAULT_GRACE
 
 
 # --- registration --------------------------------------------------------------------------------------------
@@ -236,15 +242,21 @@ async def start_attempt(
     now: dt.datetime,
     day: dt.date,
     rng: random.Random | None = None,
+    official_used: int | None = None,
+    registration_locked: bool = False,
 ) -> AttemptRec | None:
-    """A new attempt with its server-side deadline; None when no official attempt is left."""
+    """A new attempt with its server-side deadline; None when no official attempt is left.
+
+    What the caller read in this unit of work: `official_used`, the student's official attempts in the round
+    (counted here when None); `registration_locked`, the registration is locked already."""
     rng = rng or random.SystemRandom()
     official_no = None
     if official:
-        used = [e for e in await uow.contests.entries_of(rnd.id, user_id) if e.official_no is not None]
-        if len(used) >= d.official_attempts:
+        if official_used is None:
+            official_used = sum(1 for e in await uow.contests.entries_of(rnd.id, user_id) if e.official_no is not None)
+        if official_used >= d.official_attempts:
             return None
-        official_no = len(used) + 1
+        official_no = official_used + 1
     questions = draw_questions(content, d, day, band, rng)
     shown = []
     for q in questions:
@@ -256,7 +268,8 @@ async def start_attempt(
     attempt = await uow.attempts.create(user_id, kind, None, f"round:{rnd.id}", shown, now, deadline_at=deadline)
     if not await uow.contests.add_entry(rnd.id, registration_id, user_id, attempt.id, official_no, now):
         return None  # a concurrent start took this official attempt; the caller rolls back
-    await uow.contests.lock_registration(registration_id, now)
+    if not registration_locked:
+        await uow.contests.lock_registration(registration_id, now)
     if official:
         await activity.record_for(uow, user_id, activity.CONTEST_ENTERED, now, ref=str(rnd.contest_id))
     return attempt
@@ -298,7 +311,7 @@ async def submit_answer(
     if attempt.finished_at is not None:
         return await reject(Outcome.CLOSED, attempt)
     if now > attempt.deadline_at + dt.timedelta(seconds=definition(contest).grace_seconds):
-        await _finish_at_deadline(uow, attempt)
+        await _finish_at_deadline(uow, attempt, contest)
         return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
     if seq < answered:
         return AnswerResult(Outcome.DUPLICATE, attempt, answered)
@@ -314,15 +327,39 @@ async def submit_answer(
     return AnswerResult(Outcome.RECORDED, attempt, answered + 1)
 
 
-async def submit(uow: UnitOfWork, attempt: AttemptRec, prediction: int | None, now: dt.datetime) -> int:
-    """Submit (nộp bài) with the prediction; returns the score, computed from the stored answers."""
-    entry = await uow.contests.entry_by_attempt(attempt.id)
+@dataclass
+class Submitted:
+    """What a submission left stored: the attempt and its contest entry."""
+
+    attempt: AttemptRec
+    entry: EntryRec | None
+
+
+async def submit(
+    uow: UnitOfWork,
+    attempt: AttemptRec,
+    prediction: int | None,
+    now: dt.datetime,
+    found: tuple[EntryRec, RoundRec, ContestRec] | None,
+) -> Submitted:
+    """Submit (nộp bài) with the prediction, scored from the stored answers. `found` is the attempt's entry,
+    round and contest (`contests.attempt_context`, read by the caller in this unit of work), None outside contests.
+    The first prediction and the first submission stay: what is returned is what is stored."""
+    entry = found[0] if found else None
     if entry is not None and prediction is not None:
-        await uow.contests.set_prediction(entry.id, prediction)
-    score = sum(1 for a in await uow.attempts.answers(attempt.id) if a.correct)
-    await uow.attempts.finish(attempt.id, score, now)
-    await _record_submitted(uow, attempt, score, now)
-    return score
+        if await uow.contests.set_prediction(entry.id, prediction):
+            entry = replace(entry, prediction=prediction)
+        else:
+            entry = await uow.contests.entry_by_attempt(attempt.id)
+    score = await uow.attempts.finish_scored(attempt.id, now)
+    if score is not None:
+        stored: AttemptRec | None = replace(attempt, finished_at=now, score=score)
+    else:  # finished meanwhile: that submission stays
+        score = await uow.attempts.correct_count(attempt.id)
+        stored = await uow.attempts.get(attempt.id)
+    assert stored is not None
+    await _record_submitted(uow, attempt, score, now, found[2] if found else None)
+    return Submitted(stored, entry)
 
 
 # --- results ------------------------------------------------------------------------------------------------
