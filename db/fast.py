@@ -32,6 +32,9 @@ S = TypeVar("S")
 
 _HOT: set[int] = set()
 _REQUIRED = object()
+# Called with each statement run on the fast path (SQLAlchemy's cursor events do not see them): the tests and the
+# hot-path benchmark that count statements listen here too.
+observers: list[Callable[[str], None]] = []
 
 
 def hot(statement: S) -> S:
@@ -53,8 +56,10 @@ class _Compiled:
                 raise ValueError(f"{name}: expanding parameters are not supported on the fast path")
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             self.params.append((name, _REQUIRED if bind.required else bind.value, process))
-        columns = list(statement.selected_columns) if hasattr(statement, "selected_columns") else []
-        keys = list(statement.selected_columns.keys()) if columns else []
+        # The columns a SELECT (or a text statement's `.columns()`) reads, or an INSERT/UPDATE's RETURNING.
+        exported = getattr(statement, "exported_columns", None)
+        columns = list(exported) if exported is not None else []
+        keys = list(exported.keys()) if columns else []
         self.row = _row_class(tuple(keys)) if keys else None
         self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
 
@@ -146,6 +151,8 @@ class FastSession(AsyncSession):
         if driver is None:
             return await super().execute(statement, params, **kw)
         compiled = _compile(statement, self.bind.dialect)  # type: ignore[union-attr]
+        for observe in observers:
+            observe(compiled.sql)
         cursor = await driver.run(compiled.sql, compiled.args(params or {}))
         try:
             raw = cursor.fetchall() if cursor.description else []

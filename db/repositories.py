@@ -379,6 +379,38 @@ _ADD_OFFICIAL_ENTRY = _sql(
     _entries,
     now="created_at",
 )
+# The contest steps' prebuilt statements run on the fast path too (db/fast.py).
+for _hot in (
+    _ATTEMPT_WITH_CONTEXT,
+    _OVERDUE,
+    _OVERDUE_OF_USER,
+    _PENDING_NOTICES,
+    _PENDING_NOTICES_OF_USER,
+    _FINISH_SCORED,
+    _FINISH_ATTEMPT,
+    _CORRECT_ANSWERS,
+    _ADD_ACTIVITY,
+    _ADD_ACTIVITY_FOR_STUDENT,
+    _REGISTER,
+    _CREATE_ATTEMPT,
+    _ADD_ENTRY,
+    _ADD_OFFICIAL_ENTRY,
+    _RUNNING,
+    _STUDENT_ROUND,
+    _STUDENT_ROUNDS,
+    _LOCK_REGISTRATION,
+    _ENTRIES_OF,
+    _ENTRY_BY_ATTEMPT,
+    _SET_PREDICTION,
+    _REGISTRATION,
+    _ROUND,
+    _ROUNDS,
+    _SCHOOL,
+    _CLASSES_OF_STUDENT,
+    _ACTIVE_CONSENTS,
+):
+    hot(_hot)
+
 # Contest definitions by (database, id, slug, created_at): read-only once created, and several kB of JSON each.
 _DEFINITIONS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
