@@ -98,9 +98,19 @@ class InboxWorker:
 
     async def _store(self, updates: list[tuple[str, dict[str, Any]]]) -> list[int | None]:
         now = self.app.clock()
-        async with self.app.uow_factory() as uow:
-            ids = [await uow.inbox.store(self.channel, self.bot_id, ext, payload, now) for ext, payload in updates]
-            await uow.commit()
+        # Updates whose replies were sent meanwhile are marked done in this transaction too, as in `_handle`: when
+        # updates arrive one or two at a time, that saves a transaction of their own for most of them.
+        riding = self._take_finished()
+        try:
+            async with self.app.uow_factory() as uow:
+                ids = [await uow.inbox.store(self.channel, self.bot_id, ext, payload, now) for ext, payload in updates]
+                if riding:
+                    await uow.inbox.mark_done_many(riding, now)
+                await uow.commit()
+        except BaseException:
+            self._unfinished(riding)
+            raise
+        self._inflight.difference_update(riding)
         for inbox_id, (_ext, payload) in zip(ids, updates, strict=True):
             if inbox_id is not None:
                 self._inflight.add(inbox_id)
