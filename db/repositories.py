@@ -98,35 +98,39 @@ _ATTEMPT_CONTEXT = hot(
     .join(_contests, _contests.c.id == _rounds.c.contest_id)
     .where(_entries.c.attempt_id == _p("attempt_id"))
 )
+
+
+def _of_attempt(statement: Any) -> Any:
+    """`statement` for one attempt (`attempt_id`), joined to its entry, round and contest, which an attempt outside
+    contests does not have."""
+    return (
+        statement.select_from(_attempts)
+        .outerjoin(_entries, _entries.c.attempt_id == _attempts.c.id)
+        .outerjoin(_rounds, _rounds.c.id == _entries.c.round_id)
+        .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
+        .where(_attempts.c.id == _p("attempt_id"))
+    )
+
+
 # An attempt with its entry, round and contest (none for an attempt outside contests), in one query.
-_ATTEMPT_WITH_CONTEXT = (
-    select(*(c.label(f"a_{c.name}") for c in _attempts.c), *_CONTEXT_COLUMNS)
-    .select_from(_attempts)
-    .outerjoin(_entries, _entries.c.attempt_id == _attempts.c.id)
-    .outerjoin(_rounds, _rounds.c.id == _entries.c.round_id)
-    .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
-    .where(_attempts.c.id == _p("attempt_id"))
-)
+_ATTEMPT_WITH_CONTEXT = _of_attempt(select(*(c.label(f"a_{c.name}") for c in _attempts.c), *_CONTEXT_COLUMNS))
 # What a contest answer needs, in one query: the attempt, its contest (none for a practice attempt) and how many
 # answers it has. Only the columns used: every datetime read from SQLite is parsed from text.
 _ANSWERING = hot(
-    select(
-        *(c.label(f"a_{c.name}") for c in _attempts.c),
-        _contests.c.id.label("c_id"),
-        _contests.c.slug.label("c_slug"),
-        _contests.c.title.label("c_title"),
-        _contests.c.created_at.label("c_created_at"),
-        select(func.count())
-        .select_from(_answers)
-        .where(_answers.c.attempt_id == _attempts.c.id)
-        .scalar_subquery()
-        .label("answered"),
+    _of_attempt(
+        select(
+            *(c.label(f"a_{c.name}") for c in _attempts.c),
+            _contests.c.id.label("c_id"),
+            _contests.c.slug.label("c_slug"),
+            _contests.c.title.label("c_title"),
+            _contests.c.created_at.label("c_created_at"),
+            select(func.count())
+            .select_from(_answers)
+            .where(_answers.c.attempt_id == _attempts.c.id)
+            .scalar_subquery()
+            .label("answered"),
+        )
     )
-    .select_from(_attempts)
-    .outerjoin(_entries, _entries.c.attempt_id == _attempts.c.id)
-    .outerjoin(_rounds, _rounds.c.id == _entries.c.round_id)
-    .outerjoin(_contests, _contests.c.id == _rounds.c.contest_id)
-    .where(_attempts.c.id == _p("attempt_id"))
 )
 _CONTESTS = select(
     _contests.c.id.label("c_id"),

@@ -51,6 +51,7 @@ async def test_hot_reads_give_the_same_rows_and_types_as_sqlalchemy(app: App, cl
     async with app.sessions() as s:
         attempt_id = (await s.execute(select(m.QuizAttempt.id))).scalar_one()
         contest_id = (await s.execute(select(m.Contest.id))).scalar_one()
+        round_id = (await s.execute(select(m.ContestRound.id))).scalar_one()
 
     cases = [
         (r._USER_FOR_EVENT, {"channel": channel, "external_id": ext}),
@@ -60,6 +61,10 @@ async def test_hot_reads_give_the_same_rows_and_types_as_sqlalchemy(app: App, cl
         (r._ANSWERS, {"attempt_id": attempt_id}),
         (r._ANSWERING, {"attempt_id": attempt_id}),
         (r._ATTEMPT_CONTEXT, {"attempt_id": attempt_id}),
+        (r._ATTEMPT_WITH_CONTEXT, {"attempt_id": attempt_id}),
+        (r._RUNNING, {"user_id": user_id}),
+        (r._STUDENT_ROUND, {"round_id": round_id, "user_id": user_id}),
+        (r._STUDENT_ROUNDS, {"user_id": user_id}),
         (r._CONTEST_DEFINITION, {"contest_id": contest_id}),
     ]
     for statement, params in cases:
