@@ -120,7 +120,8 @@ async def run(database_url: str, students: int, profile: str | None) -> None:
     updates = worker.handled
     per = {k: round(v / updates, 2) for k, v in statements.most_common()}
     print(f"{updates} updates in {wall:.2f} s: {updates / wall:.0f} upd/s, {cpu / updates * 1e6:.0f} µs CPU/update "
-          f"(this process, all threads); SQL per update {sum(statements.values()) / updates:.2f} {per}")
+          f"(this process, all threads); SQL per update {sum(statements.values()) / updates:.2f} {per}; "
+          f"{updates / max(worker.groups, 1):.1f} updates per handling transaction")
     print("    " + str(await c.stored_answers(database_url)))
     await app.close()
 

@@ -51,6 +51,11 @@ class SqlAlchemyUnitOfWork:
         assert self.session is not None
         await self.session.commit()
 
+    async def flush(self) -> None:
+        assert self.session is not None
+        if self.session.dirty or self.session.new or self.session.deleted:
+            await self.session.flush()
+
     async def rollback(self) -> None:
         assert self.session is not None
         await self.session.rollback()

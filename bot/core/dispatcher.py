@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.content.loader import Content
 from bot.core import text as textmod
@@ -16,6 +16,10 @@ from bot.core.router import Router
 from bot.core.services.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
 
 log = logging.getLogger(__name__)
+
+
+class _OwnTransaction(Exception):
+    """A member of a group needs a transaction of its own (see `Dispatcher.handle_many`)."""
 
 
 class Dispatcher:
@@ -52,55 +56,129 @@ class Dispatcher:
         transaction: an update is never applied twice, and its replies survive a crash until they are sent.
         Returns None when that update was already handled (by another worker or before a restart).
         `with_commit` adds other writes to this transaction (the inbox marks earlier updates done with it)."""
-        now = self.clock()
-        if (verdict := self.flood.check(f"{event.address.channel}:{event.address.user_id}", now)) is not Verdict.ALLOW:
-            log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
-            return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
-        async with self.uow_factory() as uow:
-            addr = event.address
-            found = await uow.users.for_event(addr.channel, addr.user_id)  # one query for nearly every event
-            if found is not None:
-                user, conv = found
-                # Writing again makes a user reachable again (e.g. after blocking and unblocking the bot).
-                await uow.users.set_reachable(addr.channel, addr.user_id, True)
+        if (limited := self._flood_limited(event)) is not None:
+            return limited
+        return await self._handle_alone(event, inbox_id, with_commit)
+
+    async def handle_many(
+        self,
+        members: Sequence[tuple[IncomingEvent, int]],
+        with_commit: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+    ) -> tuple[list[list[Reply] | Exception | None], bool]:
+        """Handle stored updates of different users in one transaction (group handling): one BEGIN, one COMMIT.
+
+        Each is applied as `handle` would apply it, one after the other, and all are committed together, or none.
+        When one of them needs a transaction of its own (a refusal, whose writes must be undone while the others'
+        stay; an update already handled elsewhere; an error), the group is rolled back and each is handled alone,
+        so the outcome of every member is exactly what `handle` gives it. Returns, per member, its replies, None
+        (already handled) or the exception it raised, and whether the writes of `with_commit` were committed."""
+        outcomes: list[list[Reply] | Exception | None] = [None] * len(members)
+        todo: list[int] = []
+        for i, (event, _inbox_id) in enumerate(members):
+            if (limited := self._flood_limited(event)) is not None:
+                outcomes[i] = limited
             else:
-                existing = await uow.users.by_account(addr.channel, addr.user_id)
-                if existing is None:
-                    locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
-                    # Someone first seen in a group: their private chat is not the group (on Telegram their id).
-                    chat_id = addr.chat_id if addr.chat_type == "private" else addr.user_id
-                    user = await uow.users.create(addr.channel, addr.user_id, chat_id, locale, now)
-                else:
-                    user = existing
-                    await uow.users.set_reachable(addr.channel, addr.user_id, True)
-                conv = await uow.conversations.get(user.id)
-            ctx = Context(
-                uow=uow,
-                user=user,
-                conv=conv,
-                event=event,
-                now=now,
-                content=self.content,
-                settings=self.settings,
-                i18n=self.i18n,
-            )
+                todo.append(i)
+        if len(todo) > 1:
             try:
-                await self._route(ctx)
-            except UserFacingError as exc:
-                await uow.rollback()
-                ctx.out = [Reply(text=str(exc), toast=str(exc))]
+                async with self.uow_factory() as uow:
+                    for i in todo:
+                        event, inbox_id = members[i]
+                        outcomes[i] = await self._apply(uow, event, inbox_id, grouped=True)
+                        await uow.flush()  # the next member reads what this one wrote, as after a commit
+                    if with_commit is not None:
+                        await with_commit(uow)
+                    await uow.commit()
+                return outcomes, True
+            except Exception as exc:  # nothing of the group was kept: each member on its own
+                log.debug("group of %s updates handled one by one (%s)", len(todo), type(exc).__name__)
+            with_commit = None
+        committed = False
+        for i in todo:
+            event, inbox_id = members[i]
+            try:
+                outcomes[i] = await self._handle_alone(event, inbox_id, with_commit)
+            except Exception as exc:
+                outcomes[i] = exc
             else:
-                # ctx.user, not user: linking an account moves this conversation to the linked user.
-                await uow.conversations.save(ctx.user.id, ctx.conv, now)
-            if inbox_id is not None and not await uow.inbox.mark_handled(
-                inbox_id, [reply_to_dict(r) for r in ctx.out], now
-            ):
-                await uow.rollback()
+                committed = with_commit is not None and outcomes[i] is not None
+        return outcomes, committed
+
+    def _flood_limited(self, event: IncomingEvent) -> list[Reply] | None:
+        """The replies for an account over its flood limit (nothing is stored for that event), else None."""
+        verdict = self.flood.check(f"{event.address.channel}:{event.address.user_id}", self.clock())
+        if verdict is Verdict.ALLOW:
+            return None
+        log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
+        return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
+
+    async def _handle_alone(
+        self,
+        event: IncomingEvent,
+        inbox_id: int | None,
+        with_commit: Callable[[UnitOfWork], Awaitable[None]] | None,
+    ) -> list[Reply] | None:
+        async with self.uow_factory() as uow:
+            replies = await self._apply(uow, event, inbox_id, grouped=False)
+            if replies is None:
                 return None
             if with_commit is not None:
                 await with_commit(uow)
             await uow.commit()
-            return ctx.out
+            return replies
+
+    async def _apply(
+        self, uow: UnitOfWork, event: IncomingEvent, inbox_id: int | None, grouped: bool
+    ) -> list[Reply] | None:
+        """Apply one event in the transaction of `uow`, without committing. Alone, a refusal rolls back what the
+        flow wrote and an update already handled rolls back everything (None); in a group both raise
+        `_OwnTransaction` instead, since rolling back would undo the other members too."""
+        now = self.clock()
+        addr = event.address
+        found = await uow.users.for_event(addr.channel, addr.user_id)  # one query for nearly every event
+        if found is not None:
+            user, conv = found
+            # Writing again makes a user reachable again (e.g. after blocking and unblocking the bot).
+            await uow.users.set_reachable(addr.channel, addr.user_id, True)
+        else:
+            existing = await uow.users.by_account(addr.channel, addr.user_id)
+            if existing is None:
+                locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
+                # Someone first seen in a group: their private chat is not the group (on Telegram their id).
+                chat_id = addr.chat_id if addr.chat_type == "private" else addr.user_id
+                user = await uow.users.create(addr.channel, addr.user_id, chat_id, locale, now)
+            else:
+                user = existing
+                await uow.users.set_reachable(addr.channel, addr.user_id, True)
+            conv = await uow.conversations.get(user.id)
+        ctx = Context(
+            uow=uow,
+            user=user,
+            conv=conv,
+            event=event,
+            now=now,
+            content=self.content,
+            settings=self.settings,
+            i18n=self.i18n,
+        )
+        try:
+            await self._route(ctx)
+        except UserFacingError as exc:
+            if grouped:
+                raise _OwnTransaction("a refusal") from exc
+            await uow.rollback()
+            ctx.out = [Reply(text=str(exc), toast=str(exc))]
+        else:
+            # ctx.user, not user: linking an account moves this conversation to the linked user.
+            await uow.conversations.save(ctx.user.id, ctx.conv, now)
+        if inbox_id is not None and not await uow.inbox.mark_handled(
+            inbox_id, [reply_to_dict(r) for r in ctx.out], now
+        ):
+            if grouped:
+                raise _OwnTransaction("already handled")
+            await uow.rollback()
+            return None
+        return ctx.out
 
     async def handle_safely(self, event: IncomingEvent) -> list[Reply]:
         """Like `handle`, but an unexpected error becomes an apology instead of silence."""

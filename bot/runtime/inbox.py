@@ -56,6 +56,8 @@ class InboxWorker:
         sweep_seconds: float = 30.0,
         retry_base_seconds: float = 1.0,
         sweep_min_age_seconds: float = 0.0,
+        group_concurrency: int | None = None,
+        group_max: int = 64,
     ) -> None:
         self.app, self.channel, self.bot_id = app, channel, bot_id
         self.parse, self.send = parse, send
@@ -76,7 +78,16 @@ class InboxWorker:
         self._storing: asyncio.Task[None] | None = None
         self._to_finish: list[int] = []
         self._finishing: asyncio.Task[None] | None = None
+        self._to_handle: list[tuple[IncomingEvent, int, asyncio.Future[list[Reply] | Exception | None]]] = []
+        self._handling = 0
+        self._group_tasks: set[asyncio.Task[None]] = set()
+        # SQLite has one writer connection, so one group at a time; PostgreSQL takes several transactions at once.
+        if group_concurrency is None:
+            group_concurrency = 1 if app.engine.dialect.name == "sqlite" else 8
+        self.group_concurrency = group_concurrency
+        self.group_max = group_max
         self.handled = 0
+        self.groups = 0  # transactions that handled updates (fewer than `handled` when updates were grouped)
         self.started = asyncio.Event()  # set once the first sweep after start has queued what was left
 
     async def submit(self, external_id: str, payload: dict[str, Any]) -> bool:
@@ -162,10 +173,18 @@ class InboxWorker:
                     last_sweep = time.monotonic()
                 continue
             await self._sem.acquire()
-            task = asyncio.create_task(self._process(job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(job)
+            # Start every update waiting (within the bound) in this turn of the loop, so they can be handled in
+            # one group (see `_handle_in_group`).
+            while not self._queue.empty() and not self._sem.locked():
+                await self._sem.acquire()  # free: it does not wait
+                self._start(self._queue.get_nowait())
         await self.drain(grace_seconds)
+
+    def _start(self, job: _Job) -> None:
+        task = asyncio.create_task(self._process(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def drain(self, grace_seconds: float = 20.0) -> None:
         """Let work in hand finish (SIGTERM); what does not finish stays in the inbox for the next start."""
@@ -173,6 +192,8 @@ class InboxWorker:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
             for task in pending:
                 task.cancel()
+        if self._group_tasks:
+            await asyncio.wait(set(self._group_tasks), timeout=grace_seconds)
         if self._finishing is not None:
             await asyncio.wait({self._finishing}, timeout=grace_seconds)
 
@@ -211,24 +232,11 @@ class InboxWorker:
     async def _handle(self, job: _Job, event: IncomingEvent) -> bool:
         """Returns True when the job was put back for a retry."""
         if job.status == "pending":
-            riding: list[int] = []
-
-            async def mark_sent_done(uow: UnitOfWork) -> None:
-                # Updates whose replies were sent meanwhile are marked done in this transaction, which saves a
-                # transaction of their own (it runs only if nobody took them first).
-                riding.extend(self._take_finished())
-                if riding:
-                    await uow.inbox.mark_done_many(riding, self.app.clock())
-
-            try:
-                handled = await self.app.dispatcher.handle(event, inbox_id=job.inbox_id, with_commit=mark_sent_done)
-            except Exception as exc:
-                self._unfinished(riding)
-                return await self._failed(job, event, f"handle: {type(exc).__name__}", exc)
+            handled = await self._handle_in_group(job.inbox_id, event)
+            if isinstance(handled, Exception):
+                return await self._failed(job, event, f"handle: {type(handled).__name__}", handled)
             if handled is None:  # another worker handled it first; it sends the replies
-                self._unfinished(riding)
                 return False
-            self._inflight.difference_update(riding)
             replies = handled
             job.status = "handled"
             job.replies = None
@@ -243,6 +251,62 @@ class InboxWorker:
         await self._finish(job.inbox_id)
         self.handled += 1
         return False
+
+    async def _handle_in_group(self, inbox_id: int, event: IncomingEvent) -> list[Reply] | Exception | None:
+        """Handle a pending update together with the others ready now, in one transaction (group handling).
+
+        The caller holds its user's lock, so a group never holds two updates of one user. A quiet bot handles
+        each update at once, alone; a busy one gathers those that arrive while a group's transaction runs (up
+        to `group_max`), so the busier it is, the fewer transactions per update. The replies of every member
+        are committed with its state before any is sent, as when handled alone."""
+        future: asyncio.Future[list[Reply] | Exception | None] = asyncio.get_running_loop().create_future()
+        self._to_handle.append((event, inbox_id, future))
+        if self._handling < self.group_concurrency:
+            self._handling += 1
+            task = asyncio.create_task(self._handle_gathered())
+            self._group_tasks.add(task)
+            task.add_done_callback(self._group_tasks.discard)
+        return await future
+
+    async def _handle_gathered(self) -> None:
+        try:
+            while self._to_handle:
+                # One turn of the loop first: updates taken from the queue together join this group.
+                await asyncio.sleep(0)
+                group, self._to_handle = self._to_handle[: self.group_max], self._to_handle[self.group_max :]
+                riding: list[int] = []
+
+                async def mark_sent_done(uow: UnitOfWork, riding: list[int] = riding) -> None:
+                    # Updates whose replies were sent meanwhile are marked done in this transaction, which saves a
+                    # transaction of their own.
+                    riding.extend(self._take_finished())
+                    if riding:
+                        await uow.inbox.mark_done_many(riding, self.app.clock())
+
+                try:
+                    outcomes, committed = await self.app.dispatcher.handle_many(
+                        [(event, inbox_id) for event, inbox_id, _f in group], with_commit=mark_sent_done
+                    )
+                except BaseException as exc:  # cancelled (shutdown): what was not committed stays pending
+                    self._unfinished(riding)
+                    for *_rest, future in group:
+                        if future.done():
+                            continue
+                        if isinstance(exc, Exception):
+                            future.set_exception(exc)
+                        else:
+                            future.cancel()
+                    raise
+                if committed:
+                    self._inflight.difference_update(riding)
+                else:
+                    self._unfinished(riding)
+                self.groups += 1
+                for (*_rest, future), outcome in zip(group, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)
+        finally:
+            self._handling -= 1
 
     async def _finish(self, inbox_id: int) -> None:
         """Mark the update done with the others finished meanwhile (one commit); does not wait for it."""
