@@ -2,9 +2,9 @@
 
 N simulated students each register, start the official attempt, tap 20 answers and type a prediction; the
 inbox's `send` is a function that reads the reply and submits the student's next update at once. It prints the
-CPU time per update and the SQL statements per update (BEGIN and COMMIT not counted), the two figures that set what one core can take, so a
-change on the hot path can be measured in seconds without the fake Bot API. `--profile FILE` writes cProfile
-stats of the answering phase.
+CPU time per update, the SQL statements per update (BEGIN and COMMIT not counted) and the updates per handling
+transaction (group handling), the figures that set what one core can take, so a change on the hot path can be
+measured in seconds without the fake Bot API. `--profile FILE` writes cProfile stats of the answering phase.
 
     .venv/bin/python -m bench.hotpath --students 200 [--db postgres] [--profile /tmp/hot.prof]
 """

@@ -51,10 +51,11 @@ class SqlAlchemyUnitOfWork:
         assert self.session is not None
         await self.session.commit()
 
-    async def flush(self) -> None:
+    async def settle(self) -> None:
         assert self.session is not None
         if self.session.dirty or self.session.new or self.session.deleted:
             await self.session.flush()
+        self.session.expunge_all()
 
     async def rollback(self) -> None:
         assert self.session is not None

@@ -85,7 +85,7 @@ class Dispatcher:
                     for i in todo:
                         event, inbox_id = members[i]
                         outcomes[i] = await self._apply(uow, event, inbox_id, grouped=True)
-                        await uow.flush()  # the next member reads what this one wrote, as after a commit
+                        await uow.settle()  # the next member starts as after a commit
                     if with_commit is not None:
                         await with_commit(uow)
                     await uow.commit()

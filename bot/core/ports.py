@@ -740,8 +740,9 @@ class UnitOfWork(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
-    async def flush(self) -> None:
-        """Write what is pending without committing, so later statements of the transaction see it."""
+    async def settle(self) -> None:
+        """Within a transaction, end one event's work as a commit would, without committing: write what is
+        pending and forget the rows loaded, so the next event starts as in a new unit of work."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -274,6 +274,8 @@ class InboxWorker:
                 # One turn of the loop first: updates taken from the queue together join this group.
                 await asyncio.sleep(0)
                 group, self._to_handle = self._to_handle[: self.group_max], self._to_handle[self.group_max :]
+                if not group:  # another runner took them meanwhile
+                    break
                 riding: list[int] = []
 
                 async def mark_sent_done(uow: UnitOfWork, riding: list[int] = riding) -> None:
