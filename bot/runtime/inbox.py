@@ -5,7 +5,10 @@ A crash loses nothing: on start, updates still `pending` are handled and updates
 `done` have their stored replies sent. An update that keeps failing goes to `dead` with a log line.
 
 Group commits: updates arriving together (a getUpdates batch, concurrent webhook calls) are stored in one
-transaction, and sent replies are marked `done` together: in the transaction of the next update handled, or, if
+transaction; the pending updates of different users that are ready at once are handled in one transaction
+(group handling, `Dispatcher.handle_many`: each member's state change, `handled` mark and replies, all or none
+committed, and a member that needs its own rollback sends the group back to one transaction each); and sent
+replies are marked `done` together: in the transaction of the next update handled, or, if
 none starts within one turn of the loop, in one of their own. Neither waits on a timer: while one commit runs,
 the next ones gather, so a quiet bot commits each at once and a busy one commits many per round trip. A crash
 after a reply is sent and before its `done` is committed sends that reply again at start; that window is
@@ -289,15 +292,17 @@ class InboxWorker:
                     outcomes, committed = await self.app.dispatcher.handle_many(
                         [(event, inbox_id) for event, inbox_id, _f in group], with_commit=mark_sent_done
                     )
-                except BaseException as exc:  # cancelled (shutdown): what was not committed stays pending
+                except Exception as exc:  # not a member's failure (handle_many catches those): none is handled
                     self._unfinished(riding)
                     for *_rest, future in group:
-                        if future.done():
-                            continue
-                        if isinstance(exc, Exception):
+                        if not future.done():
                             future.set_exception(exc)
-                        else:
-                            future.cancel()
+                    continue
+                except BaseException:  # cancelled (shutdown): what was not committed stays pending for the next start
+                    self._unfinished(riding)
+                    for *_rest, future in group + self._to_handle:
+                        future.cancel()
+                    self._to_handle = []
                     raise
                 if committed:
                     self._inflight.difference_update(riding)
