@@ -84,9 +84,10 @@ class InboxWorker:
         self._to_handle: list[tuple[IncomingEvent, int, asyncio.Future[list[Reply] | Exception | None]]] = []
         self._handling = 0
         self._group_tasks: set[asyncio.Task[None]] = set()
-        # SQLite has one writer connection, so one group at a time; PostgreSQL takes several transactions at once.
+        # SQLite has one writer connection, so one group at a time. On PostgreSQL a second group gathers while one
+        # waits for the server: 1, 2, 4 and 8 made 261, 304, 299 and 228 answers/s in the webhook benchmark.
         if group_concurrency is None:
-            group_concurrency = 1 if app.engine.dialect.name == "sqlite" else 8
+            group_concurrency = 1 if app.engine.dialect.name == "sqlite" else 2
         self.group_concurrency = group_concurrency
         self.group_max = group_max
         self.handled = 0
