@@ -131,3 +131,19 @@ async def test_an_update_another_worker_handled_first_is_left_to_it_and_the_grou
     assert [[r.text for r in o] for o in (outcomes[0], outcomes[2])] == [["Đã ghi cho em 1."], ["Đã ghi cho em 3."]]  # type: ignore[union-attr]
     assert await audit_actions(app) == [("test.write", "user:1"), ("test.write", "user:2"), ("test.write", "user:3")]
     assert {r.status for r in await inbox_rows(app)} == {"handled"}
+
+
+async def test_two_updates_of_one_user_in_a_batch_are_handled_in_order_in_separate_transactions(app: App) -> None:
+    app.dispatcher.router.include(_writing_commands(set()))
+    sender = CollectingSender()
+    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    batch = [
+        ("a", {"user": 1, "text": "/ghi"}),
+        ("b", {"user": 2, "text": "/ghi"}),
+        ("c", {"user": 1, "text": "/hong"}),
+    ]
+    await worker.submit_many(batch)
+    await run_until_idle(worker)
+    assert [text for user, text in sender.sent if user == "1"] == ["Đã ghi cho em 1.", "Lần này thì được rồi."]
+    assert await audit_actions(app) == [("test.flaky", "user:1"), ("test.write", "user:1"), ("test.write", "user:2")]
+    assert worker.groups == 2  # the second update of user 1 waited for the first one's group
