@@ -1,15 +1,16 @@
-"""The hot path's prebuilt statements, run straight on the SQLite connection.
+"""The hot path's prebuilt statements, run straight on the driver's connection (SQLite or asyncpg).
 
 Each contest answer runs about eight small indexed statements. Through `AsyncSession.execute`, each one costs
 SQLAlchemy about 110 µs on this project's 2-core machine (a greenlet switch, an execution context, the compiled
 cache lookup by a freshly computed cache key, a result object), while SQLite itself needs 10–20 µs: SQLAlchemy
 was a third of the bot's CPU per update (`bench/README.md`).
 
-A statement marked with `hot(...)` is compiled once per dialect, and on SQLite (the inline connection of
-`db/sqlite_inline.py`) its SQL runs on the session's own connection, inside the session's own transaction,
-with the bind and result conversions that SQLAlchemy's types give for that dialect (datetimes, JSON, booleans),
-so the rows read are the same. On PostgreSQL, or on any other connection, `FastSession.execute` is plain
-`AsyncSession.execute`.
+A statement marked with `hot(...)` is compiled once per dialect, and its SQL runs on the session's own
+connection, inside the session's own transaction, with the bind and result conversions that SQLAlchemy's types
+give for that dialect (datetimes, JSON, booleans), so the rows read are the same: on SQLite on the inline
+connection of `db/sqlite_inline.py`; on PostgreSQL through SQLAlchemy's asyncpg adapter, as its cursor would
+(the adapter's lock, its lazily started transaction, its prepared statements, its error translation). On any
+other driver `FastSession.execute` is plain `AsyncSession.execute`.
 
 Only statements built once at import time are marked; their parameters are all bound (`bindparam`), and
 expanding (`IN`) parameters are not supported. The session is created with `autoflush=False` (db/session.py),
@@ -18,6 +19,7 @@ so nothing is flushed implicitly before a statement on either path.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
@@ -142,33 +144,84 @@ class FastResult:
 
 
 class FastSession(AsyncSession):
-    """An `AsyncSession` that runs statements marked `hot` on the inline SQLite connection directly."""
+    """An `AsyncSession` that runs statements marked `hot` on the session's driver connection directly."""
 
     async def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:  # type: ignore[override]
         if id(statement) not in _HOT or kw or not (params is None or isinstance(params, dict)):
             return await super().execute(statement, params, **kw)
-        driver = await self._inline()
+        driver = await self._driver()
         if driver is None:
             return await super().execute(statement, params, **kw)
         compiled = _compile(statement, self.bind.dialect)  # type: ignore[union-attr]
         for observe in observers:
             observe(compiled.sql)
-        cursor = await driver.run(compiled.sql, compiled.args(params or {}))
+        args = compiled.args(params or {})
+        dialect = self.bind.dialect  # type: ignore[union-attr]
         try:
-            raw = cursor.fetchall() if cursor.description else []
-            return FastResult(compiled.rows(raw), cursor.rowcount)
-        finally:
-            cursor.close()
+            if isinstance(driver, InlineConnection):
+                raw, rowcount = await _run_inline(driver, compiled.sql, args)
+            else:
+                raw, rowcount = await _run_asyncpg(driver, compiled.sql, args, dialect)
+        except dialect.loaded_dbapi.Error as error:
+            # SQLAlchemy's own handling, as if its cursor had failed: the error wrapped as it would be (an
+            # IntegrityError is SQLAlchemy's IntegrityError on both paths), and on a lost connection (a server
+            # restart) the pool's connections invalidated, so the next transaction gets a fresh one (the pool does
+            # not ping before checkout).
+            connection = await self.connection()
+            failure = (error, compiled.sql, tuple(args), None, None)
+            await connection.run_sync(lambda c: c._handle_dbapi_exception(*failure))
+            raise  # not reached: the handler raises
+        return FastResult(compiled.rows(raw), rowcount)
 
-    async def _inline(self) -> InlineConnection | None:
-        """The inline SQLite connection of this session's current transaction, which this begins if need be
-        (BEGIN IMMEDIATE, see db/session.py); None on other drivers."""
+    async def _driver(self) -> Any:
+        """The inline SQLite connection, or SQLAlchemy's asyncpg adapter, of this session's current transaction,
+        which this begins if need be (BEGIN IMMEDIATE on SQLite, see db/session.py; on PostgreSQL the adapter
+        starts the transaction with the first statement); None on other drivers."""
         tx = self.sync_session.get_transaction()
         cached = self.info.get("_inline")
         if tx is not None and cached is not None and cached[0] is tx:
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         connection = await self.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        inline = driver if isinstance(driver, InlineConnection) else None
-        self.info["_inline"] = (self.sync_session.get_transaction(), inline)
-        return inline
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        found: Any = None
+        if isinstance(driver, InlineConnection):
+            found = driver
+        elif _asyncpg_adapter is not None and isinstance(raw.dbapi_connection, _asyncpg_adapter):
+            found = raw.dbapi_connection
+        self.info["_inline"] = (self.sync_session.get_transaction(), found)
+        return found
+
+
+try:  # PostgreSQL's driver is optional (SQLite needs none of this)
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as _asyncpg_adapter
+except ImportError:  # pragma: no cover
+    _asyncpg_adapter = None  # type: ignore[assignment,misc]
+
+_STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+
+
+async def _run_inline(connection: InlineConnection, sql: str, args: list[Any]) -> tuple[list[Any], int]:
+    cursor = await connection.run(sql, args)
+    try:
+        return (cursor.fetchall() if cursor.description else []), cursor.rowcount
+    finally:
+        cursor.close()
+
+
+async def _run_asyncpg(adapter: Any, sql: str, args: list[Any], dialect: Any) -> tuple[list[Any], int]:
+    """One statement on SQLAlchemy's asyncpg adapter, as its cursor runs it (`_prepare_and_execute`): under the
+    adapter's lock, in the transaction it starts lazily, with its cache of prepared statements, and with its
+    translation of asyncpg's errors into the DB-API's; without the cursor, the result object and the greenlet."""
+    async with adapter._execute_mutex:
+        if not adapter._started:
+            await adapter._start_transaction()
+        try:
+            prepared, _attributes = await adapter._prepare(sql, dialect._invalidate_schema_cache_asof)
+            rows = await prepared.fetch(*args)
+            status = prepared.get_statusmsg()
+        except Exception as error:
+            adapter._handle_exception(error)  # raises it as the DB-API error SQLAlchemy's cursor would raise
+            raise
+    found = _STATUS.match(status or "")
+    return rows, int(found.group(1)) if found else -1

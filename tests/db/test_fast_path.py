@@ -1,6 +1,6 @@
-"""The hot statements run on SQLite's connection directly (db/fast.py) must read and write exactly what
-SQLAlchemy's own execution does: the same rows, keys and Python types (datetimes, JSON, booleans), the same
-row counts, inside the session's transaction."""
+"""The hot statements run on the driver's connection directly (db/fast.py: SQLite's inline connection, or
+SQLAlchemy's asyncpg adapter) must read and write exactly what SQLAlchemy's own execution does: the same rows,
+keys and Python types (datetimes, JSON, booleans), the same row counts, inside the session's transaction."""
 
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ from db import repositories as r
 from db.fast import FastSession
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
-
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
 
 def _plain(rows: Any) -> list[tuple[tuple[str, Any], ...]]:
     return [tuple((k, (type(v).__name__, v)) for k, v in row._mapping.items()) for row in rows]
@@ -109,3 +106,16 @@ async def test_a_missing_parameter_is_refused_before_anything_runs(app: App) -> 
     async with app.sessions() as s:
         with pytest.raises(KeyError, match="external_id"):
             await s.execute(r._USER_FOR_EVENT, {"channel": "telegram"})
+
+
+async def test_an_error_on_the_fast_path_is_sqlalchemys_and_the_session_goes_on(app: App, clock: FakeClock) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    row = {"user_id": 999_999, "flow": "", "step": "", "data": {}, "prompt": {}, "now": clock()}
+    async with app.sessions() as s:
+        with pytest.raises(IntegrityError):  # no such user: the foreign key refuses it, as through SQLAlchemy
+            await s.execute(r._SAVE_CONVERSATION, row)
+        await s.rollback()
+        assert (await s.execute(r._USER_FOR_EVENT, {"channel": "telegram", "external_id": "1"})).all() == []
+    async with app.sessions() as s:
+        assert (await s.execute(select(m.Conversation.user_id))).all() == []
