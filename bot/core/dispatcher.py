@@ -22,7 +22,16 @@ class _OwnTransaction(Exception):
     """A member of a group needs a transaction of its own (see `Dispatcher.handle_many`)."""
 
 
+class _SetApart(Exception):
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 class Dispatcher:
+    # Members of one group that may be set apart (handled alone) before the rest are handled alone too.
+    MAX_SET_APART = 3
+
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -68,40 +77,56 @@ class Dispatcher:
         """Handle stored updates of different users in one transaction (group handling): one BEGIN, one COMMIT.
 
         Each is applied as `handle` would apply it, one after the other, and all are committed together, or none.
-        When one of them needs a transaction of its own (a refusal, whose writes must be undone while the others'
-        stay; an update already handled elsewhere; an error), the group is rolled back and each is handled alone,
-        so the outcome of every member is exactly what `handle` gives it. Returns, per member, its replies, None
-        (already handled) or the exception it raised, and whether the writes of `with_commit` were committed."""
+        A member that needs a transaction of its own (a refusal, whose writes must be undone while the others'
+        stay; an update already handled elsewhere; an error) rolls the group back; it is then handled alone and
+        the others are applied again as a group without it (after `MAX_SET_APART` such members, each is handled
+        alone), so the outcome of every member is exactly what `handle` gives it. Returns, per member, its
+        replies, None (already handled) or the exception it raised, and whether the writes of `with_commit` were
+        committed (with the group, or with a single member handled alone)."""
         outcomes: list[list[Reply] | Exception | None] = [None] * len(members)
-        todo: list[int] = []
+        grouped: list[int] = []
         for i, (event, _inbox_id) in enumerate(members):
             if (limited := self._flood_limited(event)) is not None:
                 outcomes[i] = limited
             else:
-                todo.append(i)
-        if len(todo) > 1:
+                grouped.append(i)
+        alone: list[int] = []
+        committed = False
+        if len(grouped) == 1:
+            alone, grouped = grouped, []
+        while len(grouped) > 1 and len(alone) <= self.MAX_SET_APART:
             try:
                 async with self.uow_factory() as uow:
-                    for i in todo:
+                    for i in grouped:
                         event, inbox_id = members[i]
-                        outcomes[i] = await self._apply(uow, event, inbox_id, grouped=True)
-                        await uow.settle()  # the next member starts as after a commit
+                        try:
+                            outcomes[i] = await self._apply(uow, event, inbox_id, grouped=True)
+                            await uow.settle()  # the next member starts as after a commit
+                        except Exception as exc:
+                            raise _SetApart(i) from exc
                     if with_commit is not None:
                         await with_commit(uow)
                     await uow.commit()
-                return outcomes, True
-            except Exception as exc:  # nothing of the group was kept: each member on its own
-                log.debug("group of %s updates handled one by one (%s)", len(todo), type(exc).__name__)
-            with_commit = None
-        committed = False
-        for i in todo:
+            except _SetApart as apart:  # rolled back: that one alone, the others again without it
+                log.debug("a member of a group of %s needs its own transaction", len(grouped))
+                grouped.remove(apart.index)
+                alone.append(apart.index)
+                continue
+            except Exception as exc:  # the group's own failure (its commit): each alone
+                log.debug("group of %s updates handled one by one (%s)", len(grouped), type(exc).__name__)
+                break
+            committed, grouped = True, []
+        alone += grouped
+        # Without a group committed, the writes of `with_commit` ride with a lone member (a quiet bot's usual case).
+        ride = with_commit if not committed and len(alone) == 1 else None
+        for i in sorted(alone):
             event, inbox_id = members[i]
             try:
-                outcomes[i] = await self._handle_alone(event, inbox_id, with_commit)
+                outcomes[i] = await self._handle_alone(event, inbox_id, ride)
             except Exception as exc:
                 outcomes[i] = exc
             else:
-                committed = with_commit is not None and outcomes[i] is not None
+                committed = committed or (ride is not None and outcomes[i] is not None)
         return outcomes, committed
 
     def _flood_limited(self, event: IncomingEvent) -> list[Reply] | None:

@@ -7,7 +7,7 @@ A crash loses nothing: on start, updates still `pending` are handled and updates
 Group commits: updates arriving together (a getUpdates batch, concurrent webhook calls) are stored in one
 transaction; the pending updates of different users that are ready at once are handled in one transaction
 (group handling, `Dispatcher.handle_many`: each member's state change, `handled` mark and replies, all or none
-committed, and a member that needs its own rollback sends the group back to one transaction each); and sent
+committed; a member that needs its own rollback is set apart and handled alone); and sent
 replies are marked `done` together: in the transaction of the next update handled, or, if
 none starts within one turn of the loop, in one of their own. Neither waits on a timer: while one commit runs,
 the next ones gather, so a quiet bot commits each at once and a busy one commits many per round trip. A crash

@@ -19,6 +19,7 @@ from db.fast import FastSession
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
 
+
 def _plain(rows: Any) -> list[tuple[tuple[str, Any], ...]]:
     return [tuple((k, (type(v).__name__, v)) for k, v in row._mapping.items()) for row in rows]
 
