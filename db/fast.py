@@ -197,6 +197,11 @@ try:  # PostgreSQL's driver is optional (SQLite needs none of this)
     from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as _asyncpg_adapter
 except ImportError:  # pragma: no cover
     _asyncpg_adapter = None  # type: ignore[assignment,misc]
+# `_run_asyncpg` uses the adapter's internals as SQLAlchemy 2.0's cursor does (pinned `<2.1`; the fast-path tests
+# run on PostgreSQL). Should a release drop one of them, hot statements simply go through SQLAlchemy again.
+_ADAPTER_PARTS = ("_execute_mutex", "_started", "_start_transaction", "_prepare", "_handle_exception")
+if _asyncpg_adapter is not None and not all(hasattr(_asyncpg_adapter, a) for a in _ADAPTER_PARTS):
+    _asyncpg_adapter = None  # pragma: no cover
 
 _STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 
