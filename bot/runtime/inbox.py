@@ -297,7 +297,7 @@ class InboxWorker:
                     self._unfinished(riding)
                     for *_rest, future in group:
                         if not future.done():
-                            future.set_exception(exc)
+                            future.set_result(exc)  # each fails as its own error would: tried again later
                     continue
                 except BaseException:  # cancelled (shutdown): what was not committed stays pending for the next start
                     self._unfinished(riding)

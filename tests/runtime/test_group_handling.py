@@ -153,3 +153,25 @@ async def test_two_updates_of_one_user_in_a_batch_are_handled_in_order_in_separa
     assert [text for user, text in sender.sent if user == "1"] == ["Đã ghi cho em 1.", "Lần này thì được rồi."]
     assert await audit_actions(app) == [("test.flaky", "user:1"), ("test.write", "user:1"), ("test.write", "user:2")]
     assert worker.groups == 2  # the second update of user 1 waited for the first one's group
+
+
+async def test_if_handling_a_group_fails_as_a_whole_its_updates_are_tried_again_not_lost(app: App) -> None:
+    app.dispatcher.router.include(_writing_commands({}))
+    real = app.dispatcher.handle_many
+    calls = [0]
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("the database went away for a moment")
+        return await real(*args, **kwargs)
+
+    app.dispatcher.handle_many = failing_once  # type: ignore[method-assign]
+    sender = CollectingSender()
+    worker = InboxWorker(app, "test", "bot1", parse, sender, retry_base_seconds=0.01)
+    await worker.submit_many([(f"u-{i}", {"user": i, "text": "/ghi"}) for i in (1, 2, 3)])
+    await run_until_idle(worker)
+    assert sorted(sender.sent) == [(str(i), f"Đã ghi cho em {i}.") for i in (1, 2, 3)]
+    assert await audit_actions(app) == [("test.write", f"user:{i}") for i in (1, 2, 3)]
+    rows = await inbox_rows(app)
+    assert [(r.status, r.attempts) for r in rows] == [("done", 1)] * 3
