@@ -151,3 +151,9 @@ class Chat:
 
     async def tap(self, label_part: str) -> list[Reply]:
         return await self.tap_token(self.token(label_part))
+
+    async def start_official(self) -> list[Reply]:
+        """/thi, confirm the registration, start the official attempt: the first question is shown."""
+        await self.say("/thi")
+        await self.tap("Đúng, em đăng ký")
+        return await self.tap("Thi chính thức")

@@ -59,9 +59,7 @@ async def test_cli_runs_a_contest_and_exports_it(app: App, clock: FakeClock, tmp
     assert await _cli(app, "open", "ngay-hoi-2027") == 0
     for i, (ch, ext, _uid, _name) in enumerate(roster.students):
         chat = Chat(app, ch, ext)
-        await chat.say("/thi")
-        await chat.tap("Đúng, em đăng ký")
-        await chat.tap("Thi chính thức")
+        await chat.start_official()
         for q in range(5):
             clock.advance(seconds=5 + i)
             await chat.tap("Đáp án đúng" if q <= i else "sai")

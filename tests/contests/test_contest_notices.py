@@ -33,9 +33,7 @@ async def test_winner_gets_one_message_and_overdue_attempts_close_at_start(app: 
     (ch1, ext1, uid1, name1), (ch2, ext2, _uid2, _name2) = roster.students
     winner, quitter = Chat(app, ch1, ext1), Chat(app, ch2, ext2)
     for chat in (winner, quitter):
-        await chat.say("/thi")
-        await chat.tap("Đúng, em đăng ký")
-        await chat.tap("Thi chính thức")
+        await chat.start_official()
     for _ in range(5):
         clock.advance(seconds=3)
         await winner.tap("Đáp án đúng")

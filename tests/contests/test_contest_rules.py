@@ -15,12 +15,6 @@ from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
 
 
-async def _start(app: App, chat: Chat) -> None:
-    await chat.say("/thi")
-    await chat.tap("Đúng, em đăng ký")
-    await chat.tap("Thi chính thức")
-
-
 async def test_guardian_consent_is_required_before_registration(app: App) -> None:
     roster = await make_roster(app, 1, 1, 1, random.Random(1), guardian=False)
     await make_contest(app, contest_def(app.clock()))
@@ -64,8 +58,8 @@ async def test_rejected_answers_change_nothing_and_are_logged(app: App, clock: F
     await make_contest(app, contest_def(clock()))
     (ch1, ext1, uid1, _), (ch2, ext2, uid2, _) = roster.students
     a, b = Chat(app, ch1, ext1), Chat(app, ch2, ext2)
-    await _start(app, a)
-    await _start(app, b)
+    await a.start_official()
+    await b.start_official()
     await a.tap("Đáp án đúng")
     async with app.sessions() as s:
         att_a, att_b = (await s.execute(select(m.QuizAttempt.id).order_by(m.QuizAttempt.id))).scalars().all()
@@ -108,7 +102,7 @@ async def test_resume_shows_the_true_remaining_time(app: App, clock: FakeClock) 
     await make_contest(app, contest_def(clock()))
     ch, ext, _uid, _name = roster.students[0]
     chat = Chat(app, ch, ext)
-    await _start(app, chat)
+    await chat.start_official()
     assert "Câu 1/5 · ⏳ còn 15 phút 0 giây" in chat.text
     clock.advance(minutes=4, seconds=10)
     await chat.tap("Đáp án sai")
@@ -150,7 +144,7 @@ async def test_a_scripted_attempt_is_flagged_for_review_not_banned(app: App, clo
     contest_id = await make_contest(app, contest_def(clock()))
     bot, human = (Chat(app, ch, ext) for ch, ext, _u, _n in roster.students)
     for chat, pause in ((bot, 0.2), (human, 9.0)):
-        await _start(app, chat)
+        await chat.start_official()
         for _ in range(5):
             clock.advance(seconds=pause)
             await chat.tap("Đáp án đúng")
@@ -185,7 +179,7 @@ async def test_concurrent_identical_taps_store_one_answer(app: App, clock: FakeC
     await make_contest(app, contest_def(clock()))
     ch, ext, _uid, _name = roster.students[0]
     chat = Chat(app, ch, ext)
-    await _start(app, chat)
+    await chat.start_official()
     token = chat.token("Đáp án đúng")
     event = IncomingEvent.choice(chat.address, token)
     results = await asyncio.gather(*(app.dispatcher.handle(event) for _ in range(4)), return_exceptions=True)

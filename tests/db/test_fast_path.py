@@ -40,9 +40,7 @@ async def test_hot_reads_give_the_same_rows_and_types_as_sqlalchemy(app: App, cl
     await make_contest(app, contest_def(clock()))
     channel, ext, user_id, _name = roster.students[0]
     chat = Chat(app, channel, ext)
-    await chat.say("/thi")
-    await chat.tap("Đúng, em đăng ký")
-    await chat.tap("Thi chính thức")
+    await chat.start_official()
     for _ in range(2):
         clock.advance(seconds=10)
         await chat.tap("Đáp án đúng")
