@@ -41,18 +41,32 @@ def mixed_groups(args: argparse.Namespace) -> tuple[list[Group], list[str]]:
     first_recipient = (args.students - args.students // 4) // 40 * 40  # whole classes of the seed
     recipients = args.students - first_recipient
     contest_students = first_recipient * 2 // 3
-    groups = [Group("contest answers", contest_students, "/thi", c.react, rate=args.rate or 300),
-              Group("practice taps", first_recipient - contest_students, "/practice", tapper("Luyện tiếp"),
-                    taps=args.taps, rate=args.practice_rate),
-              Group("broadcast", recipients, None)]
+    groups = [
+        Group("contest answers", contest_students, "/thi", c.react, rate=args.rate or 300),
+        Group(
+            "practice taps",
+            first_recipient - contest_students,
+            "/practice",
+            tapper("Luyện tiếp"),
+            taps=args.taps,
+            rate=args.practice_rate,
+        ),
+        Group("broadcast", recipients, None),
+    ]
     return groups, bc.class_codes(first_recipient, recipients)
 
 
 async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int) -> Result:
     """One measurement of the bot on a fresh database; prints its line and the database check."""
     database_url = await fresh_database(args, workdir, f"{name}-{run}")
-    env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "BENCH_CWD": str(workdir),
-           "TELEGRAM_CHAT_PER_SECOND": "1000", "FLOOD_EVENTS": "0", "PRACTICE_QUESTIONS": "20"}
+    env = {
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "BENCH_CWD": str(workdir),
+        "TELEGRAM_CHAT_PER_SECOND": "1000",
+        "FLOOD_EVENTS": "0",
+        "PRACTICE_QUESTIONS": "20",
+    }
     if args.broadcast_rate:
         env["BROADCAST_TELEGRAM_PER_SECOND"] = str(args.broadcast_rate)
     webhook = None
@@ -84,8 +98,18 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
     rate = f", {groups[0].rate:.0f}/s offered" if groups[0].rate else ""
     label = f"antt-bot {name}, {args.db}, {args.mode}, {args.procs} proc{rate}"
     try:
-        result = await run_load(label, bot_cmd(), env, groups, core=args.core, settle=0.5, webhook_url=webhook,
-                                procs=args.procs, during=during, duration=args.duration)
+        result = await run_load(
+            label,
+            bot_cmd(),
+            env,
+            groups,
+            core=args.core,
+            settle=0.5,
+            webhook_url=webhook,
+            procs=args.procs,
+            during=during,
+            duration=args.duration,
+        )
         if name in ("contest", "open-attempts", "mixed"):
             result.extra.update(await c.stored_answers(database_url))
             result.extra["answers_sent"] = sum(p.answers for p in result.parts if p.group.first_text == "/thi")
@@ -100,8 +124,10 @@ def db_check(name: str, r: Result) -> str:
     x = r.extra
     out = []
     if name in ("contest", "open-attempts", "mixed"):
-        out.append(f"answers tapped {x['answers_sent']}, stored {x['answers']}, stored twice "
-                   f"{x['duplicate_answers']}; official attempts finished {x['finished']}, open {x['open']}")
+        out.append(
+            f"answers tapped {x['answers_sent']}, stored {x['answers']}, stored twice "
+            f"{x['duplicate_answers']}; official attempts finished {x['finished']}, open {x['open']}"
+        )
     if name == "open-attempts":
         out.append(f"bot RSS now {x['rss_now_mb']:.0f} MB, peak {r.peak_rss_mb:.0f} MB")
     if name in ("broadcast", "mixed"):
@@ -114,8 +140,10 @@ async def main(args: argparse.Namespace) -> None:
     rest = os.sched_getaffinity(0) - {int(c) for c in args.core.split(",")}
     if rest:  # the driver (fake API and students) keeps off the bot's core
         os.sched_setaffinity(0, rest)
-    print(f"{args.students} students, {rate}; bot pinned to core {args.core}; fake API and students on "
-          f"{sorted(rest) if rest else 'the same cores'}")
+    print(
+        f"{args.students} students, {rate}; bot pinned to core {args.core}; fake API and students on "
+        f"{sorted(rest) if rest else 'the same cores'}"
+    )
     runs: dict[str, list[tuple[Result, Result | None]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.repeat):
@@ -124,8 +152,14 @@ async def main(args: argparse.Namespace) -> None:
             base = None
             if WITH_BASELINE & set(args.scenario):
                 group = Group("baseline", args.students, "/start", tapper(), args.taps, args.rate)
-                base = await run_load("baseline: bare aiogram, no database", baseline_cmd(), {}, [group],
-                                      core=args.core, duration=args.duration)
+                base = await run_load(
+                    "baseline: bare aiogram, no database",
+                    baseline_cmd(),
+                    {},
+                    [group],
+                    core=args.core,
+                    duration=args.duration,
+                )
                 print(base.line())
                 runs.setdefault("baseline", []).append((base, None))
             for name in args.scenario:

@@ -11,8 +11,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=f"{c}", callback_data=f"a:{c}")]
-                                                 for c in "ABCD"])
+KEYBOARD = InlineKeyboardMarkup(
+    inline_keyboard=[[InlineKeyboardButton(text=f"{c}", callback_data=f"a:{c}")] for c in "ABCD"]
+)
 
 
 async def main(api_base: str) -> None:
@@ -27,8 +28,12 @@ async def main(api_base: str) -> None:
     @dp.callback_query()
     async def on_tap(query: CallbackQuery) -> None:
         await query.answer()
-        await bot.edit_message_text("Câu tiếp theo", chat_id=query.message.chat.id,  # type: ignore[union-attr]
-                                    message_id=query.message.message_id, reply_markup=KEYBOARD)  # type: ignore[union-attr]
+        await bot.edit_message_text(
+            "Câu tiếp theo",
+            chat_id=query.message.chat.id,  # type: ignore[union-attr]
+            message_id=query.message.message_id,
+            reply_markup=KEYBOARD,
+        )  # type: ignore[union-attr]
 
     await dp.start_polling(bot, polling_timeout=1, handle_signals=True)
 

@@ -26,8 +26,13 @@ def create(database_url: str, workdir: Path, codes: list[str], lesson: str = LES
     """`python -m bot broadcast create --lesson ID --class-code CODE ...`, as a teacher's operator would."""
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     args = [a for code in codes for a in ("--class-code", code)]
-    subprocess.run([sys.executable, "-m", "bot", "broadcast", "create", "--lesson", lesson, *args], env=env,
-                   cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "broadcast", "create", "--lesson", lesson, *args],
+        env=env,
+        cwd=workdir,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 async def delivery_counts(database_url: str) -> dict[str, int]:

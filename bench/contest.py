@@ -24,8 +24,9 @@ def open_contest(database_url: str, workdir: Path) -> None:
     """`python -m bot contest create` then `contest open` (round 1), as an organizer would."""
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     for args in (["create", str(CONTEST_FILE)], ["open", "ngay-hoi-2027", "--round", "1"]):
-        subprocess.run([sys.executable, "-m", "bot", "contest", *args], env=env, cwd=workdir, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "bot", "contest", *args], env=env, cwd=workdir, check=True, stdout=subprocess.DEVNULL
+        )
 
 
 def _buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,8 +35,9 @@ def _buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for row in rows or [] for b in row if b.get("callback_data")]
 
 
-def react(st: Student, _method: str, params: dict[str, Any], rng: random.Random,
-          limit: int = 20) -> tuple[str, str] | None:
+def react(
+    st: Student, _method: str, params: dict[str, Any], rng: random.Random, limit: int = 20
+) -> tuple[str, str] | None:
     """One student's next step, from the bot's reply. After `limit` answers the student stops and leaves the
     attempt open (the open-attempts scenario)."""
     text = str(params.get("text", ""))
@@ -84,8 +86,12 @@ async def stored_answers(database_url: str) -> dict[str, int]:
                     )
                 )
             ).scalar_one()
-        return {"answers": int(answers), "finished": int(finished), "duplicate_answers": int(dup),
-                "open": int(still_open)}
+        return {
+            "answers": int(answers),
+            "finished": int(finished),
+            "duplicate_answers": int(dup),
+            "open": int(still_open),
+        }
     finally:
         await engine.dispose()
 

@@ -99,8 +99,12 @@ class FakeBotApi:
             self.on_reply(method, chat_id, params)
         if method == "answerCallbackQuery":
             return _ok(True)
-        message = {"message_id": next(self._msg_ids), "date": int(time.time()),
-                   "chat": {"id": chat_id, "type": "private"}, "text": str(params.get("text", ""))[:50]}
+        message = {
+            "message_id": next(self._msg_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "text": str(params.get("text", ""))[:50],
+        }
         return _ok(message)
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
@@ -132,14 +136,35 @@ def _ok(result: Any) -> web.Response:
 
 def message_update(chat_id: int, text: str) -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "HS"}
-    return {"message": {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-                        "from": user, "text": text,
-                        **({"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
-                           if text.startswith("/") else {})}}
+    return {
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": user,
+            "text": text,
+            **(
+                {"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
+                if text.startswith("/")
+                else {}
+            ),
+        }
+    }
 
 
 def callback_update(chat_id: int, message_id: int, data: str, query_id: int) -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "HS"}
-    return {"callback_query": {"id": str(query_id), "from": user, "chat_instance": "1", "data": data,
-                               "message": {"message_id": message_id, "date": int(time.time()),
-                                           "chat": {"id": chat_id, "type": "private"}, "text": "q"}}}
+    return {
+        "callback_query": {
+            "id": str(query_id),
+            "from": user,
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": "q",
+            },
+        }
+    }

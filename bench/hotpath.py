@@ -72,9 +72,17 @@ async def run(database_url: str, students: int, profile: str | None) -> None:
         nonlocal done_students, answers
         chat = event.address.chat_id
         for reply in replies:
-            params = {"text": reply.text, "reply_markup": {"inline_keyboard": [
-                [{"text": o.label if not reply.prompt.lettered else "ABCD"[i], "callback_data": o.token}]
-                for i, o in enumerate(reply.prompt.options)]} if reply.prompt else None}
+            params = {
+                "text": reply.text,
+                "reply_markup": {
+                    "inline_keyboard": [
+                        [{"text": o.label if not reply.prompt.lettered else "ABCD"[i], "callback_data": o.token}]
+                        for i, o in enumerate(reply.prompt.options)
+                    ]
+                }
+                if reply.prompt
+                else None,
+            }
             st = _State(stage.get(chat, 0))
             nxt = c.react(st, "sendMessage", params, rng)  # type: ignore[arg-type]
             stage[chat] = st.stage
@@ -97,7 +105,7 @@ async def run(database_url: str, students: int, profile: str | None) -> None:
     gc.collect()  # as `python -m bot run` does after start-up
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    worker = InboxWorker(app, "telegram", "bench", _parse, send, concurrency=64)
+    worker = app.inbox_worker("telegram", "bench", _parse, send, concurrency=64)
     stop = asyncio.Event()
     runner = asyncio.create_task(worker.run(stop))
     await worker.started.wait()
@@ -119,9 +127,11 @@ async def run(database_url: str, students: int, profile: str | None) -> None:
     await runner
     updates = worker.handled
     per = {k: round(v / updates, 2) for k, v in statements.most_common()}
-    print(f"{updates} updates in {wall:.2f} s: {updates / wall:.0f} upd/s, {cpu / updates * 1e6:.0f} µs CPU/update "
-          f"(this process, all threads); SQL per update {sum(statements.values()) / updates:.2f} {per}; "
-          f"{updates / max(worker.groups, 1):.1f} updates per handling transaction")
+    print(
+        f"{updates} updates in {wall:.2f} s: {updates / wall:.0f} upd/s, {cpu / updates * 1e6:.0f} µs CPU/update "
+        f"(this process, all threads); SQL per update {sum(statements.values()) / updates:.2f} {per}; "
+        f"{updates / max(worker.groups, 1):.1f} updates per handling transaction"
+    )
     print("    " + str(await c.stored_answers(database_url)))
     await app.close()
 

@@ -107,19 +107,23 @@ class Part:
             span = t[-1] - t[0] if len(t) > 1 else 0.0
             rate = (len(t) - 1) / span if span else 0.0
             cpu = (self.cpu[1] - self.cpu[0]) / max(len(t) - 1, 1) * 1e6 if len(self.cpu) == 2 else 0.0
-            return (f"  {g.name}: {self.updates}/{g.students} chats reached, {len(t)} messages in {span:.1f} s = "
-                    f"{rate:.1f} msg/s (most in any 1 s: {max_in_window(t, 1.0)}), "
-                    + (f"{cpu:.0f} µs bot CPU/msg, " if alone else "")
-                    + f"chats reached twice {self.duplicates}, missed {g.students - self.updates}")
+            return (
+                f"  {g.name}: {self.updates}/{g.students} chats reached, {len(t)} messages in {span:.1f} s = "
+                f"{rate:.1f} msg/s (most in any 1 s: {max_in_window(t, 1.0)}), "
+                + (f"{cpu:.0f} µs bot CPU/msg, " if alone else "")
+                + f"chats reached twice {self.duplicates}, missed {g.students - self.updates}"
+            )
         out = f"  {g.name}: {self.updates} updates, {self.finished}/{g.students} students finished"
         if g.rate:
             r = sorted(self.released)
             offered = (len(r) - 1) / (r[-1] - r[0]) if len(r) > 1 and r[-1] > r[0] else 0.0
             span = self.last_reply - r[0] if r else 0.0
-            out += (f"; offered {self.offered} answers at {offered:.0f}/s (target {g.rate:.0f}/s), "
-                    f"{self.missed} slots with nobody ready; {len(self.latencies)} answered, "
-                    f"{len(self.latencies) / max(span, 1e-9):.0f}/s; update→reply {ms(self.latencies)}, "
-                    f"tap→reply {ms(self.waits)}")
+            out += (
+                f"; offered {self.offered} answers at {offered:.0f}/s (target {g.rate:.0f}/s), "
+                f"{self.missed} slots with nobody ready; {len(self.latencies)} answered, "
+                f"{len(self.latencies) / max(span, 1e-9):.0f}/s; update→reply {ms(self.latencies)}, "
+                f"tap→reply {ms(self.waits)}"
+            )
         return out
 
 
@@ -150,10 +154,12 @@ class Result:
         return self.rate / baseline.rate if baseline and baseline.rate else 1.0
 
     def line(self, baseline: Result | None = None) -> str:
-        head = (f"{self.name:<38} {self.updates:>7} upd {self.rate:>8.0f} upd/s  "
-                f"{self.cpu_seconds / max(self.updates, 1) * 1e6:>6.0f} µs/upd  {ms(self.latencies)}  "
-                f"RSS {self.peak_rss_mb:>5.0f} MB  err {self.errors}  dup {self.duplicates}  "
-                + (f"ratio {self.ratio(baseline):5.2f}×" if not self.open_loop else "(open loop: no ratio)"))
+        head = (
+            f"{self.name:<38} {self.updates:>7} upd {self.rate:>8.0f} upd/s  "
+            f"{self.cpu_seconds / max(self.updates, 1) * 1e6:>6.0f} µs/upd  {ms(self.latencies)}  "
+            f"RSS {self.peak_rss_mb:>5.0f} MB  err {self.errors}  dup {self.duplicates}  "
+            + (f"ratio {self.ratio(baseline):5.2f}×" if not self.open_loop else "(open loop: no ratio)")
+        )
         if all(p.group.first_text is None for p in self.parts):  # a broadcast alone: its line says it all
             head = f"{self.name:<38} RSS {self.peak_rss_mb:>5.0f} MB"
         lines = [head]
@@ -186,8 +192,15 @@ def core_busy() -> dict[int, float]:
     return out
 
 
-def machine_line(busy0: dict[int, float], busy1: dict[int, float], bot_cpu: float, driver_cpu: float,
-                 seconds: float, core: str, lag: float) -> str:
+def machine_line(
+    busy0: dict[int, float],
+    busy1: dict[int, float],
+    bot_cpu: float,
+    driver_cpu: float,
+    seconds: float,
+    core: str,
+    lag: float,
+) -> str:
     """How busy the cores were while measuring, and by whom: on a shared machine, the other jobs' share."""
     mine = {int(c) for c in core.split(",") if c.strip().isdigit()}
     pct = {c: (busy1[c] - busy0.get(c, 0.0)) / max(seconds, 1e-9) * 100 for c in busy1}
@@ -195,9 +208,11 @@ def machine_line(busy0: dict[int, float], busy1: dict[int, float], bot_cpu: floa
     rest = sum(pct[c] for c in pct if c not in mine)
     bot = bot_cpu / max(seconds, 1e-9) * 100
     driver = driver_cpu / max(seconds, 1e-9) * 100
-    return (f"  machine while measuring: bot's core(s) {sorted(mine)} busy {bot_cores:.0f}% (the bot {bot:.0f}%), "
-            f"other core(s) busy {rest:.0f}% (this driver {driver:.0f}%); other jobs "
-            f"≈{bot_cores + rest - bot - driver:.0f}% of a core; driver loop lag max {lag * 1000:.0f} ms")
+    return (
+        f"  machine while measuring: bot's core(s) {sorted(mine)} busy {bot_cores:.0f}% (the bot {bot:.0f}%), "
+        f"other core(s) busy {rest:.0f}% (this driver {driver:.0f}%); other jobs "
+        f"≈{bot_cores + rest - bot - driver:.0f}% of a core; driver loop lag max {lag * 1000:.0f} ms"
+    )
 
 
 async def loop_lag(out: list[float], tick: float = 0.01) -> None:
@@ -246,9 +261,16 @@ def tapper(prefer: str | None = None) -> React:
 
 
 def start_bots(cmd: list[str], env: dict[str, str], ports: list[int], stderr: IO[bytes]) -> list[subprocess.Popen]:
-    return [subprocess.Popen(cmd, env={**env, "WEBHOOK_PORT": str(port), "WEBHOOK_HOST": "127.0.0.1"},
-                             cwd=env.get("BENCH_CWD", str(ROOT)), stdout=subprocess.DEVNULL, stderr=stderr)
-            for port in ports]
+    return [
+        subprocess.Popen(
+            cmd,
+            env={**env, "WEBHOOK_PORT": str(port), "WEBHOOK_HOST": "127.0.0.1"},
+            cwd=env.get("BENCH_CWD", str(ROOT)),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        for port in ports
+    ]
 
 
 def stop_bots(procs: list[subprocess.Popen]) -> None:
@@ -264,10 +286,20 @@ def stop_bots(procs: list[subprocess.Popen]) -> None:
             proc.kill()
 
 
-async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: list[Group], core: str = "1",
-                   webhook_url: str | None = None, settle: float = 0.0, limit: float = 3600.0,
-                   stall: float = 60.0, procs: int = 1, duration: float | None = None,
-                   during: Callable[[], Awaitable[None]] | None = None) -> Result:
+async def run_load(
+    name: str,
+    bot_cmd: list[str],
+    env: dict[str, str],
+    groups: list[Group],
+    core: str = "1",
+    webhook_url: str | None = None,
+    settle: float = 0.0,
+    limit: float = 3600.0,
+    stall: float = 60.0,
+    procs: int = 1,
+    duration: float | None = None,
+    during: Callable[[], Awaitable[None]] | None = None,
+) -> Result:
     """With `webhook_url` ("http://127.0.0.1:{port}/tg"), `procs` bot processes listen on ports 18080, 18081, ...
     and the driver spreads the updates over them; CPU and peak RSS are the sums over the processes.
 
@@ -414,8 +446,13 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
 
     api.on_reply = on_reply
     await api.start()
-    env = {**os.environ, **env, "TELEGRAM_API_BASE": api.url, "TELEGRAM_BOT_TOKEN": "123456:BENCH",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        **env,
+        "TELEGRAM_API_BASE": api.url,
+        "TELEGRAM_BOT_TOKEN": "123456:BENCH",
+        "PYTHONPATH": str(ROOT),
+    }
     cmd = ["taskset", "-c", core, *bot_cmd] if core else bot_cmd
     ports = [18080 + i for i in range(procs)]
     stderr = tempfile.TemporaryFile()
@@ -441,8 +478,9 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
     try:
         if webhook_url and webhook_queue is not None:
             urls = [webhook_url.format(port=port) for port in ports]
-            tasks.append(asyncio.create_task(
-                _post_webhook(urls, webhook_queue, env.get("TELEGRAM_WEBHOOK_SECRET", ""), api)))
+            tasks.append(
+                asyncio.create_task(_post_webhook(urls, webhook_queue, env.get("TELEGRAM_WEBHOOK_SECRET", ""), api))
+            )
         await asyncio.sleep(settle)
         started = time.perf_counter()
         for st in roster.values():
@@ -459,9 +497,11 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
             elapsed = time.perf_counter() - t_setup
             cpu = sum(proc_cpu(p.pid) for p in all_procs) - cpu_setup
             rss = sum(proc_mem_mb(p.pid) for p in all_procs)
-            setup = (f"{ready}/{paced} students ready to answer, {len(setup_lat)} updates in {elapsed:.1f} s "
-                     f"({len(setup_lat) / max(elapsed, 1e-9):.0f}/s, {cpu / max(len(setup_lat), 1) * 1e6:.0f} "
-                     f"µs CPU/upd), {ms(setup_lat)}, peak RSS {rss:.0f} MB")
+            setup = (
+                f"{ready}/{paced} students ready to answer, {len(setup_lat)} updates in {elapsed:.1f} s "
+                f"({len(setup_lat) / max(elapsed, 1e-9):.0f}/s, {cpu / max(len(setup_lat), 1) * 1e6:.0f} "
+                f"µs CPU/upd), {ms(setup_lat)}, peak RSS {rss:.0f} MB"
+            )
         cpu0 = sum(proc_cpu(p.pid) for p in all_procs)
         gc.collect()
         gc.freeze()  # the driver's own collector pauses (a large heap of students and updates) stay out
@@ -490,18 +530,31 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
         last = max((t for p in parts for t in p.times), default=t0)
         elapsed = (time.perf_counter() if replies else last) - t0
         cpu = sum(proc_cpu(p.pid) for p in all_procs) - cpu0
-        machine = machine_line(busy0, core_busy(), cpu, time.process_time() - driver0,
-                               time.perf_counter() - t0, core, lag[0])
+        machine = machine_line(
+            busy0, core_busy(), cpu, time.process_time() - driver0, time.perf_counter() - t0, core, lag[0]
+        )
         rss = sum(proc_mem_mb(p.pid) for p in all_procs)
         for p in parts:
             # Students stuck: not finished, and not waiting for their slot (a --duration run stops them there).
-            p.errors = sum(1 for cid, s in roster.items()
-                           if group_of[cid] is p and not s.done and s.pending is None) if p in replies else 0
-        return Result(name, sum(p.updates for p in counted), elapsed, cpu,
-                      [x for p in replies for x in p.latencies], rss, sum(p.errors for p in replies),
-                      sum(p.duplicates for p in parts),
-                      {"rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs)},
-                      parts, setup, machine)
+            p.errors = (
+                sum(1 for cid, s in roster.items() if group_of[cid] is p and not s.done and s.pending is None)
+                if p in replies
+                else 0
+            )
+        return Result(
+            name,
+            sum(p.updates for p in counted),
+            elapsed,
+            cpu,
+            [x for p in replies for x in p.latencies],
+            rss,
+            sum(p.errors for p in replies),
+            sum(p.duplicates for p in parts),
+            {"rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs)},
+            parts,
+            setup,
+            machine,
+        )
     finally:
         for task in tasks:
             task.cancel()
@@ -510,8 +563,9 @@ async def run_load(name: str, bot_cmd: list[str], env: dict[str, str], groups: l
         await api.stop()
 
 
-async def _post_webhook(urls: list[str], queue: asyncio.Queue[dict[str, Any]], secret: str, api: FakeBotApi,
-                        connections: int = 40) -> None:
+async def _post_webhook(
+    urls: list[str], queue: asyncio.Queue[dict[str, Any]], secret: str, api: FakeBotApi, connections: int = 40
+) -> None:
     import aiohttp
 
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret}

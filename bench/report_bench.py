@@ -25,15 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select
 
-from bot.core.services import activity as a
-from bot.core.services.reports import build_report, parse_period
+from bot.app import unit_of_work_factory
+from bot.core import activity as a
 from bot.reports.cli import write_files
 from bot.reports.options import ReportOptions
 from bot.reports.render import render_report
+from bot.reports.service import build_report, parse_period
 from db import models as m
 from db.base import Base
 from db.session import create_engine, session_factory
-from db.uow import UnitOfWorkFactory
 
 TOPICS = ("ma-tuy", "bao-luc-hoc-duong", "an-toan-giao-thong", "phong-chay-chua-chay", "an-toan-mang")
 # How often each kind happens in a year of a district (weights, not exact shares).
@@ -227,7 +227,7 @@ async def main(args: argparse.Namespace) -> int:
         if args.tracemalloc:
             tracemalloc.start()
         t1 = time.perf_counter()
-        async with UnitOfWorkFactory(session_factory(engine))() as uow:
+        async with unit_of_work_factory(session_factory(engine))() as uow:
             data = await build_report(uow, None, "all", period, options, dt.datetime.now(dt.UTC))
             await uow.commit()
         query_s = time.perf_counter() - t1

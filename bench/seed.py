@@ -25,24 +25,58 @@ async def seed_students(database_url: str, students: int, channel: str = "telegr
         await s.flush()
         classes = []
         for c in range((students + 39) // 40):
-            klass = m.SchoolClass(school_id=school.id, name=f"7/{c + 1}", grade=7, school_year="2026-2027",
-                                  join_code=f"B{c:05d}", archived=False, created_at=now)
+            klass = m.SchoolClass(
+                school_id=school.id,
+                name=f"7/{c + 1}",
+                grade=7,
+                school_year="2026-2027",
+                join_code=f"B{c:05d}",
+                archived=False,
+                created_at=now,
+            )
             s.add(klass)
             classes.append(klass)
         await s.flush()
-        users = [{"display_name": f"Học Sinh {i}", "locale": "vi", "role": "student", "onboarded": True,
-                  "created_at": now} for i in range(students)]
+        users = [
+            {"display_name": f"Học Sinh {i}", "locale": "vi", "role": "student", "onboarded": True, "created_at": now}
+            for i in range(students)
+        ]
         ids = (await s.execute(insert(m.User).returning(m.User.id), users)).scalars().all()
-        await s.execute(insert(m.ChannelAccount), [
-            {"user_id": uid, "channel": channel, "external_id": str(FIRST_CHAT_ID + i),
-             "chat_id": str(FIRST_CHAT_ID + i), "unreachable": False, "created_at": now}
-            for i, uid in enumerate(ids)])
-        await s.execute(insert(m.Membership), [
-            {"user_id": uid, "class_id": classes[i // 40].id, "role": "student", "joined_at": now}
-            for i, uid in enumerate(ids)])
-        await s.execute(insert(m.Consent), [
-            {"user_id": uid, "kind": kind, "method": "paper_form" if kind == "guardian" else "in_chat",
-             "notice_version": "2026-01", "given_at": now} for uid in ids for kind in ("child", "guardian")])
+        await s.execute(
+            insert(m.ChannelAccount),
+            [
+                {
+                    "user_id": uid,
+                    "channel": channel,
+                    "external_id": str(FIRST_CHAT_ID + i),
+                    "chat_id": str(FIRST_CHAT_ID + i),
+                    "unreachable": False,
+                    "created_at": now,
+                }
+                for i, uid in enumerate(ids)
+            ],
+        )
+        await s.execute(
+            insert(m.Membership),
+            [
+                {"user_id": uid, "class_id": classes[i // 40].id, "role": "student", "joined_at": now}
+                for i, uid in enumerate(ids)
+            ],
+        )
+        await s.execute(
+            insert(m.Consent),
+            [
+                {
+                    "user_id": uid,
+                    "kind": kind,
+                    "method": "paper_form" if kind == "guardian" else "in_chat",
+                    "notice_version": "2026-01",
+                    "given_at": now,
+                }
+                for uid in ids
+                for kind in ("child", "guardian")
+            ],
+        )
     await engine.dispose()
 
 

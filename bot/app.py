@@ -1,27 +1,165 @@
-"""The composition root: builds settings, database, content, translations and the dispatcher, once."""
+"""The composition root: the only place that knows every part. It builds the settings, the database, the
+content, the translations and the dispatcher once, and lists explicitly what the product is made of: the
+features' routers, the repositories of the unit of work, the command-line groups, the channels and the
+background jobs. Every other part receives the narrow things it uses from here."""
 
 from __future__ import annotations
 
-import datetime as dt
+import argparse
+import asyncio
+import contextlib
+import gc
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot import i18n_tools
+from bot.accounts import groups, link, media, menu, menus, onboarding, staff
+from bot.accounts import help as help_flow
+from bot.accounts import sql as accounts_sql
+from bot.accounts.seed import seed_demo
+from bot.broadcasts import assigned, classes
+from bot.broadcasts import cli as broadcasts_cli
+from bot.broadcasts import flows as broadcasts_flows
+from bot.broadcasts import sql as broadcasts_sql
+from bot.broadcasts.ports import BroadcastsUnitOfWork
+from bot.broadcasts.sender import BroadcastSender, ChannelLimits, Sleep
+from bot.channels.console.app import USER_HELP, run_console
+from bot.channels.telegram import app as telegram
+from bot.channels.zalo import app as zalo
+from bot.config import ReportSettings, Settings
+from bot.content import cli as content_cli
 from bot.content.loader import Content, load_content
+from bot.contests import admin as contests_admin
+from bot.contests import cli as contests_cli
+from bot.contests import flows as contests_flows
+from bot.contests import jobs as contests_jobs
+from bot.contests import sql as contests_sql
+from bot.contests.ports import ContestsUnitOfWork
+from bot.core.clock import Clock, utc_now
 from bot.core.context import CoreSettings
+from bot.core.delivery import Transport
 from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import I18n
+from bot.core.roles import Role
+from bot.core.router import Router
+from bot.learning import answers, lessons, practice, progress
+from bot.learning import sql as learning_sql
+from bot.logging_setup import install_redaction
+from bot.privacy import cli as privacy_cli
+from bot.privacy import flows as privacy_flows
+from bot.privacy import sql as privacy_sql
+from bot.privacy.ports import PrivacyUnitOfWork
+from bot.reports import cli as reports_cli
+from bot.reports import flows as reports_flows
+from bot.reports import sql as reports_sql
+from bot.reports.options import ReportOptions
+from bot.reports.ports import ReportsUnitOfWork
+from bot.runtime import sql as runtime_sql
+from bot.runtime.channel import AlreadyRunning, ChannelDeps
+from bot.runtime.inbox import InboxWorker, Parser, Sender
+from bot.runtime.notices import notices_loop
+from bot.runtime.ports import RuntimeUnitOfWork
+from bot.runtime.serve import ChannelRun, Job, serve
+from bot.runtime.signals import stop_on_signals
+from db import locks
+from db import repositories as kernel_sql
+from db.migrate import upgrade, upgrade_async
 from db.session import create_engine, session_factory
-from db.uow import UnitOfWorkFactory
+from db.uow import RepositoryFactory, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# The version of the privacy notice a consent is given to (stored with each consent).
+NOTICE_VERSION = "2026-01"
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+
+def routers() -> list[Router]:
+    """Every feature's routers. Names never overlap (the dispatcher refuses a name registered twice)."""
+    return [
+        # accounts: the front door
+        menu.router,
+        onboarding.router,
+        help_flow.router,
+        staff.router,
+        groups.router,
+        media.router,
+        link.router,
+        # learning
+        lessons.router,
+        practice.router,
+        progress.router,
+        answers.router,
+        # contests
+        contests_flows.router,
+        contests_admin.router,
+        # broadcasts
+        classes.router,
+        broadcasts_flows.router,
+        assigned.router,
+        # privacy and reports
+        privacy_flows.router,
+        reports_flows.router,
+    ]
+
+
+# The unit of work's repositories by the name every feature's protocol gives them.
+REPOSITORIES: Mapping[str, RepositoryFactory] = {
+    # the kernel's
+    "users": kernel_sql.SqlUserRepository,
+    "conversations": kernel_sql.SqlConversationRepository,
+    "audit": kernel_sql.SqlAuditRepository,
+    "activity": kernel_sql.SqlActivityRepository,
+    "notices": kernel_sql.SqlNoticeRepository,
+    "security": kernel_sql.SqlSecurityRepository,
+    "inbox": runtime_sql.SqlInboxRepository,
+    # accounts
+    "schools": accounts_sql.SqlSchoolRepository,
+    "classes": accounts_sql.SqlClassRepository,
+    "invites": accounts_sql.SqlInviteRepository,
+    "consents": accounts_sql.SqlConsentRepository,
+    "class_groups": accounts_sql.SqlClassGroupRepository,
+    "links": accounts_sql.SqlAccountLinkRepository,
+    # learning, contests, broadcasts, privacy, reports
+    "progress": learning_sql.SqlProgressRepository,
+    "attempts": learning_sql.SqlAttemptRepository,
+    "contests": contests_sql.SqlContestRepository,
+    "rosters": broadcasts_sql.SqlRosterRepository,
+    "broadcasts": broadcasts_sql.SqlBroadcastRepository,
+    "parent_links": privacy_sql.SqlParentLinkRepository,
+    "privacy": privacy_sql.SqlPrivacyRepository,
+    "reports": reports_sql.SqlReportRepository,
+}
+
+
+class AppUnitOfWork(
+    ContestsUnitOfWork, BroadcastsUnitOfWork, PrivacyUnitOfWork, ReportsUnitOfWork, RuntimeUnitOfWork, Protocol
+):
+    """The unit of work with every feature's repositories (what `REPOSITORIES` builds)."""
+
+
+def unit_of_work_factory(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], AppUnitOfWork]:
+    return cast(Callable[[], AppUnitOfWork], UnitOfWorkFactory(sessions, REPOSITORIES))
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the features read besides the database (`ctx.env`); each feature's protocol names its part."""
+
+    content: Content
+    practice_questions: int
+    invite_ttl_hours: int
+    notice_version: str
+    retention_days: int
+    reports: ReportOptions
+
+
+def command_menu(i18n: I18n) -> Callable[[str, str], list[tuple[str, str]]]:
+    return lambda role, locale: menus.command_menu(i18n, role, locale)
 
 
 @dataclass
@@ -29,14 +167,102 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    uow_factory: UnitOfWorkFactory
+    uow_factory: Callable[[], AppUnitOfWork]
     content: Content
     i18n: I18n
+    env: Env
     dispatcher: Dispatcher
-    clock: Callable[[], dt.datetime]
+    clock: Clock
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    # --- the narrow things each part receives ---------------------------------------------------------------
+
+    def single_instance(self, name: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return _single_instance(self.engine, name)
+
+    def channel_deps(self) -> ChannelDeps:
+        return ChannelDeps(
+            dispatcher=self.dispatcher,
+            uow_factory=self.uow_factory,
+            clock=self.clock,
+            i18n=self.i18n,
+            single_instance=self.single_instance,
+            # SQLite has one writer connection: one group of updates at a time (see bot.runtime.inbox).
+            group_concurrency=1 if self.engine.dialect.name == "sqlite" else 2,
+            command_menu=command_menu(self.i18n),
+        )
+
+    def inbox_worker(self, channel: str, bot_id: str, parse: Parser, send: Sender, **options: Any) -> InboxWorker:
+        """An inbox worker for a channel, as the platform channels make theirs (tests and benchmarks use it)."""
+        deps = self.channel_deps()
+        options.setdefault("group_concurrency", deps.group_concurrency)
+        return InboxWorker(self.uow_factory, self.dispatcher, self.clock, channel, bot_id, parse, send, **options)
+
+    def broadcast_sender(
+        self,
+        transports: dict[str, Transport],
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        limits: dict[str, ChannelLimits] | None = None,
+        **options: Any,
+    ) -> BroadcastSender:
+        """The sender with the configured limits (BROADCAST_*), `limits` on top of them."""
+        merged = {**broadcast_limits(self.settings), **(limits or {})}
+        return BroadcastSender(
+            self.uow_factory, transports, self.content, self.i18n, clock or self.clock, sleep, merged, **options
+        )
+
+    @contextlib.asynccontextmanager
+    async def transports_with_tokens(self) -> AsyncIterator[dict[str, Transport]]:
+        """Transports of the channels that have a token, for sending outside the running bot."""
+        s, deps = self.settings, self.channel_deps()
+        async with contextlib.AsyncExitStack() as stack:
+            found: dict[str, Transport] = {}
+            if s.telegram_bot_token is not None:
+                found["telegram"] = await stack.enter_async_context(telegram.broadcast_transport(s, deps))
+            if s.zalo_bot_token is not None:
+                found["zalo"] = await stack.enter_async_context(zalo.broadcast_transport(s, deps))
+            yield found
+
+    @contextlib.asynccontextmanager
+    async def contest_cli(self) -> AsyncIterator[contests_cli.Deps]:
+        yield contests_cli.Deps(self.uow_factory, self.clock, self.content, self.i18n)
+
+    @contextlib.asynccontextmanager
+    async def broadcast_cli(self) -> AsyncIterator[broadcasts_cli.Deps]:
+        yield broadcasts_cli.Deps(
+            self.uow_factory, self.clock, self.content, self.transports_with_tokens, self.broadcast_sender
+        )
+
+    @contextlib.asynccontextmanager
+    async def report_cli(self) -> AsyncIterator[reports_cli.Deps]:
+        yield reports_cli.Deps(self.uow_factory, self.clock, self.env.reports)
+
+    @contextlib.asynccontextmanager
+    async def privacy_cli(self) -> AsyncIterator[privacy_cli.Deps]:
+        yield privacy_cli.Deps(
+            self.uow_factory, self.clock, self.settings.retention_days, self.settings.retention_inbox_days
+        )
+
+
+@contextlib.asynccontextmanager
+async def _single_instance(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    try:
+        async with locks.single_instance(engine, name):
+            yield
+    except locks.AlreadyRunning as exc:
+        raise AlreadyRunning(str(exc)) from exc
+
+
+def broadcast_limits(settings: Settings) -> dict[str, ChannelLimits]:
+    """The broadcast sender's limits from the environment (BROADCAST_TELEGRAM_PER_SECOND, ...)."""
+    group = settings.broadcast_group_per_minute
+    return {
+        "telegram": ChannelLimits(per_second=settings.broadcast_telegram_per_second, group_per_minute=group),
+        "zalo": ChannelLimits(per_second=settings.broadcast_zalo_per_second, group_per_minute=group),
+    }
 
 
 class ContentError(RuntimeError):
@@ -45,27 +271,30 @@ class ContentError(RuntimeError):
 
 def build_app(
     settings: Settings | None = None,
-    clock: Callable[[], dt.datetime] = utc_now,
+    clock: Clock = utc_now,
     content: Content | None = None,
     core_settings: CoreSettings | None = None,
+    reports: ReportOptions | None = None,
 ) -> App:
     settings = settings or Settings()
     content = content or load_content(settings.content_dir)
     if not content.ok:
         raise ContentError("content has errors; run `python -m bot content check`:\n" + "\n".join(content.errors[:20]))
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
-    uow_factory = UnitOfWorkFactory(sessions)
+    engine = create_engine(settings.database_url, fast_path=settings.db_fast_path)
+    sessions = session_factory(engine, fast_path=settings.db_fast_path)
+    uow_factory = unit_of_work_factory(sessions)
     i18n = I18n()
-    core = core_settings or CoreSettings(
+    env = Env(
+        content=content,
         practice_questions=settings.practice_questions,
         invite_ttl_hours=settings.invite_ttl_hours,
+        notice_version=NOTICE_VERSION,
         retention_days=settings.retention_days,
-        flood_events=settings.flood_events,
-        flood_seconds=settings.flood_seconds,
+        reports=reports or ReportSettings().options(),
     )
-    dispatcher = Dispatcher(uow_factory, content, i18n, clock, core)
-    return App(settings, engine, sessions, uow_factory, content, i18n, dispatcher, clock)
+    core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
+    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core)
+    return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
 
 
 async def bootstrap_organizers(app: App) -> None:
@@ -75,8 +304,207 @@ async def bootstrap_organizers(app: App) -> None:
         for channel, external_id in app.settings.organizer_accounts():
             user = await uow.users.by_account(channel, external_id)
             if user is None:
-                user = await uow.users.create(channel, external_id, external_id, "vi", now, role="organizer")
-            if user.role != "organizer":
-                await uow.users.update(user.id, role="organizer")
-                await uow.audit.add(None, "role.bootstrap", f"user:{user.id}", {"role": "organizer"}, now)
+                user = await uow.users.create(channel, external_id, external_id, "vi", now, role=Role.ORGANIZER)
+            if user.role != Role.ORGANIZER:
+                await uow.users.update(user.id, role=Role.ORGANIZER)
+                await uow.audit.add(None, "role.bootstrap", f"user:{user.id}", {"role": Role.ORGANIZER.value}, now)
         await uow.commit()
+
+
+# --- the running bot ----------------------------------------------------------------------------------------
+
+
+def channel_runs(app: App, names: list[str]) -> dict[str, ChannelRun]:
+    """The platform channels to run, each with its settings and the narrow dependencies it uses."""
+    available: dict[str, Callable[[asyncio.Event, Any], Any]] = {
+        "telegram": lambda stop, on_ready: telegram.run(app.settings, app.channel_deps(), stop, on_ready),
+        "zalo": lambda stop, on_ready: zalo.run(app.settings, app.channel_deps(), stop, on_ready),
+    }
+    return {name: available[name] for name in names}
+
+
+def jobs(
+    app: App,
+    notice_seconds: float,
+    make_sender: Callable[[dict[str, Transport]], BroadcastSender] | None = None,
+) -> Callable[[dict[str, Transport]], list[Job]]:
+    """The background jobs, once the channels' transports are known: the broadcast sender (one per process;
+    several processes are safe on PostgreSQL) and the notices."""
+
+    def make(transports: dict[str, Transport]) -> list[Job]:
+        sender = make_sender(transports) if make_sender else app.broadcast_sender(transports)
+        return [
+            Job("broadcast sender", sender.run, cancel_on_stop=True),
+            Job(
+                "notices",
+                lambda stop: notices_loop(app.uow_factory, app.clock, transports, stop, notice_seconds),
+            ),
+        ]
+
+    return make
+
+
+async def serve_app(
+    app: App,
+    channels: list[str],
+    stop: asyncio.Event,
+    *,
+    notice_seconds: float = 10.0,
+    make_sender: Callable[[dict[str, Transport]], BroadcastSender] | None = None,
+) -> None:
+    """What `python -m bot run` runs with platform channels: every channel and job until `stop`."""
+    startup = [lambda: contests_jobs.reconcile(app.uow_factory, app.clock)]
+    await serve(channel_runs(app, channels), startup, jobs(app, notice_seconds, make_sender), stop)
+
+
+def _setup_logging(settings: Settings, level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction(settings)  # also keeps SQL and request lines (user data, tokens) out of the logs
+
+
+def _channels(settings: Settings, wanted: list[str] | None) -> list[str]:
+    if wanted:
+        return wanted
+    found = [
+        name
+        for name, token in (("telegram", settings.telegram_bot_token), ("zalo", settings.zalo_bot_token))
+        if token is not None
+    ]
+    return found or ["console"]
+
+
+async def _run(settings: Settings, channels: list[str]) -> None:
+    await upgrade_async(settings.database_url)
+    app = build_app(settings)
+    try:
+        await bootstrap_organizers(app)
+        if channels == ["console"]:
+            info = await seed_demo(app.uow_factory, app.clock)
+            banner = "\n".join(
+                [
+                    "antt-bot – chế độ thử trên màn hình (console)",
+                    f"Trường thử nghiệm: lớp {info.class_name}, mã lớp: {info.class_code}",
+                    USER_HELP,
+                    "Bắt đầu bằng cách gõ /start",
+                ]
+            )
+            await run_console(app.dispatcher, banner)
+            return
+        # A burst of updates makes many short-lived objects: with the default thresholds the garbage collector
+        # takes a large share of the CPU. Start-up objects (content, ORM metadata) are frozen out of its scans.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
+        # One stop event for every channel and job: SIGTERM/SIGINT stop them all, each finishing its work in hand.
+        stop = asyncio.Event()
+        with stop_on_signals(stop):
+            await serve_app(app, channels, stop, notice_seconds=settings.contest_notice_seconds)
+    finally:
+        await app.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    channels = _channels(settings, args.channel)
+    _setup_logging(settings, settings.log_level if channels != ["console"] else "WARNING")
+    try:
+        asyncio.run(_run(settings, channels))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# --- the command line ---------------------------------------------------------------------------------------
+
+
+def app_opener(
+    make: Callable[[App], contextlib.AbstractAsyncContextManager[Any]],
+    *,
+    migrate: bool = True,
+    needs_content: bool = True,
+) -> Callable[[argparse.Namespace], contextlib.AbstractAsyncContextManager[Any]]:
+    """A command group's dependencies, built for one command: the database (on `--database-url` when the command
+    has one), migrated first unless `migrate` is False; the content only when `needs_content` (maintenance
+    must work while the lessons are being edited)."""
+
+    @contextlib.asynccontextmanager
+    async def open_deps(args: argparse.Namespace) -> AsyncIterator[Any]:
+        settings = Settings()
+        if getattr(args, "database_url", None):
+            settings = settings.model_copy(update={"database_url": args.database_url})
+        if migrate:
+            await upgrade_async(settings.database_url)
+        content = None if needs_content else Content(root=settings.content_dir)
+        app = build_app(settings, content=content)
+        try:
+            async with make(app) as deps:
+                yield deps
+        finally:
+            await app.close()
+
+    return open_deps
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    upgrade(Settings().database_url)
+    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+async def _seed(settings: Settings) -> None:
+    await upgrade_async(settings.database_url)
+    app = build_app(settings)
+    try:
+        info = await seed_demo(app.uow_factory, app.clock)
+        print(f"Trường thử nghiệm đã sẵn sàng. Lớp {info.class_name}, mã lớp: {info.class_code}")
+    finally:
+        await app.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="antt-bot: trợ lý học pháp luật cho trường học")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    run = sub.add_parser("run", help="chạy bot (không có token: chế độ console với trường thử nghiệm)")
+    run.add_argument(
+        "--channel",
+        action="append",
+        choices=["telegram", "zalo", "console"],
+        help="kênh chạy (có thể lặp lại); mặc định: các kênh có token, hoặc console",
+    )
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu")
+    db_sub = db.add_subparsers(dest="db_cmd", required=True)
+    db_sub.add_parser("upgrade", help="áp dụng mọi migration").set_defaults(func=cmd_db_upgrade)
+
+    content_cli.register(sub, content_dir=lambda: Settings().content_dir)
+
+    seed = sub.add_parser("seed", help="dữ liệu mẫu")
+    s_sub = seed.add_subparsers(dest="seed_cmd", required=True)
+    s_sub.add_parser("demo", help="tạo trường thử nghiệm").set_defaults(func=lambda _a: asyncio.run(_seed(Settings())))
+
+    i18n = sub.add_parser("i18n", help="bản dịch (Babel)")
+    i_sub = i18n.add_subparsers(dest="i18n_cmd", required=True)
+    for name, text in (
+        ("extract", "trích chuỗi ra messages.pot và cập nhật .po"),
+        ("compile", "biên dịch .po ra .mo"),
+        ("check", "liệt kê chuỗi chưa dịch; mã thoát 1 nếu còn chuỗi chưa dịch"),
+    ):
+        i_sub.add_parser(name, help=text).set_defaults(func=lambda args: i18n_tools.main(args.i18n_cmd))
+
+    # The features' command groups.
+    contests_cli.register(sub, app_opener(App.contest_cli))
+    broadcasts_cli.register(sub, app_opener(App.broadcast_cli))  # `class ...` and `broadcast ...`
+    reports_cli.register(sub, app_opener(App.report_cli, migrate=False))
+    privacy_cli.register(sub, app_opener(App.privacy_cli, needs_content=False))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # `python -m bot.app` works like `python -m bot`
+    sys.exit(main())

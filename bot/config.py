@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.reports.options import ReportOptions
+
 DEFAULT_DB = "sqlite+aiosqlite:///./data/antt-bot.db"
 
 
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     # Stored platform updates (they contain the text people typed) are deleted this long after handling.
     retention_inbox_days: int = Field(default=30, ge=1)
     log_level: str = "INFO"
+    # 0 runs every statement through SQLAlchemy's own execution path, on its own drivers (db/fast.py is off).
+    db_fast_path: bool = True
 
     # Telegram channel (appended; see README "Telegram")
     telegram_poll_timeout: int = Field(default=25, ge=0, le=50)  # seconds a getUpdates long poll waits
@@ -87,3 +91,12 @@ class Settings(BaseSettings):
             if sep and channel and external_id:
                 out.append((channel.strip().lower(), external_id.strip()))
         return out
+
+
+class ReportSettings(ReportOptions, BaseSettings):
+    """The report's issuing details from REPORT_* variables (e.g. REPORT_PLACE, REPORT_SIGNER_NAME)."""
+
+    model_config = SettingsConfigDict(env_prefix="REPORT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    def options(self) -> ReportOptions:
+        return ReportOptions.model_validate(self.model_dump())

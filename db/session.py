@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from db import sqlite_inline
 from db.fast import FastSession
@@ -25,7 +25,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, fast_path: bool = True, **kwargs: Any) -> AsyncEngine:
+    """`fast_path=False` (DB_FAST_PATH=0) keeps to SQLAlchemy's own drivers and execution: no inline SQLite
+    connection (db/sqlite_inline.py), no statements run on the driver (db/fast.py, see `session_factory`)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -38,10 +40,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("pool_timeout", 120)
-            # SQLite calls run in the loop's thread, without aiosqlite's thread hop per call (db/sqlite_inline.py).
-            kwargs.setdefault("async_creator", sqlite_inline.creator(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000))
-            engine = create_async_engine(url, **kwargs)
-            _configure_sqlite(engine, busy_timeout_ms=sqlite_inline.INLINE_BUSY_MS)
+            if fast_path:
+                # SQLite calls run in the loop's thread, without aiosqlite's thread hop per call.
+                kwargs.setdefault(
+                    "async_creator", sqlite_inline.creator(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
+                )
+                engine = create_async_engine(url, **kwargs)
+                _configure_sqlite(engine, busy_timeout_ms=sqlite_inline.INLINE_BUSY_MS)
+                return engine
+            engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+            _configure_sqlite(engine)
             return engine
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
@@ -83,5 +91,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = SQLITE_BUSY_TI
             cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    return async_sessionmaker(engine, class_=FastSession, expire_on_commit=False, autoflush=False)
+def session_factory(engine: AsyncEngine, *, fast_path: bool = True) -> async_sessionmaker[Any]:
+    """Sessions of `engine`; with `fast_path`, statements marked `hot` run on the driver directly (db/fast.py)."""
+    return async_sessionmaker(
+        engine, class_=FastSession if fast_path else AsyncSession, expire_on_commit=False, autoflush=False
+    )

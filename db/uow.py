@@ -1,42 +1,37 @@
-"""The unit of work: one session and one transaction per handled event; it alone commits."""
+"""The unit of work: one session and one transaction per handled event; it alone commits.
+
+It knows no repository by name: the composition root (`bot/app.py`) hands it the factories, one per attribute
+the features' unit-of-work protocols name (`users`, `contests`, ...). Each repository is made the first time a
+unit of work uses it, so an event pays only for the repositories it touches."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import repositories as r
-from db.reports import SqlReportRepository
+RepositoryFactory = Callable[[AsyncSession], Any]
 
 
 class SqlAlchemyUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], repositories: Mapping[str, RepositoryFactory]):
         self._sessions = sessions
+        self._repositories = repositories
         self.session: AsyncSession | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes not set yet: a repository's first use in this unit of work.
+        make = self.__dict__.get("_repositories", {}).get(name)
+        session = self.__dict__.get("session")
+        if make is None or session is None:
+            raise AttributeError(name)
+        repository = make(session)
+        setattr(self, name, repository)
+        return repository
+
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
-        self.session = s = self._sessions()
-        self.users = r.SqlUserRepository(s)
-        self.schools = r.SqlSchoolRepository(s)
-        self.classes = r.SqlClassRepository(s)
-        self.invites = r.SqlInviteRepository(s)
-        self.conversations = r.SqlConversationRepository(s)
-        self.progress = r.SqlProgressRepository(s)
-        self.attempts = r.SqlAttemptRepository(s)
-        self.consents = r.SqlConsentRepository(s)
-        self.audit = r.SqlAuditRepository(s)
-        self.inbox = r.SqlInboxRepository(s)
-        self.activity = r.SqlActivityRepository(s)
-        self.class_groups = r.SqlClassGroupRepository(s)
-        self.directory = r.SqlAccountDirectoryRepository(s)
-        self.links = r.SqlAccountLinkRepository(s)
-        self.contests = r.SqlContestRepository(s)
-        self.rosters = r.SqlRosterRepository(s)
-        self.broadcasts = r.SqlBroadcastRepository(s)
-        self.reports = SqlReportRepository(s)
-        self.parent_links = r.SqlParentLinkRepository(s)
-        self.privacy = r.SqlPrivacyRepository(s)
+        self.session = self._sessions()
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -46,6 +41,8 @@ class SqlAlchemyUnitOfWork:
         finally:
             await self.session.close()
             self.session = None
+            for name in self._repositories:
+                self.__dict__.pop(name, None)
 
     async def commit(self) -> None:
         assert self.session is not None
@@ -63,10 +60,13 @@ class SqlAlchemyUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Callable that builds a fresh unit of work; passed to the core from the composition root."""
+    """Callable that builds a fresh unit of work; passed to every part from the composition root."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], repositories: Mapping[str, RepositoryFactory]
+    ) -> None:
         self.sessions = sessions
+        self.repositories = dict(repositories)
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.sessions)
+        return SqlAlchemyUnitOfWork(self.sessions, self.repositories)

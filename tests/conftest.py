@@ -120,3 +120,17 @@ async def app(database_url: str, test_content: Content, clock: FakeClock) -> Asy
         yield application
     finally:
         await application.close()
+
+
+DB_FIXTURES = frozenset({"database_url", "app", "pg_database", "postgres_available"})
+# Folders whose tests start subprocesses, servers or whole bots: not part of the unit layer (`make test-fast`).
+SLOW_FOLDERS = frozenset({"e2e", "cli"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that touches a database is marked `db`; the end-to-end and command-line tests `slow`."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+        if SLOW_FOLDERS & set(Path(str(item.fspath)).parts):
+            item.add_marker(pytest.mark.slow)

@@ -1,1 +1,2 @@
-"""Contests for the Ngày hội: definitions (YAML + pydantic), exports (XLSX, CSV), certificates (PDF), CLI."""
+"""Contests for the Ngày hội: the definition (YAML + pydantic), the rules and ranking, the chat for students and
+organizers, results exports (XLSX, CSV), certificates (PDF), the command line and the start-up job."""

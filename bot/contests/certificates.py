@@ -11,8 +11,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from bot.core.services.contests import RoundResults
-from bot.core.services.ranking import PRIZE_NAMES, Ranked
+from bot.contests.ranking import PRIZE_NAMES, Ranked
+from bot.contests.service import RoundResults
 
 VN = dt.timezone(dt.timedelta(hours=7))
 _SYSTEM_FONTS = (

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
+from bot.content.loader import Content
+from bot.contests import certificates, exports
+from bot.contests import service as svc
+from bot.contests.loader import DefinitionError, load_contest
+from bot.contests.ports import ContestsUnitOfWork
+from bot.core.clock import Clock, vn_time
+from bot.core.i18n import I18n
 
 
-def register_cli(subparsers: Any) -> None:
+@dataclass(frozen=True)
+class Deps:
+    """What these commands use; the composition root builds it."""
+
+    uow_factory: Callable[[], ContestsUnitOfWork]
+    clock: Clock
+    content: Content
+    i18n: I18n
+
+
+Opener = Callable[[argparse.Namespace], AbstractAsyncContextManager[Deps]]
+
+
+def register(subparsers: Any, open_deps: Opener) -> None:
     """Adds the `contest` command to the main CLI parser."""
     contest = subparsers.add_parser("contest", help="hội thi: tạo, mở/đóng đợt, kết quả, công bố, xuất")
     sub = contest.add_subparsers(dest="contest_cmd", required=True)
@@ -31,37 +53,18 @@ def register_cli(subparsers: Any) -> None:
             p.add_argument("--yes", action="store_true", help="xác nhận công bố")
         if name == "export":
             p.add_argument("--out", type=Path, required=True, help="thư mục ghi tệp")
-    contest.set_defaults(func=cmd_contest)
+    contest.set_defaults(func=lambda args: asyncio.run(_run(open_deps, args)))
 
 
-def cmd_contest(args: argparse.Namespace) -> int:
-    return asyncio.run(run(args, Settings()))
+async def _run(open_deps: Opener, args: argparse.Namespace) -> int:
+    async with open_deps(args) as deps:
+        return await dispatch(deps, args)
 
 
-async def run(args: argparse.Namespace, settings: Settings, app: Any = None) -> int:
-    """Runs one subcommand; tests pass their own `app`."""
-    from db.migrate import upgrade_async
-
-    own = app is None
-    if own:
-        from bot.app import build_app
-
-        await upgrade_async(settings.database_url)
-        app = build_app(settings)
-    try:
-        return await _dispatch(app, args)
-    finally:
-        if own:
-            await app.close()
-
-
-async def _dispatch(app: Any, args: argparse.Namespace) -> int:
-    from bot.contests import certificates, exports
-    from bot.contests.loader import DefinitionError, load_contest
-    from bot.core.services import contests as svc
-
-    now = app.clock()
-    async with app.uow_factory() as uow:
+async def dispatch(deps: Deps, args: argparse.Namespace) -> int:
+    """Runs one subcommand (tests call it with their own `deps`)."""
+    now = deps.clock()
+    async with deps.uow_factory() as uow:
         await svc.close_overdue(uow, now)
         await uow.commit()
         if args.contest_cmd == "create":
@@ -72,7 +75,7 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
                 print(exc)
                 return 1
             await uow.commit()
-            for warning in svc.pool_warnings(app.content, d, d.rounds[0].opens_at.date()):
+            for warning in svc.pool_warnings(deps.content, d, d.rounds[0].opens_at.date()):
                 print(warning)
             print(f"Đã tạo hội thi {created.title} (số {created.id}, mã {created.slug}), {len(d.rounds)} đợt.")
             return 0
@@ -81,8 +84,8 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
                 print(f"{c.id}\t{c.slug}\t{c.title}")
                 for r in await uow.contests.rounds(c.id):
                     print(
-                        f"\t{r.number}. {r.name}\t{r.opens_at:%Y-%m-%d %H:%M}Z → {r.closes_at:%Y-%m-%d %H:%M}Z"
-                        f"\t{svc.round_state(r, now).value}"
+                        f"\t{r.number}. {r.name}\t{vn_time(r.opens_at)} → {vn_time(r.closes_at)}"
+                        f"\t{svc.STATE_NAMES[svc.round_state(r, now)]}"
                     )
             return 0
         contest = await svc.find_contest(uow, args.id)
@@ -123,7 +126,7 @@ async def _dispatch(app: Any, args: argparse.Namespace) -> int:
                         "Chạy lại với --yes để xác nhận."
                     )
                     return 1
-                res = await svc.publish(uow, contest, rnd, None, now, app.i18n.gettext)
+                res = await svc.publish(uow, contest, rnd, None, now, deps.i18n.gettext)
                 print(f"Đã công bố {rnd.name}: {len(res.winners)} giải; tin nhắn chúc mừng đang chờ gửi.")
             elif args.contest_cmd == "export":
                 res = await svc.results(uow, contest, rnd)

@@ -10,8 +10,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bot.core.services.contests import RoundResults
-from bot.core.services.ranking import PRIZE_NAMES, Ranked
+from bot.contests.ranking import PRIZE_NAMES, Ranked
+from bot.contests.service import RoundResults
 
 VN = dt.timezone(dt.timedelta(hours=7))
 COLUMNS = (

@@ -1,1 +1,2 @@
-"""The platform-free core: events in, replies out. Imports nothing from aiogram, httpx, sqlalchemy or db."""
+"""The kernel: events in, replies out, in one unit of work per event. Imports no feature, no database and no
+platform library (the import contracts in pyproject.toml check it)."""

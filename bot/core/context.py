@@ -5,46 +5,46 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bot.content.loader import Content
+from bot.core.clock import vn_date
+from bot.core.errors import BACK_TO_MENU, STALE, UserFacingError
 from bot.core.events import IncomingEvent
 from bot.core.i18n import I18n
 from bot.core.ports import ConversationRec, UnitOfWork, UserRec
 from bot.core.replies import Choice, ChoicePrompt, Reply
-from bot.reports.options import ReportOptions
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+if TYPE_CHECKING:
+    from bot.core.router import Router
+
+U = TypeVar("U", bound=UnitOfWork, covariant=True)
+E = TypeVar("E", covariant=True)
 
 
 @dataclass
 class CoreSettings:
-    practice_questions: int = 5
-    invite_ttl_hours: int = 72
-    notice_version: str = "2026-01"
+    """What the kernel itself needs; each feature's own settings travel in the environment (`Context.env`)."""
+
     max_text_length: int = 1000
-    bot_username: str | None = None  # Telegram username, for deep links
-    reports: ReportOptions = field(default_factory=ReportOptions)  # issuing body, place, cut-offs (REPORT_*)
-    retention_days: int = 365  # shown in /privacy; bot.runtime.retention enforces it
+    bot_username: str | None = None  # Telegram username, for deep links (set by the Telegram channel at start)
     flood_events: int = 0  # per-account limit: events per `flood_seconds` (0: off; the app sets FLOOD_EVENTS)
     flood_seconds: float = 2.0
 
 
-class UserFacingError(Exception):
-    """A problem the user caused and can fix; its message (already translated) is shown as is."""
-
-
 @dataclass
-class Context:
-    uow: UnitOfWork
+class Context(Generic[U, E]):
+    """`U` is the unit of work as a feature sees it (its protocol of repositories), `E` the environment it reads
+    (content, its settings); a feature names its own pair once, e.g. `Ctx = Context[ContestsUnitOfWork, ...]`."""
+
+    uow: U
     user: UserRec
     conv: ConversationRec
     event: IncomingEvent
     now: dt.datetime
-    content: Content
+    env: E
     settings: CoreSettings
     i18n: I18n
+    router: Router
     out: list[Reply] = field(default_factory=list)
     # Set when handling a choice: answers to it may replace the message that carried it.
     answering_prompt: bool = False
@@ -52,10 +52,27 @@ class Context:
     @property
     def today(self) -> dt.date:
         """Content validity follows the date in Vietnam."""
-        return self.now.astimezone(VN_TZ).date()
+        return vn_date(self.now)
 
     def _(self, message: str) -> str:
         return self.i18n.gettext(self.user.locale, message)
+
+    def stale(self) -> UserFacingError:
+        """The refusal for a choice that no longer applies (an old button, a forged payload)."""
+        return UserFacingError(self._(STALE))
+
+    def back_to_menu(self) -> tuple[str, str]:
+        """The "⬅️ Về menu" option that ends most screens."""
+        return (self._(BACK_TO_MENU), "menu")
+
+    def deep_link(self, payload: str) -> str:
+        """`https://t.me/<bot>?start=<payload>` when the bot's username is known, else ""."""
+        return f"https://t.me/{self.settings.bot_username}?start={payload}" if self.settings.bot_username else ""
+
+    async def goto(self, action: str) -> None:
+        """Carry on with another feature's action ("name" or "name:argument"), as a tap on it would; features
+        hand over by these public names instead of importing each other."""
+        await self.router.run_action(self, action)
 
     def say(self, text: str, **kwargs: Any) -> None:
         self.out.append(Reply(text=text, **kwargs))

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.content.loader import Content
 from bot.core import text as textmod
-from bot.core.context import Context, CoreSettings, UserFacingError
+from bot.core.clock import Clock
+from bot.core.context import Context, CoreSettings
+from bot.core.errors import APOLOGY, STALE, STALE_SHORT, Refusal, UserFacingError
 from bot.core.events import EventKind, IncomingEvent
+from bot.core.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
 from bot.core.i18n import I18n
-from bot.core.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from bot.core.ports import UnitOfWork, UnitOfWorkFactory
 from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
-from bot.core.services.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +36,22 @@ class Dispatcher:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        content: Content,
+        routers: list[Router],
+        env: object,
         i18n: I18n,
         clock: Clock,
         settings: CoreSettings | None = None,
-        routers: list[Router] | None = None,
     ) -> None:
-        from bot.core.flows import default_routers
-
+        """`routers`: every feature's, in the order the composition root lists them; `env`: what the features
+        read besides the database (content, their settings), handed to each flow as `ctx.env`."""
         self.uow_factory = uow_factory
-        self.content = content
+        self.env = env
         self.i18n = i18n
         self.clock = clock
         self.settings = settings or CoreSettings()
         self.flood = FloodGuard(FloodRule(self.settings.flood_events, self.settings.flood_seconds))
         self.router = Router()
-        for router in routers if routers is not None else default_routers():
+        for router in routers:
             self.router.include(router)
 
     async def handle(
@@ -176,23 +177,25 @@ class Dispatcher:
                 user = existing
                 await uow.users.set_reachable(addr.channel, addr.user_id, True)
             conv = await uow.conversations.get(user.id)
-        ctx = Context(
+        ctx: Context[UnitOfWork, object] = Context(
             uow=uow,
             user=user,
             conv=conv,
             event=event,
             now=now,
-            content=self.content,
+            env=self.env,
             settings=self.settings,
             i18n=self.i18n,
+            router=self.router,
         )
         try:
             await self._route(ctx)
-        except UserFacingError as exc:
+        except (UserFacingError, Refusal) as exc:
             if grouped:
                 raise _OwnTransaction("a refusal") from exc
             await uow.rollback()
-            ctx.out = [Reply(text=str(exc), toast=str(exc))]
+            text = exc.translated(ctx._) if isinstance(exc, Refusal) else str(exc)
+            ctx.out = [Reply(text=text, toast=text)]
         else:
             # ctx.user, not user: linking an account moves this conversation to the linked user.
             await uow.conversations.save(ctx.user.id, ctx.conv, now)
@@ -211,17 +214,14 @@ class Dispatcher:
             return await self.handle(event) or []
         except Exception:
             log.exception("handling failed for a %s event on %s", event.kind.value, event.address.channel)
-            return [
-                Reply(text=self.i18n.gettext(None, "Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé."))
-            ]
+            return [Reply(text=self.i18n.gettext(None, APOLOGY))]
 
-    async def _route(self, ctx: Context) -> None:
+    async def _route(self, ctx: Context[UnitOfWork, object]) -> None:
         event = ctx.event
         _ = ctx._
         if event.address.chat_type == "group":
-            from bot.core.flows.groups import route_group
-
-            await route_group(ctx)
+            if self.router.groups is not None:
+                await self.router.groups(ctx, "")
             return
         if event.kind is EventKind.COMMAND:
             await self._command(ctx, event.command, event.args)
@@ -229,17 +229,14 @@ class Dispatcher:
         if event.kind is EventKind.CHOICE:
             action = self._action_for_token(ctx, event.token)
             if action is None:
-                ctx.say(
-                    _("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé."),
-                    toast=_("Lựa chọn này đã cũ rồi."),
-                )
+                ctx.say(_(STALE), toast=_(STALE_SHORT))
                 return
             ctx.answering_prompt = True
-            await self._action(ctx, action)
+            await self.router.run_action(ctx, action)
             return
         await self._text(ctx, event.text)
 
-    async def _command(self, ctx: Context, name: str, args: str) -> None:
+    async def _command(self, ctx: Context[UnitOfWork, object], name: str, args: str) -> None:
         handler = self.router.commands.get(name)
         if handler is None:
             _ = ctx._
@@ -247,22 +244,14 @@ class Dispatcher:
             return
         await handler(ctx, args)
 
-    async def _action(self, ctx: Context, action: str) -> None:
-        name, _sep, arg = action.partition(":")
-        handler = self.router.actions.get(name)
-        if handler is None:
-            log.error("no handler for action %s", name)
-            raise UserFacingError(ctx._("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé."))
-        await handler(ctx, arg)
-
     @staticmethod
-    def _action_for_token(ctx: Context, token: str) -> str | None:
+    def _action_for_token(ctx: Context[UnitOfWork, object], token: str) -> str | None:
         for t, action, _label in ctx.conv.prompt.get("options", []) + ctx.conv.prompt.get("pinned", []):
             if t == token:
                 return str(action)
         return None
 
-    async def _text(self, ctx: Context, text: str) -> None:
+    async def _text(self, ctx: Context[UnitOfWork, object], text: str) -> None:
         _ = ctx._
         if not text.strip():
             ctx.say(_("Em chưa gõ gì cả. Gõ /help nếu em cần giúp nhé."))
@@ -281,7 +270,7 @@ class Dispatcher:
             # A command word ("thi", "trợ giúp") is a command, unless it is an option's whole label.
             if idx is not None and (word is None or textmod.fold(labels[idx]) == textmod.fold(text)):
                 ctx.answering_prompt = True
-                await self._action(ctx, options[idx][1])
+                await self.router.run_action(ctx, options[idx][1])
                 return
         if text_step is not None:
             await text_step(ctx, text)
@@ -304,9 +293,7 @@ class Dispatcher:
                 hint = _("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
             ctx.repeat_prompt(hint)
             return
-        from bot.core.flows.menu import show_menu
-
-        await show_menu(ctx, _("Mình chưa hiểu ý em."))
-
-
-ClockFactory = Callable[[], Clock]
+        if self.router.unexpected_text is not None:
+            await self.router.unexpected_text(ctx, text)
+        else:
+            ctx.say(_("Mình chưa hiểu ý em. Gõ /help để xem mình làm được gì nhé."))

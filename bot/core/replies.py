@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import dataclass
 
 from bot.core.events import ChannelAddress
 
@@ -50,20 +51,8 @@ class Reply:
         return [c.label for c in self.prompt.options] if self.prompt else []
 
 
-@dataclass(slots=True)
-class Outbox:
-    """Replies collected while handling one event, in order."""
-
-    replies: list[Reply] = field(default_factory=list)
-
-    def say(self, text: str, prompt: ChoicePrompt | None = None, **kwargs: object) -> None:
-        self.replies.append(Reply(text=text, prompt=prompt, **kwargs))  # type: ignore[arg-type]
-
-
 def reply_to_dict(reply: Reply) -> dict[str, object]:
     """A reply as JSON-safe data, kept with its inbound update until it is sent."""
-    import base64
-
     out: dict[str, object] = {"text": reply.text}
     if reply.prompt:
         out["prompt"] = {
@@ -91,8 +80,6 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
 
 
 def reply_from_dict(data: dict[str, object]) -> Reply:
-    import base64
-
     prompt = None
     raw_prompt = data.get("prompt")
     if isinstance(raw_prompt, dict):

@@ -8,9 +8,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.core.services import activity as a
-from bot.core.services.reports import ReportData
+from bot.core import activity as a
 from bot.reports import tables
+from bot.reports.service import ReportData
 
 CHART_KINDS = (a.LESSON_OPENED, a.LESSON_COMPLETED, a.PRACTICE_FINISHED, a.CONTEST_SUBMITTED)
 COLORS = ("#1f4e79", "#2e75b6", "#9dc3e6", "#c55a11")

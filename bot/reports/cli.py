@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.ports import UnitOfWorkFactory
-from bot.core.services.reports import (
+from bot.core.clock import Clock
+from bot.reports.options import ReportOptions
+from bot.reports.ports import ReportsUnitOfWork
+from bot.reports.render import ReportFile, render_report
+from bot.reports.service import (
     Period,
     PeriodError,
     ReportAccessDenied,
@@ -17,12 +23,22 @@ from bot.core.services.reports import (
     parse_period,
     summary_lines,
 )
-from bot.reports.options import ReportOptions
-from bot.reports.render import ReportFile, render_report
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the command uses; the composition root builds it (on `--database-url` when given)."""
+
+    uow_factory: Callable[[], ReportsUnitOfWork]
+    clock: Clock
+    options: ReportOptions
+
+
+Opener = Callable[[argparse.Namespace], AbstractAsyncContextManager[Deps]]
 
 
 async def make_report(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Callable[[], ReportsUnitOfWork],
     scope: str,
     period: Period,
     options: ReportOptions,
@@ -48,12 +64,13 @@ def write_files(files: list[ReportFile], out: Path) -> list[Path]:
     return paths
 
 
-async def _run(args: argparse.Namespace) -> int:
-    from bot.config import Settings
-    from db.session import create_engine, session_factory
-    from db.uow import UnitOfWorkFactory as SqlUowFactory
+async def _run(open_deps: Opener, args: argparse.Namespace) -> int:
+    async with open_deps(args) as deps:
+        return await dispatch(deps, args)
 
-    options = ReportOptions()
+
+async def dispatch(deps: Deps, args: argparse.Namespace) -> int:
+    options = deps.options
     try:
         period = parse_period(
             args.period, options, calendar=args.calendar, date_from=args.date_from, date_to=args.date_to
@@ -61,16 +78,11 @@ async def _run(args: argparse.Namespace) -> int:
     except PeriodError as exc:
         print(exc)
         return 2
-    engine = create_engine(args.database_url or Settings().database_url)
     try:
-        data, files = await make_report(
-            SqlUowFactory(session_factory(engine)), args.scope, period, options, dt.datetime.now(dt.UTC)
-        )
+        data, files = await make_report(deps.uow_factory, args.scope, period, options, deps.clock())
     except ReportAccessDenied:
         print(f"Không có phạm vi báo cáo {args.scope!r} (dùng all hoặc school:ID với ID là mã trường có thật).")
         return 2
-    finally:
-        await engine.dispose()
     for line in summary_lines(data, lambda s: s):
         print(line)
     for path in write_files(files, Path(args.out)):
@@ -78,11 +90,7 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction, open_deps: Opener) -> None:  # type: ignore[type-arg]
     """Adds the `report` subcommand to the main command line."""
     p = subparsers.add_parser("report", help="báo cáo 6 tháng / cả năm (DOCX + XLSX + biểu đồ)")
     p.add_argument("--period", help="2026-H1 (1/1 đến 15/6) hoặc 2026 (16/11/2025 đến 15/11/2026)")
@@ -92,4 +100,4 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--scope", default="all", help="all (toàn đặc khu) hoặc school:ID (một trường)")
     p.add_argument("--out", default="reports", help="thư mục ghi tệp (mặc định: ./reports)")
     p.add_argument("--database-url", help="mặc định: DATABASE_URL")
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=lambda args: asyncio.run(_run(open_deps, args)))

@@ -17,9 +17,9 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph
 
-from bot.core.services import activity as a
-from bot.core.services.reports import ReportData
+from bot.core import activity as a
 from bot.reports import tables
+from bot.reports.service import ReportData
 
 FONT = "Times New Roman"
 BODY_PT = 14

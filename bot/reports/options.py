@@ -1,15 +1,15 @@
-"""Who issues the report, where, for whom, and the period cut-offs: read from REPORT_* settings, all with defaults."""
+"""Who issues the report, where, for whom, and the period cut-offs, all with defaults (the REPORT_* settings:
+`bot.config.ReportSettings` reads them)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class ReportOptions(BaseSettings):
+class ReportOptions(BaseModel):
     """Defaults follow the district plan: reports before 15/6 (six months) and 15/11 (the year)."""
 
-    model_config = SettingsConfigDict(env_prefix="REPORT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = ConfigDict(frozen=True)
 
     # "DD/MM": the six-month period ends on this day; the reporting year ends on the other.
     half_year_cutoff: str = "15/06"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.services.reports import ReportData
+from bot.reports.service import ReportData
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,9 +26,9 @@ def file_stem(data: ReportData) -> str:
 
 def render_report(data: ReportData) -> list[ReportFile]:
     """DOCX first (the report), then the XLSX annex, then the charts it embeds."""
-    from bot.reports.charts import all_charts
-    from bot.reports.docx_report import build_docx
-    from bot.reports.xlsx_annex import build_xlsx
+    from bot.reports.charts import all_charts  # matplotlib loads only when a report is made (slow to import)
+    from bot.reports.docx_report import build_docx  # python-docx, likewise
+    from bot.reports.xlsx_annex import build_xlsx  # openpyxl, likewise
 
     charts = all_charts(data)
     stem = file_stem(data)

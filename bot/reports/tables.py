@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.ports import CountRow
-from bot.core.services import activity as a
-from bot.core.services.reports import ReportData
+from bot.core import activity as a
+from bot.reports.ports import CountRow
+from bot.reports.service import ReportData
 
 # Official wording; the report is always written in Vietnamese.
 KIND_LABELS: dict[str, str] = {

@@ -8,8 +8,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.core.services.reports import ReportData
 from bot.reports import tables
+from bot.reports.service import ReportData
 
 HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
 

@@ -1,1 +1,2 @@
-"""Runtime pieces shared by the platform channels: the durable inbox and its worker."""
+"""The durable inbox every platform channel stores updates in, the notices job, and the running process's
+serve loop (channels and background jobs under one stop event)."""

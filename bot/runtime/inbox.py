@@ -22,12 +22,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from bot.app import App
+from bot.core.clock import Clock
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import APOLOGY
 from bot.core.events import IncomingEvent
 from bot.core.ports import UnitOfWork
-from bot.core.replies import Reply, reply_from_dict
+from bot.core.replies import Reply, reply_from_dict, reply_to_dict
+from bot.runtime.ports import RuntimeUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,9 @@ class InboxWorker:
 
     def __init__(
         self,
-        app: App,
+        uow_factory: Callable[[], RuntimeUnitOfWork],
+        dispatcher: Dispatcher,
+        clock: Clock,
         channel: str,
         bot_id: str,
         parse: Parser,
@@ -59,10 +64,14 @@ class InboxWorker:
         sweep_seconds: float = 30.0,
         retry_base_seconds: float = 1.0,
         sweep_min_age_seconds: float = 0.0,
-        group_concurrency: int | None = None,
+        group_concurrency: int = 1,
         group_max: int = 64,
     ) -> None:
-        self.app, self.channel, self.bot_id = app, channel, bot_id
+        """`group_concurrency`: transactions handling groups at once. SQLite has one writer connection, so 1; on
+        PostgreSQL a second group gathers while one waits for the server (1, 2, 4 and 8 made 261, 304, 299 and
+        228 answers/s in the webhook benchmark), so the composition root passes 2 there."""
+        self.uow_factory, self.dispatcher, self.clock = uow_factory, dispatcher, clock
+        self.channel, self.bot_id = channel, bot_id
         self.parse, self.send = parse, send
         self.max_attempts = max_attempts
         self.sweep_seconds = sweep_seconds
@@ -84,10 +93,6 @@ class InboxWorker:
         self._to_handle: list[tuple[IncomingEvent, int, asyncio.Future[list[Reply] | Exception | None]]] = []
         self._handling = 0
         self._group_tasks: set[asyncio.Task[None]] = set()
-        # SQLite has one writer connection, so one group at a time. On PostgreSQL a second group gathers while one
-        # waits for the server: 1, 2, 4 and 8 made 261, 304, 299 and 228 answers/s in the webhook benchmark.
-        if group_concurrency is None:
-            group_concurrency = 1 if app.engine.dialect.name == "sqlite" else 2
         self.group_concurrency = group_concurrency
         self.group_max = group_max
         self.handled = 0
@@ -112,12 +117,12 @@ class InboxWorker:
         return [i is not None for i in ids]
 
     async def _store(self, updates: list[tuple[str, dict[str, Any]]]) -> list[int | None]:
-        now = self.app.clock()
+        now = self.clock()
         # Updates whose replies were sent meanwhile are marked done in this transaction too, as in `_handle`: when
         # updates arrive one or two at a time, that saves a transaction of their own for most of them.
         riding = self._take_finished()
         try:
-            async with self.app.uow_factory() as uow:
+            async with self.uow_factory() as uow:
                 ids = [await uow.inbox.store(self.channel, self.bot_id, ext, payload, now) for ext, payload in updates]
                 if riding:
                     await uow.inbox.mark_done_many(riding, now)
@@ -151,10 +156,10 @@ class InboxWorker:
 
     async def sweep(self) -> int:
         """Queue stored updates that are not finished and not in hand (after a restart, or a failure)."""
-        async with self.app.uow_factory() as uow:
+        async with self.uow_factory() as uow:
             before = None
             if self.sweep_min_age_seconds:
-                before = self.app.clock() - dt.timedelta(seconds=self.sweep_min_age_seconds)
+                before = self.clock() - dt.timedelta(seconds=self.sweep_min_age_seconds)
             rows = await uow.inbox.unfinished(self.channel, self.bot_id, received_before=before)
             jobs = [
                 _Job(r.id, dict(r.payload), r.status, list(r.replies or [])) for r in rows if r.id not in self._inflight
@@ -250,7 +255,7 @@ class InboxWorker:
             await self.send(event, replies)
         except Exception as exc:
             job.status = "handled"
-            job.replies = [_dump(r) for r in replies]
+            job.replies = [reply_to_dict(r) for r in replies]
             return await self._failed(job, event, f"send: {type(exc).__name__}", exc)
         await self._finish(job.inbox_id)
         self.handled += 1
@@ -283,14 +288,15 @@ class InboxWorker:
                 riding: list[int] = []
 
                 async def mark_sent_done(uow: UnitOfWork, riding: list[int] = riding) -> None:
+                    inbox = cast(RuntimeUnitOfWork, uow).inbox  # the unit of work our factory made
                     # Updates whose replies were sent meanwhile are marked done in this transaction, which saves a
                     # transaction of their own.
                     riding.extend(self._take_finished())
                     if riding:
-                        await uow.inbox.mark_done_many(riding, self.app.clock())
+                        await inbox.mark_done_many(riding, self.clock())
 
                 try:
-                    outcomes, committed = await self.app.dispatcher.handle_many(
+                    outcomes, committed = await self.dispatcher.handle_many(
                         [(event, inbox_id) for event, inbox_id, _f in group], with_commit=mark_sent_done
                     )
                 except Exception as exc:  # not a member's failure (handle_many catches those): none is handled
@@ -342,8 +348,8 @@ class InboxWorker:
                 if not batch:
                     break
                 try:
-                    async with self.app.uow_factory() as uow:
-                        await uow.inbox.mark_done_many(batch, self.app.clock())
+                    async with self.uow_factory() as uow:
+                        await uow.inbox.mark_done_many(batch, self.clock())
                         await uow.commit()
                 except Exception:
                     # Still `handled` in the database: a later sweep or the next start sends the replies again.
@@ -356,8 +362,8 @@ class InboxWorker:
             self._finishing = None
 
     async def _failed(self, job: _Job, event: IncomingEvent, what: str, exc: Exception) -> bool:
-        async with self.app.uow_factory() as uow:
-            status = await uow.inbox.fail(job.inbox_id, what, self.max_attempts, self.app.clock())
+        async with self.uow_factory() as uow:
+            status = await uow.inbox.fail(job.inbox_id, what, self.max_attempts, self.clock())
             await uow.commit()
         if status == "dead":
             log.error(
@@ -369,7 +375,7 @@ class InboxWorker:
                 exc_info=exc,
             )
             if job.status == "pending":
-                apology = self.app.i18n.gettext(None, "Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé.")
+                apology = self.dispatcher.i18n.gettext(None, APOLOGY)
                 try:
                     await self.send(event, [Reply(text=apology)])
                 except Exception:
@@ -380,9 +386,3 @@ class InboxWorker:
         delay = min(self.retry_base_seconds * 2 ** (n - 1), 60.0)
         asyncio.get_running_loop().call_later(delay, self._queue.put_nowait, job)
         return True
-
-
-def _dump(reply: Reply) -> dict[str, Any]:
-    from bot.core.replies import reply_to_dict
-
-    return reply_to_dict(reply)

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from bot.app import build_app
+from bot.broadcasts import service as broadcasts
+from bot.broadcasts.sender import ChannelLimits
 from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.context import CoreSettings
-from bot.core.services import broadcasts
-from bot.runtime.broadcast_sender import BroadcastSender, ChannelLimits
 from db.base import Base
 from tests.broadcasts.fakes import FakeTransport
 from tests.broadcasts.helpers import make_school
@@ -41,7 +41,7 @@ async def main(url: str | None, n: int) -> None:
         for in_flight in (1, 8):
             fake = FakeTransport("telegram", app.clock)
             limits = {"telegram": ChannelLimits(per_second=100_000, chat_interval=0.0, max_in_flight=in_flight)}
-            sender = BroadcastSender(app, {"telegram": fake}, limits=limits)
+            sender = app.broadcast_sender({"telegram": fake}, limits=limits)
             start = time.perf_counter()
             sent = await sender.run_until_empty()
             took = time.perf_counter() - start

@@ -8,9 +8,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.core.delivery import DeliveryResult, DeliveryStatus
 from bot.core.events import ChannelAddress
 from bot.core.replies import Reply
-from bot.runtime.transport import DeliveryResult, DeliveryStatus
 
 
 @dataclass

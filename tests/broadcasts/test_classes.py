@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.core.context import UserFacingError
-from bot.core.services import broadcasts, roster
-from bot.rosters.xlsx import read_roster, write_roster
+from bot.broadcasts import roster
+from bot.broadcasts import service as broadcasts
+from bot.broadcasts.roster_xlsx import read_roster, write_roster
+from bot.core.errors import Refusal
 from db import models as m
 from tests.broadcasts.helpers import make_school
 
@@ -87,7 +88,7 @@ async def test_students_who_join_are_linked_when_certain_and_left_to_the_teacher
     assert {p.member.user_id: len(p.candidates) for p in pending} == {ids["ha"]: 2, ids["huy"]: 1}
     ha_a2 = next(c for p in pending for c in p.candidates if c.student_code == "A2")
     async with app.uow_factory() as uow:
-        with pytest.raises(UserFacingError):  # another teacher cannot confirm it
+        with pytest.raises(Refusal):  # another teacher cannot confirm it
             await roster.confirm_match(uow, school.other_teacher, cid, ids["ha"], ha_a2.id, now)
         await roster.confirm_match(uow, school.teacher, cid, ids["ha"], ha_a2.id, now)
         await uow.commit()
@@ -111,7 +112,7 @@ async def test_a_teacher_cannot_touch_another_teachers_class_and_nothing_changes
     ]
     for attempt in attempts:
         async with app.uow_factory() as uow:
-            with pytest.raises(UserFacingError, match="Không tìm thấy lớp này"):
+            with pytest.raises(Refusal, match="Không tìm thấy lớp này"):
                 await attempt(uow)
             await uow.commit()
     async with app.sessions() as s:

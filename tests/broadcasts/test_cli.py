@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from bot.broadcasts.roster_xlsx import write_roster
 from bot.content.loader import Content
-from bot.rosters.xlsx import write_roster
 
 
 def test_cli_imports_a_roster_and_creates_and_reports_a_broadcast(

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
 from bot.core.events import IncomingEvent
-from bot.runtime.broadcast_sender import BroadcastSender
-from bot.seed import seed_demo
 from db import models as m
 from tests.broadcasts.fakes import FakeTransport, fake_sleep
 from tests.core.test_console_flows import onboard_student, option_number
@@ -17,12 +16,12 @@ from tests.core.test_console_flows import onboard_student, option_number
 
 async def _send_all(app: App, clock) -> FakeTransport:  # type: ignore[no-untyped-def]
     fake = FakeTransport("console", clock)
-    await BroadcastSender(app, {"console": fake}, clock, fake_sleep(clock)).run_until_empty()
+    await app.broadcast_sender({"console": fake}, clock, fake_sleep(clock)).run_until_empty()
     return fake
 
 
 async def test_teacher_sends_a_lesson_student_reads_it_teacher_sees_progress_and_reminds(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     an = ConsoleSession(app.dispatcher, user="hs")
     await onboard_student(app, an, demo.class_code, "Nguyễn Văn An")
     binh = ConsoleSession(app.dispatcher, user="hs2")
@@ -101,9 +100,9 @@ async def _conv(app: App, external_id: str) -> dict:  # type: ignore[type-arg]
 
 
 async def test_teacher_manages_a_class_in_chat_roster_matches_rename_new_code_archive(app: App) -> None:
-    from bot.core.services import roster
+    from bot.broadcasts import roster
 
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     for user, name in (("hs", "Phạm Thu Hà"), ("hs2", "Nguyễn Văn An")):
         await onboard_student(app, ConsoleSession(app.dispatcher, user=user), demo.class_code, name)
     async with app.uow_factory() as uow:

@@ -7,8 +7,7 @@ import random
 from sqlalchemy import distinct, func, select
 
 from bot.app import App
-from bot.core.services import broadcasts
-from bot.runtime.broadcast_sender import BroadcastSender
+from bot.broadcasts import service as broadcasts
 from db import models as m
 from tests.broadcasts.fakes import FakeTransport, fake_sleep
 from tests.broadcasts.helpers import make_school
@@ -26,8 +25,8 @@ async def test_progress_view_equals_counts_from_the_stored_rows(app: App, clock)
             uow, school.teacher, "lesson", LESSON, school.class_ids, app.content, app.clock()
         )
         await uow.commit()
-    await BroadcastSender(
-        app, {"telegram": FakeTransport("telegram", clock, blocked=blocked)}, clock, fake_sleep(clock)
+    await app.broadcast_sender(
+        {"telegram": FakeTransport("telegram", clock, blocked=blocked)}, clock, fake_sleep(clock)
     ).run_until_empty()
     # Some students open the lesson, some of those finish it; one who never got it opens it from the menu.
     now = app.clock()

@@ -10,9 +10,9 @@ import datetime as dt
 from sqlalchemy import func, select, update
 
 from bot.app import App
-from bot.core.services import broadcasts
-from bot.runtime.broadcast_sender import BroadcastSender, ChannelLimits
-from bot.runtime.transport import DeliveryResult, DeliveryStatus
+from bot.broadcasts import service as broadcasts
+from bot.broadcasts.sender import ChannelLimits
+from bot.core.delivery import DeliveryResult, DeliveryStatus
 from db import models as m
 from tests.broadcasts.fakes import Call, FakeTransport, check_limits, fake_sleep
 from tests.broadcasts.helpers import delivery_rows, make_school
@@ -43,7 +43,7 @@ async def test_three_classes_stop_and_restart_every_reachable_student_gets_it_on
 
     fake = FakeTransport("telegram", clock, blocked=blocked_now, retry_every=97, retry_after=3.0)
     limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=4)}
-    first = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    first = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), limits)
     task = asyncio.create_task(first.run_until_empty())
     fake.notify_at = 250
     await fake.reached.wait()
@@ -52,7 +52,7 @@ async def test_three_classes_stop_and_restart_every_reachable_student_gets_it_on
     del first  # a new process: nothing of the old sender survives but the database
     assert 250 <= len(fake.received) < 590
 
-    second = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    second = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), limits)
     await second.run_until_empty()
 
     reachable = {school.chats[uid] for uid in everyone} - blocked_now - {school.chats[u] for u in already_unreachable}
@@ -113,7 +113,7 @@ async def test_a_429_pauses_the_channel_for_retry_after_and_the_same_message_end
 
     fake = FifthIs429("telegram", clock)
     limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=1)}
-    await BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits).run_until_empty()
+    await app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), limits).run_until_empty()
     fifth = fake.calls[4]
     assert fifth.status is DeliveryStatus.RETRY
     assert fake.calls[5].at - fifth.at >= dt.timedelta(seconds=3)
@@ -138,7 +138,7 @@ async def test_a_hard_crash_mid_send_leaves_that_one_unknown_and_it_is_not_sent_
 
     fake = DiesOnThird("telegram", clock)
     limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=1)}
-    first = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    first = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), limits)
     task = asyncio.create_task(first.run_until_empty())
     await hang.wait()
     for t in first.in_flight:  # a hard crash: nothing gets to finish
@@ -149,7 +149,7 @@ async def test_a_hard_crash_mid_send_leaves_that_one_unknown_and_it_is_not_sent_
 
     clock.advance(seconds=301)  # longer than any transport call may take
     plain = FakeTransport("telegram", clock)
-    await BroadcastSender(app, {"telegram": plain}, clock, fake_sleep(clock), limits).run_until_empty()
+    await app.broadcast_sender({"telegram": plain}, clock, fake_sleep(clock), limits).run_until_empty()
     assert len(fake.received) == 3 and len(plain.received) == 7
     assert set(fake.received).isdisjoint(plain.received)  # nobody got it twice
     rows = await delivery_rows(app, bid)
@@ -175,7 +175,7 @@ async def test_a_scheduled_broadcast_waits_for_its_time(app: App, clock) -> None
         )
         await uow.commit()
     fake = FakeTransport("telegram", clock)
-    sender = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock))
+    sender = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock))
     assert await sender.run_until_empty() == 0 and fake.calls == []
     clock.advance(hours=2)
     assert await sender.run_until_empty() == 3
@@ -184,7 +184,7 @@ async def test_a_scheduled_broadcast_waits_for_its_time(app: App, clock) -> None
 
 
 async def test_group_targets_get_at_most_20_a_minute_each(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    from bot.core.ports import RecipientRec
+    from bot.broadcasts.ports import RecipientRec
 
     school = await make_school(app, classes=1, per_class=1)
     now = app.clock()
@@ -198,7 +198,7 @@ async def test_group_targets_get_at_most_20_a_minute_each(app: App, clock) -> No
             ids.append(bc.id)
         await uow.commit()
     fake = FakeTransport("telegram", clock)
-    await BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock)).run_until_empty()
+    await app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock)).run_until_empty()
     times = sorted(c.at for c in fake.calls)
     assert len(times) == 25
     for i in range(len(times) - 20):
@@ -211,8 +211,8 @@ async def test_two_senders_at_once_never_send_one_delivery_twice(app: App, clock
     bid = await _broadcast(app, school, school.class_ids)
     fake = FakeTransport("telegram", clock)
     limits = {"telegram": ChannelLimits(per_second=25, max_in_flight=4)}
-    a = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
-    b = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), limits)
+    a = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), limits)
+    b = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), limits)
     sent_a, sent_b = await asyncio.gather(a.run_until_empty(), b.run_until_empty())
     assert sent_a + sent_b == 120
     assert len(fake.received) == 120 == len(set(fake.received))
@@ -232,7 +232,7 @@ async def test_students_on_two_channels_get_it_on_both_and_count_once(app: App, 
         await s.commit()
     bid = await _broadcast(app, school, school.class_ids)
     tg, zl = FakeTransport("telegram", clock), FakeTransport("zalo", clock)
-    await BroadcastSender(app, {"telegram": tg, "zalo": zl}, clock, fake_sleep(clock)).run_until_empty()
+    await app.broadcast_sender({"telegram": tg, "zalo": zl}, clock, fake_sleep(clock)).run_until_empty()
     assert len(tg.received) == 20 and sorted(zl.received) == sorted(f"z{u}" for u in both)
     check_limits(zl.calls, per_second=5)
     async with app.sessions() as s:
@@ -254,7 +254,7 @@ async def test_the_running_sender_sends_a_scheduled_broadcast_when_its_time_come
         await uow.commit()
     fake = FakeTransport("telegram", clock, notify_at=3)
     stop = asyncio.Event()
-    sender = BroadcastSender(app, {"telegram": fake}, clock, fake_sleep(clock), poll_seconds=600)
+    sender = app.broadcast_sender({"telegram": fake}, clock, fake_sleep(clock), poll_seconds=600)
     task = asyncio.create_task(sender.run(stop))
     await fake.reached.wait()
     stop.set()

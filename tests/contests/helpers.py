@@ -7,10 +7,10 @@ import random
 from dataclasses import dataclass, field
 
 from bot.app import App
+from bot.contests import service as svc
 from bot.contests.models import ContestDef
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
-from bot.core.services import contests as svc
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu", "Quốc", "Bảo", "Khánh", "Hữu"]

@@ -25,9 +25,10 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "content" / "quizzes" / "contest
 
 async def _cli(app: App, *argv: str) -> int:
     parser = argparse.ArgumentParser()
-    cli.register_cli(parser.add_subparsers(dest="cmd"))
+    cli.register(parser.add_subparsers(dest="cmd"), open_deps=lambda _args: app.contest_cli())
     args = parser.parse_args(["contest", *argv])
-    return await cli.run(args, app.settings, app)
+    async with app.contest_cli() as deps:
+        return await cli.dispatch(deps, args)
 
 
 def test_the_example_contest_file_is_valid_and_strict(tmp_path: Path) -> None:

@@ -8,10 +8,11 @@ import random
 from sqlalchemy import select
 
 from bot.app import App
-from bot.contests.runtime import deliver_notices, reconcile
+from bot.contests.jobs import reconcile
+from bot.core.delivery import DeliveryResult, DeliveryStatus
 from bot.core.events import ChannelAddress
 from bot.core.replies import Reply
-from bot.runtime.transport import DeliveryResult, DeliveryStatus
+from bot.runtime.notices import deliver_notices
 from db import models as m
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
@@ -40,7 +41,7 @@ async def test_winner_gets_one_message_and_overdue_attempts_close_at_start(app: 
     await winner.say("1")
     await quitter.tap("Đáp án đúng")
     clock.advance(minutes=20)
-    assert await reconcile(app) == 1  # the quitter's attempt, at its deadline
+    assert await reconcile(app.uow_factory, app.clock) == 1  # the quitter's attempt, at its deadline
     org = Chat(app, "console", "btc")
     await org.say("/thi")
     await org.tap("Hội thi thử nghiệm")
@@ -50,8 +51,8 @@ async def test_winner_gets_one_message_and_overdue_attempts_close_at_start(app: 
     await org.tap("Xác nhận công bố")
     assert "2 học sinh đạt giải" in org.text
     transports = {"telegram": RecordingTransport("telegram"), "zalo": RecordingTransport("zalo")}
-    assert await deliver_notices(app, transports) == 2
-    assert await deliver_notices(app, transports) == 0  # never twice
+    assert await deliver_notices(app.uow_factory, app.clock, transports) == 2
+    assert await deliver_notices(app.uow_factory, app.clock, transports) == 0  # never twice
     sent = transports[ch1].sent
     assert any(addr.user_id == ext1 and name1 in text and "Giải Nhất" in text for addr, text in sent)
     async with app.sessions() as s:

@@ -8,8 +8,8 @@ import random
 from sqlalchemy import select
 
 from bot.app import App
+from bot.contests import service as svc
 from bot.core.events import IncomingEvent
-from bot.core.services import contests as svc
 from db import models as m
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
@@ -192,9 +192,9 @@ async def test_concurrent_identical_taps_store_one_answer(app: App, clock: FakeC
 
 
 async def test_teachers_are_told_the_contest_is_for_students(app: App) -> None:
-    from bot.seed import seed_demo
+    from bot.accounts.seed import seed_demo
 
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     teacher = Chat(app, "console", "gv")
     await teacher.say("thi")
     assert "Hội thi dành cho học sinh" in teacher.text

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.contests import exports
-from bot.core.services import contests as svc
+from bot.contests import service as svc
 from bot.core.text import LETTERS
 from db import models as m
 from tests.conftest import FakeClock

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from sqlalchemy import event, select, update
 
 from bot.app import App
-from bot.core.services import activity as a
+from bot.core import activity as a
 from db import fast
 from db import models as m
 from tests.conftest import FakeClock

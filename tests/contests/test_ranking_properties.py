@@ -9,8 +9,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.services import ranking
-from bot.core.services.ranking import Entry, Unit
+from bot.contests import ranking
+from bot.contests.ranking import Entry, Unit
 
 T0 = dt.datetime(2027, 8, 19, 0, 0, tzinfo=dt.UTC)
 RULE = ["score", "prediction", "duration", "submitted_at"]

@@ -6,9 +6,9 @@ import re
 
 from sqlalchemy import func, select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
-from bot.seed import seed_demo
 from db import models as m
 
 
@@ -36,7 +36,7 @@ async def onboard_student(app: App, session: ConsoleSession, code: str, name: st
 
 
 async def test_student_onboards_reads_a_lesson_and_practises(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ConsoleSession(app.dispatcher, user="hs")
     screen = await onboard_student(app, student, demo.class_code)
 
@@ -76,7 +76,7 @@ async def test_student_onboards_reads_a_lesson_and_practises(app: App) -> None:
 
 
 async def test_teacher_creates_a_class_and_gets_its_code(app: App) -> None:
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     teacher = ConsoleSession(app.dispatcher, user="gv")
     screen = await teacher.send("/menu")
     screen = await teacher.send(option_number(screen, "Tạo lớp"))
@@ -117,7 +117,7 @@ async def count_rows(app: App) -> dict[str, int]:
 
 
 async def test_bad_input_at_every_prompt_gets_a_clear_answer_and_changes_nothing(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ConsoleSession(app.dispatcher, user="hs")
     screen = await student.send("/start")
     before = await count_rows(app)
@@ -157,7 +157,7 @@ async def test_bad_input_at_every_prompt_gets_a_clear_answer_and_changes_nothing
 
 
 async def test_staff_roles_come_from_invites(app: App) -> None:
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     organizer = ConsoleSession(app.dispatcher, user="btc")
     screen = await organizer.send("/menu")
     screen = await organizer.send(option_number(screen, "Mời quản trị trường"))
@@ -191,7 +191,7 @@ def test_typed_words_pick_an_option_only_by_whole_words() -> None:
 
 
 async def test_a_command_word_during_a_quiz_is_a_command_not_an_answer(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ConsoleSession(app.dispatcher, user="hs")
     await onboard_student(app, student, demo.class_code)
     await student.send("/practice")

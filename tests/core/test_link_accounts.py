@@ -6,10 +6,10 @@ import re
 
 from sqlalchemy import func, select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.channels.console.app import render
 from bot.core.events import ChannelAddress, IncomingEvent
-from bot.seed import seed_demo
 from db import models as m
 from tests.conftest import FakeClock
 from tests.core.test_console_flows import option_number
@@ -44,7 +44,7 @@ def link_code(screen: str) -> str:
 
 
 async def test_a_zalo_account_joins_the_telegram_student_and_shares_progress(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     telegram = Account(app, "telegram", "111")
     await onboarded_student(app, telegram, demo.class_code)
     screen = await telegram.send("/practice")
@@ -90,7 +90,7 @@ async def test_bad_expired_and_own_codes_change_nothing(app: App, clock: FakeClo
 
 
 async def test_accounts_with_learning_data_are_not_merged(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     telegram = Account(app, "telegram", "333")
     zalo = Account(app, "zalo", "z-3")
     await onboarded_student(app, telegram, demo.class_code)

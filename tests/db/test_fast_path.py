@@ -13,6 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.contests import sql as contests_sql
+from bot.learning import sql as learning_sql
+from bot.runtime import sql as runtime_sql
 from db import models as m
 from db import repositories as r
 from db.fast import FastSession
@@ -53,20 +56,20 @@ async def test_hot_reads_give_the_same_rows_and_types_as_sqlalchemy(app: App, cl
         (r._USER_FOR_EVENT, {"channel": channel, "external_id": ext}),
         (r._USER_BY_ACCOUNT, {"channel": channel, "external_id": ext}),
         (r._CONVERSATION, {"user_id": user_id}),
-        (r._ATTEMPT, {"attempt_id": attempt_id}),
-        (r._ANSWERS, {"attempt_id": attempt_id}),
-        (r._ANSWERING, {"attempt_id": attempt_id}),
-        (r._ATTEMPT_CONTEXT, {"attempt_id": attempt_id}),
-        (r._ATTEMPT_WITH_CONTEXT, {"attempt_id": attempt_id}),
-        (r._RUNNING, {"user_id": user_id}),
-        (r._STUDENT_ROUND, {"round_id": round_id, "user_id": user_id}),
-        (r._STUDENT_ROUNDS, {"user_id": user_id}),
-        (r._CONTEST_DEFINITION, {"contest_id": contest_id}),
+        (learning_sql._ATTEMPT, {"attempt_id": attempt_id}),
+        (learning_sql._ANSWERS, {"attempt_id": attempt_id}),
+        (contests_sql._ANSWERING, {"attempt_id": attempt_id}),
+        (contests_sql._ATTEMPT_CONTEXT, {"attempt_id": attempt_id}),
+        (contests_sql._ATTEMPT_WITH_CONTEXT, {"attempt_id": attempt_id}),
+        (contests_sql._RUNNING, {"user_id": user_id}),
+        (contests_sql._STUDENT_ROUND, {"round_id": round_id, "user_id": user_id}),
+        (contests_sql._STUDENT_ROUNDS, {"user_id": user_id}),
+        (contests_sql._CONTEST_DEFINITION, {"contest_id": contest_id}),
     ]
     for statement, params in cases:
         fast, slow = await both(app, statement, params)
         assert fast == slow and fast, statement
-    fast, _slow = await both(app, r._ANSWERING, {"attempt_id": attempt_id})
+    fast, _slow = await both(app, contests_sql._ANSWERING, {"attempt_id": attempt_id})
     values = dict(fast[0])
     assert values["a_started_at"][0] == "datetime" and values["answered"] == ("int", 2)
     assert values["a_questions"][0] == "list"
@@ -80,12 +83,12 @@ async def test_hot_writes_count_rows_and_roll_back_with_the_session(app: App, cl
     payload = {"update_id": 7, "message": {"text": "/thi", "chat": {"id": 1}}}
     store = {"channel": "telegram", "bot_id": "1", "external_id": "7", "payload": payload, "now": now}
     async with app.sessions() as s:
-        first = (await s.execute(r._STORE_UPDATE, store)).scalar_one_or_none()
-        again = (await s.execute(r._STORE_UPDATE, store)).scalar_one_or_none()
+        first = (await s.execute(runtime_sql._STORE_UPDATE, store)).scalar_one_or_none()
+        again = (await s.execute(runtime_sql._STORE_UPDATE, store)).scalar_one_or_none()
         assert isinstance(first, int) and again is None  # a redelivery is not stored twice
         replies = [{"text": "Chào em"}]
-        done = await s.execute(r._MARK_HANDLED, {"inbox_id": first, "b_replies": replies, "now": now})
-        twice = await s.execute(r._MARK_HANDLED, {"inbox_id": first, "b_replies": replies, "now": now})
+        done = await s.execute(runtime_sql._MARK_HANDLED, {"inbox_id": first, "b_replies": replies, "now": now})
+        twice = await s.execute(runtime_sql._MARK_HANDLED, {"inbox_id": first, "b_replies": replies, "now": now})
         assert (done.rowcount, twice.rowcount) == (1, 0)
         await s.commit()
     async with app.sessions() as s:
@@ -95,7 +98,7 @@ async def test_hot_writes_count_rows_and_roll_back_with_the_session(app: App, cl
 
     async with app.sessions() as s:  # not committed: nothing stays
         store["external_id"] = "8"
-        assert (await s.execute(r._STORE_UPDATE, store)).scalar_one_or_none() is not None
+        assert (await s.execute(runtime_sql._STORE_UPDATE, store)).scalar_one_or_none() is not None
         await s.rollback()
     async with app.sessions() as s:
         assert len((await s.execute(select(m.InboundUpdate.id))).all()) == 1

@@ -1,4 +1,4 @@
-"""The whole running bot in-process (`bot.runtime.jobs.serve`, what `python -m bot run` runs) against the fake
+"""The whole running bot in-process (`bot.app.serve_app`, what `python -m bot run` runs) against the fake
 Telegram and Zalo servers, with users who type and tap."""
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.app import App
-from bot.runtime.broadcast_sender import BroadcastSender
-from bot.runtime.jobs import serve
+from bot.app import App, serve_app
+from bot.broadcasts.sender import BroadcastSender
 from db import models as m
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.zalo_server import FakeZaloServer, text_update
@@ -38,7 +37,7 @@ def configure(app: App, telegram: FakeTelegramServer | None, zalo: FakeZaloServe
 
 
 class RunningBot:
-    """`serve(app, channels, stop)` in a task, as `python -m bot run` runs it; `stop()` is what SIGTERM does.
+    """`serve_app(app, channels, stop)` in a task, as `python -m bot run` runs it; `stop()` is what SIGTERM does.
     `senders` are the broadcast senders it made (one per start)."""
 
     def __init__(self, app: App, channels: list[str], notice_seconds: float = 0.2) -> None:
@@ -47,20 +46,20 @@ class RunningBot:
         self.task: asyncio.Task[None] | None = None
         self.senders: list[BroadcastSender] = []
 
-    def _make_sender(self, app: App, transports: dict[str, Any]) -> BroadcastSender:
-        sender = BroadcastSender(app, transports, poll_seconds=0.2)
+    def _make_sender(self, transports: dict[str, Any]) -> BroadcastSender:
+        sender = self.app.broadcast_sender(transports, poll_seconds=0.2)
         self.senders.append(sender)
         return sender
 
     async def start(self) -> RunningBot:
         self.stop_event = asyncio.Event()
         self.task = asyncio.create_task(
-            serve(
+            serve_app(
                 self.app,
                 self.channels,
                 self.stop_event,
                 notice_seconds=self.notice_seconds,
-                sender_factory=self._make_sender,
+                make_sender=self._make_sender,
             )
         )
         started = len(self.senders)

@@ -15,7 +15,6 @@ import pytest
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.runtime.broadcast_sender import BroadcastSender
 from db.migrate import upgrade_async
 from tests.broadcasts.helpers import delivery_rows, make_school
 from tests.e2e.helpers import until
@@ -80,7 +79,7 @@ async def test_broadcast_send_killed_with_sigkill_and_run_again(tmp_path: Path) 
             caught = [r for r in rows if r.status == "sending"]
             assert len(caught) <= IN_FLIGHT
             # Minutes later, the next sender to start finds them stale: "unknown", not sent again.
-            assert await BroadcastSender(app, {}, stale_after=0).recover() == len(caught)
+            assert await app.broadcast_sender({}, stale_after=0).recover() == len(caught)
             status = await _cli(tmp_path, env, "broadcast", "status", "1")
             assert await status.wait() == 0
     finally:

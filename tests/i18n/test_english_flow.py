@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.accounts.menus import MENUS, command_menu
+from bot.accounts.seed import DEMO_SCHOOL, seed_demo
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
-from bot.core.commands import MENUS, command_menu
-from bot.seed import DEMO_SCHOOL, seed_demo
 from tests.core.test_console_flows import option_number
 from tests.i18n.helpers import VIETNAMESE
 
@@ -30,7 +30,7 @@ async def onboard_in_english(session: ConsoleSession, code: str) -> str:
 
 
 async def test_english_student_sees_english_menu_help_and_quiz(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ConsoleSession(app.dispatcher, user="hs")
     screen = await onboard_in_english(student, demo.class_code)
 
@@ -66,7 +66,7 @@ async def test_english_student_sees_english_menu_help_and_quiz(app: App) -> None
 
 
 async def test_english_student_changes_back_to_vietnamese(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ConsoleSession(app.dispatcher, user="hs")
     await onboard_in_english(student, demo.class_code)
     screen = await student.send("/language")

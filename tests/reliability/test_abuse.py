@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.core.services.flood import FloodGuard, FloodRule
+from bot.core.flood import FloodGuard, FloodRule
 from db import models as m
 from tests.channels.telegram.conftest import ChatUser, RunningBot, configure
 from tests.conftest import FakeClock

@@ -9,11 +9,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, select, text, update
 
+from bot.accounts.ports import ClassRec
+from bot.accounts.seed import seed_demo
+from bot.accounts.service import can_manage_class
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
-from bot.core.ports import ClassRec, UserRec
-from bot.core.services.privacy import may_manage_class, verify_audit_chain
-from bot.seed import seed_demo
+from bot.core.ports import UserRec
+from bot.privacy.service import verify_audit_chain
 from db import models as m
 from db.migrate import upgrade
 from tests.reliability.helpers import new_student, option_number, row_counts, user_id_of
@@ -34,7 +36,7 @@ USERS = {"student": "hs", "parent": "ph", "teacher": "gv", "school_admin": "qt",
 
 async def two_schools(app: App) -> None:
     """The demo school (teacher gv with 7A, admin qt) and a second school (teacher gv2 with 8B, admin qt2)."""
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     await new_student(app, "hs", demo.class_code, "Nguyễn Văn An")
     now = app.clock()
     async with app.uow_factory() as uow:
@@ -93,7 +95,7 @@ def test_who_may_act_for_a_class() -> None:
         (user("student", 2, 10), False),
         (user("parent", 3, None), False),
     ]
-    assert [may_manage_class(u, own) for u, _ in cases] == [ok for _, ok in cases]
+    assert [can_manage_class(u, own) for u, _ in cases] == [ok for _, ok in cases]
 
 
 async def test_a_tampered_button_for_another_teachers_class_is_refused_and_changes_nothing(app: App) -> None:
@@ -202,12 +204,12 @@ def test_the_migration_chains_audit_rows_written_before_it(database_url: str) ->
             await engine.dispose()
 
     async def verify() -> bool:
+        from bot.app import unit_of_work_factory
         from db.session import session_factory
-        from db.uow import UnitOfWorkFactory
 
         engine = create_engine(database_url)
         try:
-            async with UnitOfWorkFactory(session_factory(engine))() as uow:
+            async with unit_of_work_factory(session_factory(engine))() as uow:
                 check = await verify_audit_chain(uow)
                 return check.ok and check.rows == 3
         finally:

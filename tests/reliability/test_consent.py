@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.accounts.consent import consent_status
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
-from bot.core.services.consent import consent_status
-from bot.seed import seed_demo
 from db import models as m
 from tests.reliability.helpers import (
     code_in,
@@ -29,7 +29,7 @@ async def status(app: App, user_id: int) -> tuple[bool, bool]:
 
 
 async def test_the_childs_agreement_needs_an_explicit_tap_and_records_time_and_notice_version(app: App) -> None:
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     child = ConsoleSession(app.dispatcher, user="hs")
     await child.send("/start")
     screen = await child.send("1")  # Tiếng Việt
@@ -58,7 +58,7 @@ async def test_the_childs_agreement_needs_an_explicit_tap_and_records_time_and_n
 
 
 async def test_teacher_records_the_signed_paper_form_for_a_student_of_their_class(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     await new_student(app, "hs", demo.class_code, "Nguyễn Văn An")
     uid = await user_id_of(app, "hs")
     teacher = ConsoleSession(app.dispatcher, user="gv")
@@ -83,7 +83,7 @@ async def test_teacher_records_the_signed_paper_form_for_a_student_of_their_clas
 
 
 async def test_staff_without_the_class_and_students_cannot_record_consent(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs", demo.class_code, "Nguyễn Văn An")
     assert "chỉ dành cho thầy cô" in await student.send("/consent")
     organizer = ConsoleSession(app.dispatcher, user="btc")
@@ -92,7 +92,7 @@ async def test_staff_without_the_class_and_students_cannot_record_consent(app: A
 
 
 async def test_a_parent_consents_once_through_a_one_time_link_on_their_own_account(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs", demo.class_code, "Nguyễn Văn An")
     uid = await user_id_of(app, "hs")
     screen = await student.send("/privacy")
@@ -131,7 +131,7 @@ async def test_a_parent_consents_once_through_a_one_time_link_on_their_own_accou
 
 
 async def test_a_parent_who_declines_records_nothing_and_an_expired_code_is_refused(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs", demo.class_code, "Nguyễn Văn An")
     screen = await student.send("/privacy")
     code = code_in(await student.send(option_number(screen, "Mã để bố mẹ đồng ý")))
@@ -146,7 +146,7 @@ async def test_a_parent_who_declines_records_nothing_and_an_expired_code_is_refu
 
 
 async def test_withdrawing_consent_stops_learning_and_queues_a_deletion_request(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs", demo.class_code, "Nguyễn Văn An")
     uid = await user_id_of(app, "hs")
     screen = await student.send("/privacy")

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.core.services import broadcasts
+from bot.broadcasts import service as broadcasts
 from db import models as m
 from db.migrate import upgrade_async
 from tests.fakes.content import write_test_content

@@ -10,14 +10,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.channels.console.app import ConsoleSession
-from bot.core.services.privacy import verify_audit_chain
-from bot.runtime.retention import purge
-from bot.seed import seed_demo
+from bot.privacy.retention import purge
+from bot.privacy.service import verify_audit_chain
+from bot.privacy.sql import personal_data_links
 from db import models as m
 from db.base import Base
-from db.repositories import personal_data_links
 from tests.reliability.helpers import code_in, new_student, option_number, user_id_of
 
 pytestmark = pytest.mark.reliability
@@ -73,7 +73,7 @@ async def activity_totals(app: App) -> Counter[tuple[object, ...]]:
 
 
 async def test_privacy_explains_what_why_who_how_long_and_the_rights(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs", demo.class_code, NAME)
     screen = await student.send("quyền riêng tư")  # the Vietnamese words work like /privacy
     for part in ("Mình lưu", "Để làm gì", "Ai xem được", "Giữ bao lâu", "365 ngày", "Quyền của em và bố mẹ"):
@@ -97,7 +97,7 @@ def test_the_personal_data_map_is_generated_from_the_foreign_keys() -> None:
 
 
 async def test_a_student_gets_a_copy_of_every_row_about_them(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, EXTERNAL, demo.class_code, NAME)
     uid = await user_id_of(app, EXTERNAL)
     await practise(student, right=3)
@@ -135,7 +135,7 @@ async def test_a_student_gets_a_copy_of_every_row_about_them(app: App) -> None:
 
 
 async def test_deletion_removes_personal_data_everywhere_and_keeps_anonymous_counts(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, EXTERNAL, demo.class_code, NAME)
     uid = await user_id_of(app, EXTERNAL)
     await practise(student, right=4)
@@ -191,7 +191,7 @@ async def test_deletion_removes_personal_data_everywhere_and_keeps_anonymous_cou
 
 
 async def test_a_parent_can_get_a_copy_of_and_delete_their_childs_data(app: App) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs", demo.class_code, NAME)
     uid = await user_id_of(app, "hs")
     screen = await student.send("/privacy")
@@ -213,7 +213,7 @@ async def test_a_parent_can_get_a_copy_of_and_delete_their_childs_data(app: App)
 
 
 async def test_retention_purge_removes_old_personal_data_and_keeps_the_report_totals(app: App, clock) -> None:  # type: ignore[no-untyped-def]
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     gone = await new_student(app, "hs-old", demo.class_code, "Lê Văn Cũ")
     stays = await new_student(app, "hs-new", demo.class_code, "Võ Thị Mới")
     await practise(gone, right=2)
@@ -227,7 +227,7 @@ async def test_retention_purge_removes_old_personal_data_and_keeps_the_report_to
     gone_id, stays_id = await user_id_of(app, "hs-old"), await user_id_of(app, "hs-new")
     totals = await activity_totals(app)
 
-    result = await purge(app, clock())
+    result = await purge(app.uow_factory, clock(), app.settings.retention_days, app.settings.retention_inbox_days)
     assert result["inactive_accounts_erased"] == 1
 
     text = await everything(app)
@@ -243,7 +243,7 @@ async def test_retention_purge_removes_old_personal_data_and_keeps_the_report_to
         assert gone_id not in set((await s.execute(select(m.Activity.user_id))).scalars())
     assert await activity_totals(app) == totals
     # Running it again changes nothing more.
-    again = await purge(app, clock())
+    again = await purge(app.uow_factory, clock(), app.settings.retention_days, app.settings.retention_inbox_days)
     assert not {k: v for k, v in again.items() if v}
     assert await activity_totals(app) == totals
 
@@ -254,9 +254,9 @@ def test_the_cli_lists_pending_requests_and_purge_carries_them_out(
     import asyncio
 
     from bot.__main__ import main
+    from bot.app import unit_of_work_factory
     from db.migrate import upgrade
     from db.session import create_engine, session_factory
-    from db.uow import UnitOfWorkFactory
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
@@ -266,7 +266,7 @@ def test_the_cli_lists_pending_requests_and_purge_carries_them_out(
     async def queue_deletion() -> None:
         engine = create_engine(url)
         try:
-            async with UnitOfWorkFactory(session_factory(engine))() as uow:
+            async with unit_of_work_factory(session_factory(engine))() as uow:
                 user = await uow.users.create("console", "hs-cli", "hs-cli", "vi", now)
                 await uow.users.update(user.id, display_name="Hồ Văn Dòng", onboarded=True)
                 await uow.privacy.add_request(user.id, user.id, "erase", now, now + dt.timedelta(days=20))

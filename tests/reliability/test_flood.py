@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.services.flood import FloodGuard, FloodRule, Verdict, replies_for
+from bot.core.flood import FloodGuard, FloodRule, Verdict, replies_for
 
 pytestmark = pytest.mark.reliability
 T0 = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)

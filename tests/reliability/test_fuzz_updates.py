@@ -26,7 +26,6 @@ from bot.channels.zalo.webhook import SECRET_HEADER as ZL_HEADER
 from bot.channels.zalo.webhook import webhook_app as zalo_webhook_app
 from bot.core.events import IncomingEvent
 from bot.core.replies import Reply
-from bot.runtime.inbox import InboxWorker
 from db import models as m
 from tests.fakes.telegram_server import FakeTelegramServer
 
@@ -148,7 +147,7 @@ class Harness:
         async def send(_event: IncomingEvent, replies: list[Reply]) -> None:
             self.sent.append(replies)
 
-        self.worker = InboxWorker(app, channel, "123", parse, send, max_attempts=2, retry_base_seconds=0.01)
+        self.worker = app.inbox_worker(channel, "123", parse, send, max_attempts=2, retry_base_seconds=0.01)
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 

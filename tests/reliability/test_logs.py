@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.__main__ import _setup_logging
-from bot.app import App
+from bot.accounts.seed import seed_demo
+from bot.app import App, _setup_logging
 from bot.channels.console.app import ConsoleSession
+from bot.config import Settings
 from bot.logging_setup import REDACTED, Redactor
-from bot.seed import seed_demo
 from tests.reliability.helpers import new_student, option_number
 
 pytestmark = pytest.mark.reliability
@@ -33,7 +33,7 @@ def production_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     factory = logging.getLogRecordFactory()
     root = logging.getLogger()
     levels = {name: logging.getLogger(name).level for name in list(logging.root.manager.loggerDict) + [""]}
-    _setup_logging("DEBUG")
+    _setup_logging(Settings(_env_file=None), "DEBUG")  # type: ignore[call-arg]
     try:
         yield
     finally:
@@ -47,7 +47,7 @@ async def test_a_whole_scenario_at_debug_level_logs_no_name_no_message_text_and_
     app: App, production_logging: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = await new_student(app, "hs-log", demo.class_code, NAME)
     await student.send(TYPED)
     screen = await student.send("/practice")

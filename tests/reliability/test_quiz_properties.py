@@ -12,10 +12,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
-from bot.seed import seed_demo
 from db import models as m
 from tests.reliability.helpers import PROPERTY
 
@@ -31,7 +31,7 @@ taps = st.lists(
 
 async def ready_student(app: App) -> ChannelAddress:
     """A student in the demo class with the child's agreement, created directly (onboarding is tested elsewhere)."""
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     external = f"prop-{next(_users)}"
     now = app.clock()
     async with app.uow_factory() as uow:

@@ -8,8 +8,8 @@ import random
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.core import activity as a
 from bot.core.ports import UnitOfWorkFactory
-from bot.core.services import activity as a
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TOPICS = ("ma-tuy", "bao-luc-hoc-duong", "an-toan-giao-thong", "phong-chay-chua-chay", "an-toan-mang")

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.core.services import activity as a
-from bot.core.services.reports import ReportAccessDenied, authorize, build_report, parse_period
+from bot.core import activity as a
 from bot.reports.options import ReportOptions
+from bot.reports.service import ReportAccessDenied, authorize, build_report, parse_period
 from db import models as m
 from tests.reports.dataset import Dataset, seed_dataset
 
-OPTIONS = ReportOptions(_env_file=None)  # type: ignore[call-arg]
+OPTIONS = ReportOptions()
 
 
 @pytest.fixture

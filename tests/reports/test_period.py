@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from bot.core.services.reports import PeriodError, parse_period
 from bot.reports.options import ReportOptions
+from bot.reports.service import PeriodError, parse_period
 
-OPTIONS = ReportOptions(_env_file=None)  # type: ignore[call-arg]
+OPTIONS = ReportOptions()
 
 
 def test_first_half_runs_to_the_cutoff_in_vietnam_time() -> None:
@@ -34,7 +34,7 @@ def test_the_reporting_year_and_the_calendar_year() -> None:
 
 
 def test_cutoffs_are_configurable() -> None:
-    options = ReportOptions(_env_file=None, half_year_cutoff="31/05", year_cutoff="31/10")  # type: ignore[call-arg]
+    options = ReportOptions(half_year_cutoff="31/05", year_cutoff="31/10")
     assert parse_period("2026-H1", options).last == dt.date(2026, 5, 31)
     assert parse_period("2026", options).first == dt.date(2025, 11, 1)
 

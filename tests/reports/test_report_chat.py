@@ -12,15 +12,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.__main__ import main
-from bot.app import App
+from bot.app import App, unit_of_work_factory
 from bot.channels.console.app import ConsoleSession
-from bot.core.services import activity as a
-from bot.core.services.reports import parse_period
+from bot.core import activity as a
 from bot.reports.options import ReportOptions
+from bot.reports.service import parse_period
 from db import models as m
 from db.base import Base
 from db.session import create_engine, session_factory
-from db.uow import UnitOfWorkFactory
 from tests.core.test_console_flows import option_number
 from tests.reports.dataset import seed_dataset
 
@@ -34,7 +33,7 @@ async def test_an_organizer_gets_the_files_and_a_five_line_summary(app: App) -> 
     assert "Thầy/cô muốn lập báo cáo kỳ nào?" in screen and "Cả năm 2026 (đến 15/11/2026)" in screen
     screen = await btc.send(option_number(screen, "6 tháng đầu năm 2026"))
 
-    period = parse_period("2026-H1", ReportOptions(_env_file=None))  # type: ignore[call-arg]
+    period = parse_period("2026-H1", ReportOptions())
     async with app.sessions() as s:
         rows = [r for r in (await s.execute(select(m.Activity))).scalars() if period.start <= r.at < period.end]
         audit = list((await s.execute(select(m.AuditLog).where(m.AuditLog.action == "report.create"))).scalars())
@@ -90,7 +89,7 @@ def test_the_command_line_writes_the_files(tmp_path: Path, capsys) -> None:  # t
         engine = create_engine(url)
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
-        await seed_dataset(UnitOfWorkFactory(session_factory(engine)), dt.datetime.now(dt.UTC), rows=100)
+        await seed_dataset(unit_of_work_factory(session_factory(engine)), dt.datetime.now(dt.UTC), rows=100)
         await engine.dispose()
 
     asyncio.run(prepare())

@@ -17,11 +17,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.app import App
-from bot.core.services import activity as a
-from bot.core.services.reports import ReportData, build_report, parse_period
+from bot.core import activity as a
 from bot.reports import tables
 from bot.reports.options import ReportOptions
 from bot.reports.render import ReportFile, render_report
+from bot.reports.service import ReportData, build_report, parse_period
 from db import models as m
 from tests.reports.dataset import VN, Dataset, seed_dataset
 
@@ -60,7 +60,7 @@ async def stored_rows(app: App) -> list[m.Activity]:
 async def make(
     app: App, actor_ext: str | None, scope: str, spec: str = "2026-H1"
 ) -> tuple[ReportData, list[ReportFile]]:
-    options = ReportOptions(_env_file=None)  # type: ignore[call-arg]
+    options = ReportOptions()
     async with app.uow_factory() as uow:
         actor = await uow.users.by_account("console", actor_ext) if actor_ext else None
         data = await build_report(uow, actor, scope, parse_period(spec, options), options, app.clock())
@@ -281,7 +281,7 @@ async def test_a_school_admins_report_covers_only_their_school(app: App, distric
 
 
 async def test_a_one_month_period(app: App, district: Dataset) -> None:
-    options = ReportOptions(_env_file=None)  # type: ignore[call-arg]
+    options = ReportOptions()
     period = parse_period(None, options, date_from="2026-03-01", date_to="2026-03-31")
     async with app.uow_factory() as uow:
         data = await build_report(uow, None, "all", period, options, app.clock())

@@ -11,9 +11,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from bot.app import App
-from bot.core.context import Context, UserFacingError
+from bot.core.context import Context
+from bot.core.errors import UserFacingError
 from bot.core.router import Router
-from bot.runtime.inbox import InboxWorker
 from db import models as m
 from tests.runtime.test_inbox import CollectingSender, inbox_rows, parse, run_until_idle
 
@@ -67,7 +67,7 @@ def count_commits(app: App) -> list[int]:
 async def test_updates_ready_together_are_handled_in_one_transaction_and_each_answered_once(app: App) -> None:
     app.dispatcher.router.include(_writing_commands({}))
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    worker = app.inbox_worker("test", "bot1", parse, sender)
     assert await worker.submit_many([(f"u-{i}", {"user": i, "text": "/ghi"}) for i in range(12)]) == [True] * 12
     commits = count_commits(app)
     await run_until_idle(worker)
@@ -81,7 +81,7 @@ async def test_updates_ready_together_are_handled_in_one_transaction_and_each_an
 async def test_a_refusal_in_a_group_undoes_only_its_own_writes(app: App) -> None:
     app.dispatcher.router.include(_writing_commands({}))
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    worker = app.inbox_worker("test", "bot1", parse, sender)
     texts = {1: "/ghi", 2: "/ghi", 3: "/tuchoi", 4: "/ghi"}
     await worker.submit_many([(f"u-{i}", {"user": i, "text": t}) for i, t in texts.items()])
     commits = count_commits(app)
@@ -102,7 +102,7 @@ async def test_a_refusal_and_an_error_in_a_group_touch_only_their_own_update(app
     # User 4's update fails in the group, then alone (a failed attempt, tried again later), then succeeds.
     app.dispatcher.router.include(_writing_commands({"4": 2}))
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender, retry_base_seconds=0.01)
+    worker = app.inbox_worker("test", "bot1", parse, sender, retry_base_seconds=0.01)
     texts = {1: "/ghi", 2: "/ghi", 3: "/tuchoi", 4: "/hong", 5: "/ghi", 6: "/ghi"}
     await worker.submit_many([(f"u-{i}", {"user": i, "text": t}) for i, t in texts.items()])
     await run_until_idle(worker)
@@ -126,7 +126,7 @@ async def test_a_refusal_and_an_error_in_a_group_touch_only_their_own_update(app
 
 async def test_an_update_another_worker_handled_first_is_left_to_it_and_the_group_goes_on(app: App) -> None:
     app.dispatcher.router.include(_writing_commands({}))
-    worker = InboxWorker(app, "test", "bot1", parse, CollectingSender())
+    worker = app.inbox_worker("test", "bot1", parse, CollectingSender())
     await worker.submit_many([(f"u-{i}", {"user": i, "text": "/ghi"}) for i in (1, 2, 3)])
     rows = await inbox_rows(app)
     members = [(parse(r.payload), r.id) for r in rows]
@@ -142,7 +142,7 @@ async def test_an_update_another_worker_handled_first_is_left_to_it_and_the_grou
 async def test_two_updates_of_one_user_in_a_batch_are_handled_in_order_in_separate_transactions(app: App) -> None:
     app.dispatcher.router.include(_writing_commands({}))
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    worker = app.inbox_worker("test", "bot1", parse, sender)
     batch = [
         ("a", {"user": 1, "text": "/ghi"}),
         ("b", {"user": 2, "text": "/ghi"}),
@@ -168,7 +168,7 @@ async def test_if_handling_a_group_fails_as_a_whole_its_updates_are_tried_again_
 
     app.dispatcher.handle_many = failing_once  # type: ignore[method-assign]
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender, retry_base_seconds=0.01)
+    worker = app.inbox_worker("test", "bot1", parse, sender, retry_base_seconds=0.01)
     await worker.submit_many([(f"u-{i}", {"user": i, "text": "/ghi"}) for i in (1, 2, 3)])
     await run_until_idle(worker)
     assert sorted(sender.sent) == [(str(i), f"Đã ghi cho em {i}.") for i in (1, 2, 3)]

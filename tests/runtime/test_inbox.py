@@ -51,7 +51,7 @@ async def inbox_rows(app: App) -> list[m.InboundUpdate]:
 
 async def test_the_same_update_twice_is_stored_and_answered_once(app: App) -> None:
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    worker = app.inbox_worker("test", "bot1", parse, sender)
     results = await asyncio.gather(*(worker.submit("u-1", {"user": 7, "text": "/help"}) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
     await run_until_idle(worker)
@@ -62,14 +62,14 @@ async def test_the_same_update_twice_is_stored_and_answered_once(app: App) -> No
 
 async def test_after_a_crash_pending_updates_are_handled_and_handled_ones_are_sent(app: App) -> None:
     # A previous process stored two updates, handled the first (state and replies committed) and died.
-    first = InboxWorker(app, "test", "bot1", parse, CollectingSender())
+    first = app.inbox_worker("test", "bot1", parse, CollectingSender())
     await first.submit("a", {"user": 1, "text": "/start"})
     await first.submit("b", {"user": 2, "text": "/help"})
     rows = await inbox_rows(app)
     assert await app.dispatcher.handle(parse(rows[0].payload), inbox_id=rows[0].id)  # type: ignore[arg-type]
 
     sender = CollectingSender()
-    restarted = InboxWorker(app, "test", "bot1", parse, sender)
+    restarted = app.inbox_worker("test", "bot1", parse, sender)
     await run_until_idle(restarted)
     assert sorted(u for u, _ in sender.sent) == ["1", "2"]
     assert [r.status for r in await inbox_rows(app)] == ["done", "done"]
@@ -80,7 +80,7 @@ async def test_after_a_crash_pending_updates_are_handled_and_handled_ones_are_se
 
 async def test_an_update_that_keeps_failing_goes_to_dead_letters(app: App, caplog: pytest.LogCaptureFixture) -> None:
     sender = CollectingSender(fail_times=10)
-    worker = InboxWorker(app, "test", "bot1", parse, sender, max_attempts=3, retry_base_seconds=0.01)
+    worker = app.inbox_worker("test", "bot1", parse, sender, max_attempts=3, retry_base_seconds=0.01)
     await worker.submit("x", {"user": 3, "text": "/help"})
     with caplog.at_level(logging.ERROR):
         await run_until_idle(worker)
@@ -91,7 +91,7 @@ async def test_an_update_that_keeps_failing_goes_to_dead_letters(app: App, caplo
 
 async def test_a_transient_send_failure_is_retried_without_handling_twice(app: App) -> None:
     sender = CollectingSender(fail_times=1)
-    worker = InboxWorker(app, "test", "bot1", parse, sender, retry_base_seconds=0.01)
+    worker = app.inbox_worker("test", "bot1", parse, sender, retry_base_seconds=0.01)
     await worker.submit("y", {"user": 4, "text": "/start"})
     await run_until_idle(worker)
     assert len(sender.sent) == 1 and "Choose your language" in sender.sent[0][1]
@@ -100,7 +100,7 @@ async def test_a_transient_send_failure_is_retried_without_handling_twice(app: A
 
 async def test_ignored_updates_are_marked_done_without_replies(app: App) -> None:
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    worker = app.inbox_worker("test", "bot1", parse, sender)
     await worker.submit("z", {"ignore": True})
     await run_until_idle(worker)
     assert sender.sent == [] and [r.status for r in await inbox_rows(app)] == ["done"]
@@ -108,16 +108,16 @@ async def test_ignored_updates_are_marked_done_without_replies(app: App) -> None
 
 async def test_with_several_processes_a_fresh_row_is_left_to_the_one_handling_it(app: App, clock: Any) -> None:
     # Webhook mode, two processes on one inbox: the first has handled an update and is sending its replies.
-    first = InboxWorker(app, "test", "bot1", parse, CollectingSender())
+    first = app.inbox_worker("test", "bot1", parse, CollectingSender())
     await first.submit("a", {"user": 1, "text": "/help"})
     rows = await inbox_rows(app)
     assert await app.dispatcher.handle(parse(rows[0].payload), inbox_id=rows[0].id)  # type: ignore[arg-type]
 
-    other = InboxWorker(app, "test", "bot1", parse, CollectingSender(), sweep_min_age_seconds=60)
+    other = app.inbox_worker("test", "bot1", parse, CollectingSender(), sweep_min_age_seconds=60)
     assert await other.sweep() == 0  # not taken over: its replies would go out twice
     clock.advance(seconds=61)  # the first process died: now the row is taken over and its replies sent
     sender = CollectingSender()
-    late = InboxWorker(app, "test", "bot1", parse, sender, sweep_min_age_seconds=60)
+    late = app.inbox_worker("test", "bot1", parse, sender, sweep_min_age_seconds=60)
     await run_until_idle(late)
     assert [u for u, _ in sender.sent] == ["1"]
     assert [r.status for r in await inbox_rows(app)] == ["done"]
@@ -125,7 +125,7 @@ async def test_with_several_processes_a_fresh_row_is_left_to_the_one_handling_it
 
 async def test_a_batch_is_stored_in_one_go_and_each_update_answered_once(app: App) -> None:
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender)
+    worker = app.inbox_worker("test", "bot1", parse, sender)
     batch = [(f"u-{i}", {"user": i, "text": "/help"}) for i in range(20)]
     assert await worker.submit_many(batch) == [True] * 20
     assert await worker.submit_many(batch[:3]) == [False] * 3  # a redelivered batch stores nothing again
@@ -141,7 +141,7 @@ async def test_after_the_database_server_drops_our_connections_updates_are_still
     from sqlalchemy import text
 
     sender = CollectingSender()
-    worker = InboxWorker(app, "test", "bot1", parse, sender, retry_base_seconds=0.01)
+    worker = app.inbox_worker("test", "bot1", parse, sender, retry_base_seconds=0.01)
     await worker.submit("before", {"user": 5, "text": "/help"})
     await run_until_idle(worker)
     # Another session ends every connection of ours (a server restart does the same).

@@ -15,16 +15,16 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import User
 from aiohttp import ClientError, ClientTimeout, web
 
-from bot.app import App
 from bot.channels.telegram import webhook
 from bot.channels.telegram.commands import REFRESH_SECONDS, CommandMenus
 from bot.channels.telegram.mapping import ALLOWED_UPDATES, CHANNEL, make_parser
 from bot.channels.telegram.ratelimit import RateLimiter
+from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.transport import TelegramTransport
+from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker
 from bot.runtime.payloads import storable
 from bot.runtime.signals import stop_on_signals
-from db.locks import AlreadyRunning, single_instance
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,9 @@ def make_bot(token: str, api_base: str) -> Bot:
 
 
 @contextlib.asynccontextmanager
-async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
+async def broadcast_transport(s: TelegramSettings, deps: ChannelDeps) -> AsyncIterator[TelegramTransport]:
     """A Telegram transport for broadcasts sent outside the running bot (`python -m bot broadcast send`); the
     broadcast sender sets the pace, this limiter only keeps the per-chat spacing."""
-    s = app.settings
     if s.telegram_bot_token is None:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_base)
@@ -56,7 +55,7 @@ async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
         s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
     )
     try:
-        yield TelegramTransport(bot, limiter, app.uow_factory)
+        yield TelegramTransport(bot, limiter, deps.uow_factory)
     finally:
         await bot.session.close()
 
@@ -64,35 +63,40 @@ async def broadcast_transport(app: App) -> AsyncIterator[TelegramTransport]:
 class TelegramChannel:
     """One bot: the inbox worker, the transport, the command menus, and the way updates come in."""
 
-    def __init__(self, app: App, bot: Bot, me: User, limiter: RateLimiter | None = None) -> None:
-        s = app.settings
-        self.app, self.bot, self.me = app, bot, me
+    def __init__(
+        self, settings: TelegramSettings, deps: ChannelDeps, bot: Bot, me: User, limiter: RateLimiter | None = None
+    ) -> None:
+        s = settings
+        self.settings, self.deps, self.bot, self.me = settings, deps, bot, me
         self.bot_id = str(me.id)
         self.limiter = limiter or RateLimiter(
             s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
         )
-        self.transport = TelegramTransport(bot, self.limiter, app.uow_factory)
+        self.transport = TelegramTransport(bot, self.limiter, deps.uow_factory)
         self.worker = InboxWorker(
-            app,
+            deps.uow_factory,
+            deps.dispatcher,
+            deps.clock,
             CHANNEL,
             self.bot_id,
             make_parser(me.username),
             self.transport.reply,
             # Polling is one process (a lock ensures it); webhook mode may run several on one inbox.
             sweep_min_age_seconds=s.telegram_webhook_sweep_min_age_seconds if s.telegram_webhook_url else 0.0,
+            group_concurrency=deps.group_concurrency,
         )
-        self.commands = CommandMenus(bot, app)
+        self.commands = CommandMenus(bot, deps.uow_factory, deps.command_menu)
 
     async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Commit the update to the inbox; False when it was already there (a redelivery)."""
         new = await self.worker.submit(str(update_id), payload)
         callback = payload.get("callback_query")
         if new and isinstance(callback, dict) and callback.get("id"):
-            self.transport.expect_answer(str(callback["id"]), self.app.settings.telegram_callback_answer_seconds)
+            self.transport.expect_answer(str(callback["id"]), self.settings.telegram_callback_answer_seconds)
         return new
 
     async def run(self, stop: asyncio.Event) -> None:
-        s = self.app.settings
+        s = self.settings
         worker = asyncio.create_task(self.worker.run(stop, s.shutdown_grace_seconds))
         menus = asyncio.create_task(self._menus(stop))
         try:
@@ -100,7 +104,7 @@ class TelegramChannel:
                 await self.serve_webhook(stop)
             else:
                 try:
-                    async with single_instance(self.app.engine, f"telegram-poll-{self.bot_id}"):
+                    async with self.deps.single_instance(f"telegram-poll-{self.bot_id}"):
                         await self.poll(stop)
                 except AlreadyRunning:
                     raise PollingConflict(
@@ -127,7 +131,7 @@ class TelegramChannel:
 
     # --- long polling ----------------------------------------------------------------------------------------
     async def poll(self, stop: asyncio.Event) -> None:
-        timeout = self.app.settings.telegram_poll_timeout
+        timeout = self.settings.telegram_poll_timeout
         # Polling needs no webhook; pending updates are kept (never dropped on start).
         await self.bot.delete_webhook(drop_pending_updates=False)
         log.info("Telegram: polling as @%s", self.me.username)
@@ -195,7 +199,7 @@ class TelegramChannel:
         for payload, fresh in zip(updates, new, strict=True):
             callback = payload.get("callback_query")
             if fresh and isinstance(callback, dict) and callback.get("id"):
-                self.transport.expect_answer(str(callback["id"]), self.app.settings.telegram_callback_answer_seconds)
+                self.transport.expect_answer(str(callback["id"]), self.settings.telegram_callback_answer_seconds)
 
     async def _store_until_stored(self, updates: list[dict[str, Any]], stop: asyncio.Event) -> bool:
         delay = 0.5
@@ -211,7 +215,7 @@ class TelegramChannel:
 
     # --- webhook ---------------------------------------------------------------------------------------------
     async def serve_webhook(self, stop: asyncio.Event) -> None:
-        s = self.app.settings
+        s = self.settings
         url, path, secret = webhook.checked_settings(s, self.bot.token)
         runner = web.AppRunner(webhook.make_webhook_app(secret, self.store, path), access_log=None)
         await runner.setup()
@@ -236,7 +240,8 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
 
 
 async def run(
-    app: App,
+    settings: TelegramSettings,
+    deps: ChannelDeps,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[TelegramChannel], Awaitable[None]] | None = None,
 ) -> None:
@@ -245,7 +250,7 @@ async def run(
     handlers; with one, whoever made the event owns the signals (`python -m bot run` shares one event between
     all channels). `on_ready(channel)` lets other workers (the broadcast sender, contest notices) use
     `channel.transport`, which shares this bot's rate limiter."""
-    s = app.settings
+    s = settings
     assert s.telegram_bot_token is not None, "TELEGRAM_BOT_TOKEN is not set"
     token = s.telegram_bot_token.get_secret_value()
     if s.telegram_webhook_url:
@@ -257,8 +262,8 @@ async def run(
     bot = make_bot(token, s.telegram_api_base)
     try:
         me = await bot.get_me()
-        app.dispatcher.settings.bot_username = me.username  # deep links (t.me/<bot>?start=...) need it
-        channel = TelegramChannel(app, bot, me)
+        deps.dispatcher.settings.bot_username = me.username  # deep links (t.me/<bot>?start=...) need it
+        channel = TelegramChannel(settings, deps, bot, me)
         if on_ready is not None:
             await on_ready(channel)
         await channel.run(stop)

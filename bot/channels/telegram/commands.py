@@ -5,6 +5,7 @@ so someone who became a teacher gets theirs without a restart)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -16,9 +17,8 @@ from aiogram.types import (
     BotCommandScopeDefault,
 )
 
-from bot.app import App
 from bot.channels.telegram.mapping import CHANNEL
-from bot.core.commands import command_menu
+from bot.core.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,18 @@ REFRESH_SECONDS = 300.0
 
 
 class CommandMenus:
-    def __init__(self, bot: Bot, app: App) -> None:
-        self.bot, self.app = bot, app
+    def __init__(
+        self,
+        bot: Bot,
+        uow_factory: Callable[[], UnitOfWork],
+        command_menu: Callable[[str, str], list[tuple[str, str]]],
+    ) -> None:
+        """`command_menu(role, locale)`: the commands and their descriptions for a role ("group" in groups)."""
+        self.bot, self.uow_factory, self.command_menu = bot, uow_factory, command_menu
         self._staff_done: set[tuple[str, str, str]] = set()
 
     def _commands(self, role: str, locale: str) -> list[BotCommand]:
-        return [BotCommand(command=c, description=d) for c, d in command_menu(self.app.i18n, role, locale)]
+        return [BotCommand(command=c, description=d) for c, d in self.command_menu(role, locale)]
 
     async def publish(self) -> None:
         try:
@@ -47,8 +53,8 @@ class CommandMenus:
         await self.refresh_staff()
 
     async def refresh_staff(self) -> None:
-        async with self.app.uow_factory() as uow:
-            staff = await uow.directory.staff_accounts(CHANNEL)
+        async with self.uow_factory() as uow:
+            staff = await uow.users.staff_accounts(CHANNEL)
         for user_id, role, locale in staff:
             key = (user_id, role, locale)
             if key in self._staff_done or not user_id.lstrip("-").isdigit():

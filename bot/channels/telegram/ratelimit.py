@@ -21,7 +21,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from bot.runtime.transport import DeliveryResult, DeliveryStatus
+from bot.core.delivery import DeliveryResult, DeliveryStatus
 
 log = logging.getLogger(__name__)
 

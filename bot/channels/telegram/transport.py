@@ -16,10 +16,10 @@ from bot.channels.telegram.calls import BotApiCalls
 from bot.channels.telegram.mapping import CHANNEL, TelegramEvent
 from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.render import CAPTION_LIMIT, keyboard, message_text, split_text
+from bot.core.delivery import DeliveryResult, DeliveryStatus
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.ports import UnitOfWorkFactory
 from bot.core.replies import Reply
-from bot.runtime.transport import DeliveryResult, DeliveryStatus
 
 log = logging.getLogger(__name__)
 

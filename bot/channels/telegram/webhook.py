@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
-from bot.config import Settings
+from bot.channels.telegram.settings import TelegramSettings
 from bot.runtime.payloads import storable
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class WebhookConfigError(RuntimeError):
     pass
 
 
-def checked_settings(settings: Settings, token: str) -> tuple[str, str, str]:
+def checked_settings(settings: TelegramSettings, token: str) -> tuple[str, str, str]:
     """(url, path, secret) or a clear error: webhook mode never runs without a strong secret."""
     url = settings.telegram_webhook_url or ""
     if settings.telegram_webhook_secret is None:

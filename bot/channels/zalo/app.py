@@ -10,18 +10,19 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import App
 from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError, ZaloUnauthorized
 from bot.channels.zalo.mapping import CHANNEL, external_id, is_self_echo, parse_update
 from bot.channels.zalo.render import Translate
+from bot.channels.zalo.settings import ZaloSettings
 from bot.channels.zalo.transport import RateLimiter, ZaloTransport
 from bot.channels.zalo.webhook import WEBHOOK_PATH, valid_secret, webhook_app
+from bot.core.delivery import DeliveryStatus
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
+from bot.runtime.channel import ChannelDeps
 from bot.runtime.inbox import InboxWorker
 from bot.runtime.payloads import storable
 from bot.runtime.signals import stop_on_signals
-from bot.runtime.transport import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,7 @@ class DeliveryRetry(Exception):
     """Zalo could not take the replies now; the inbox worker tries again later."""
 
 
-def check_settings(app: App) -> None:
-    s = app.settings
+def check_settings(s: ZaloSettings) -> None:
     if s.zalo_bot_token is None:
         raise ZaloConfigError("ZALO_BOT_TOKEN is not set")
     if s.zalo_webhook_url:
@@ -49,24 +49,23 @@ def check_settings(app: App) -> None:
             log.warning("ZALO_WEBHOOK_URL is not https; the real Zalo platform only calls https URLs")
 
 
-async def translate_for(app: App, address: ChannelAddress) -> Translate:
+async def translate_for(deps: ChannelDeps, address: ChannelAddress) -> Translate:
     """Hints and notes in the recipient's language."""
-    async with app.uow_factory() as uow:
+    async with deps.uow_factory() as uow:
         user = await uow.users.by_account(address.channel, address.user_id)
     locale = user.locale if user else None
-    return lambda message: app.i18n.gettext(locale, message)
+    return lambda message: deps.i18n.gettext(locale, message)
 
 
 @contextlib.asynccontextmanager
-async def broadcast_transport(app: App) -> AsyncIterator[ZaloTransport]:
+async def broadcast_transport(s: ZaloSettings, deps: ChannelDeps) -> AsyncIterator[ZaloTransport]:
     """A Zalo transport for broadcasts and contest notices sent outside the running bot (the command line)."""
-    s = app.settings
     if s.zalo_bot_token is None:
         raise ZaloConfigError("ZALO_BOT_TOKEN is not set")
     client = ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base)
     limiter = RateLimiter(s.zalo_rate_per_second, s.zalo_chat_rate_per_second)
     try:
-        yield ZaloTransport(client, lambda address: translate_for(app, address), limiter)
+        yield ZaloTransport(client, lambda address: translate_for(deps, address), limiter)
     finally:
         await client.aclose()
 
@@ -74,10 +73,16 @@ async def broadcast_transport(app: App) -> AsyncIterator[ZaloTransport]:
 class ZaloChannel:
     """Owns the client, the inbox worker and the transport of one Zalo bot."""
 
-    def __init__(self, app: App, client: ZaloClient | None = None, limiter: RateLimiter | None = None) -> None:
-        check_settings(app)
-        s = app.settings
-        self.app = app
+    def __init__(
+        self,
+        settings: ZaloSettings,
+        deps: ChannelDeps,
+        client: ZaloClient | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        check_settings(settings)
+        s = self.settings = settings
+        self.deps = deps
         self.client = client or ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base)  # type: ignore[union-attr]
         self.limiter = limiter or RateLimiter(s.zalo_rate_per_second, s.zalo_chat_rate_per_second)
         self.transport = ZaloTransport(self.client, self.translate_for, self.limiter)
@@ -86,14 +91,23 @@ class ZaloChannel:
         self.ready = asyncio.Event()  # set once updates are being received
 
     async def translate_for(self, address: ChannelAddress) -> Translate:
-        return await translate_for(self.app, address)
+        return await translate_for(self.deps, address)
 
     async def start(self) -> InboxWorker:
         me = await self.client.get_me()  # a bad token stops here, loudly
         self.bot_id = me.id
         parse: Callable[[dict[str, Any]], IncomingEvent | None] = lambda u: parse_update(u, self.bot_id)  # noqa: E731
-        self.worker = InboxWorker(self.app, CHANNEL, self.bot_id, parse, self.send)
-        mode = "webhook" if self.app.settings.zalo_webhook_url else "polling"
+        self.worker = InboxWorker(
+            self.deps.uow_factory,
+            self.deps.dispatcher,
+            self.deps.clock,
+            CHANNEL,
+            self.bot_id,
+            parse,
+            self.send,
+            group_concurrency=self.deps.group_concurrency,
+        )
+        mode = "webhook" if self.settings.zalo_webhook_url else "polling"
         log.info("zalo bot %s ready (%s mode)", self.bot_id, mode)
         return self.worker
 
@@ -124,7 +138,7 @@ class ZaloChannel:
         info = await self.client.get_webhook_info()
         if not info.url:
             return
-        if not self.app.settings.zalo_replace_webhook:
+        if not self.settings.zalo_replace_webhook:
             raise ZaloConfigError(
                 "a webhook is set for this Zalo bot (another process in webhook mode?); polling would fight it. "
                 "Set ZALO_WEBHOOK_URL to run in webhook mode, or ZALO_REPLACE_WEBHOOK=1 once to remove it."
@@ -137,7 +151,7 @@ class ZaloChannel:
         failures = 0
         while not stop.is_set():
             try:
-                updates = await self.client.get_updates(self.app.settings.zalo_poll_timeout)
+                updates = await self.client.get_updates(self.settings.zalo_poll_timeout)
                 failures = 0
             except ZaloUnauthorized:
                 raise
@@ -182,7 +196,7 @@ class ZaloChannel:
     # --- webhook ---------------------------------------------------------------------------------------
 
     async def start_webhook(self) -> web.AppRunner:
-        s = self.app.settings
+        s = self.settings
         secret = s.zalo_webhook_secret.get_secret_value()  # type: ignore[union-attr]
         runner = web.AppRunner(webhook_app(secret, self.bot_id, self.submit), access_log=None)
         await runner.setup()
@@ -197,7 +211,7 @@ class ZaloChannel:
     async def run(self, stop: asyncio.Event) -> None:
         try:
             worker = await self.start()
-            webhook = bool(self.app.settings.zalo_webhook_url)
+            webhook = bool(self.settings.zalo_webhook_url)
             if not webhook:
                 await self.ensure_polling_allowed()
             work = asyncio.create_task(worker.run(stop))
@@ -221,15 +235,16 @@ class ZaloChannel:
 
 
 async def run(
-    app: App,
+    settings: ZaloSettings,
+    deps: ChannelDeps,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[ZaloChannel], Awaitable[None]] | None = None,
 ) -> None:
     """Entry point used by `python -m bot run`: returns once `stop` is set and the work in hand is finished.
     Without a `stop` event it installs its own SIGTERM/SIGINT handlers; with one, the caller owns the signals.
-    `on_ready(channel)` hands `channel.transport` to the broadcast sender and the contest notices."""
+    `on_ready(channel)` hands `channel.transport` to the broadcast sender and the notices."""
     try:
-        channel = ZaloChannel(app)
+        channel = ZaloChannel(settings, deps)
     except ZaloConfigError as exc:
         log.critical("zalo: %s", exc)
         raise SystemExit(f"zalo: {exc}") from None

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError, ZaloUnauthorized
 from bot.channels.zalo.render import Translate, render_messages
+from bot.core.delivery import DeliveryResult, DeliveryStatus
 from bot.core.events import ChannelAddress
 from bot.core.replies import Reply
-from bot.runtime.transport import DeliveryResult, DeliveryStatus
 
 log = logging.getLogger(__name__)
 

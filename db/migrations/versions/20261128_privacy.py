@@ -70,7 +70,7 @@ def upgrade() -> None:
 
 def _chain_existing_audit_rows() -> None:
     """Rows written before the chain existed join it, in id order, so the whole log verifies."""
-    from bot.core.services.audit_chain import audit_hash
+    from bot.core.audit import audit_hash
 
     audit = sa.table(
         'audit_log',

@@ -59,7 +59,7 @@ async def bench(n: int, mode: str, database_url: str | None) -> None:
             if mode == "polling":
                 for u in updates:
                     server.enqueue_update(u)
-            task = asyncio.create_task(run(app, stop))
+            task = asyncio.create_task(run(app.settings, app.channel_deps(), stop))
             if mode == "webhook":
                 await server.wait_for(lambda s: s.calls("setWebhook"), timeout=60)
             else:

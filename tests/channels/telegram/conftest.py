@@ -52,7 +52,9 @@ class RunningBot:
         self.channel = channel
 
     async def start(self) -> RunningBot:
-        self.task = asyncio.create_task(run(self.app, self.stop_event, on_ready=self._ready))
+        self.task = asyncio.create_task(
+            run(self.app.settings, self.app.channel_deps(), self.stop_event, on_ready=self._ready)
+        )
         await self.server.wait_for(lambda s: s.calls("getMe"))
         return self
 

@@ -9,14 +9,14 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
 from bot.channels.telegram.app import make_bot
 from bot.channels.telegram.ratelimit import RateLimiter
 from bot.channels.telegram.transport import TelegramTransport
+from bot.core.delivery import DeliveryStatus
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Choice, ChoicePrompt, Reply
-from bot.runtime.transport import DeliveryStatus
-from bot.seed import seed_demo
 from db import models as m
 from tests.channels.telegram.conftest import ChatUser, RunningBot
 from tests.channels.telegram.test_flows import onboard
@@ -118,7 +118,7 @@ async def test_a_server_error_is_sent_again_and_a_refusal_reported_with_telegram
 async def test_not_modified_and_too_old_are_harmless(
     app: App, server: FakeTelegramServer, telegram_bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ChatUser(app, server, 4004)
     await onboard(student, f"/start {demo.class_code}")
     await student.send("Lê Văn Cường")

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
-from bot.seed import seed_demo
 from db import models as m
 from tests.channels.telegram.conftest import ChatUser, RunningBot
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -24,7 +24,7 @@ async def onboard(student: ChatUser, start: str = "/start") -> str:
 async def test_onboarding_and_joining_a_class_by_deep_link(
     app: App, server: FakeTelegramServer, telegram_bot: RunningBot
 ) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ChatUser(app, server, 1001)
     screen = await onboard(student, f"/start {demo.class_code}")
     assert "Em đã vào lớp 7A" in screen and "họ và tên" in screen
@@ -48,7 +48,7 @@ async def test_onboarding_and_joining_a_class_by_deep_link(
 async def test_a_lesson_to_the_end_and_a_practice_quiz_by_tapping(
     app: App, server: FakeTelegramServer, telegram_bot: RunningBot
 ) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     student = ChatUser(app, server, 1002)
     await onboard(student, f"/start {demo.class_code}")
     await student.send("Trần Thị Bình")
@@ -96,7 +96,7 @@ async def test_help_lists_the_hotlines(app: App, server: FakeTelegramServer, tel
 async def test_a_teacher_creates_a_class_and_gets_a_deep_link(
     app: App, server: FakeTelegramServer, telegram_bot: RunningBot
 ) -> None:
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     async with app.uow_factory() as uow:
         school = (await uow.schools.list())[0]
         teacher = await uow.users.create("telegram", "2001", "2001", "vi", app.clock(), role="teacher")

@@ -9,11 +9,11 @@ import json
 import pytest
 from sqlalchemy import select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
+from bot.broadcasts.group_posts import lesson_posts_for_class
 from bot.channels.telegram.app import PollingConflict, run
-from bot.core.flows.groups import lesson_posts_for_class
-from bot.runtime.transport import DeliveryStatus
-from bot.seed import seed_demo
+from bot.core.delivery import DeliveryStatus
 from db import models as m
 from tests.channels.telegram.conftest import ChatUser, RunningBot, configure, wait_handled
 from tests.channels.telegram.test_flows import onboard
@@ -42,7 +42,7 @@ async def make_teacher(app: App, user_id: int) -> None:
 
 
 async def test_command_menus_by_scope_and_language(app: App, server: FakeTelegramServer) -> None:
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     await make_teacher(app, 5001)
     configure(app, server)
     bot = await RunningBot(app, server).start()
@@ -63,7 +63,7 @@ async def test_command_menus_by_scope_and_language(app: App, server: FakeTelegra
 async def test_a_teacher_links_the_class_group_and_lessons_open_in_private(
     app: App, server: FakeTelegramServer, telegram_bot: RunningBot
 ) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     await make_teacher(app, 5002)
 
     async def in_group(user_id: int, text: str) -> list[str]:
@@ -124,7 +124,7 @@ async def test_one_poller_per_bot(app: App, server: FakeTelegramServer) -> None:
     try:
         await server.wait_for(lambda s: s.calls("getUpdates"))
         with pytest.raises(PollingConflict, match="already polling"):
-            await asyncio.wait_for(run(app, asyncio.Event()), 30)
+            await asyncio.wait_for(run(app.settings, app.channel_deps(), asyncio.Event()), 30)
     finally:
         await first.stop()
 
@@ -133,4 +133,4 @@ async def test_a_409_from_telegram_stops_polling_loudly(app: App, server: FakeTe
     configure(app, server)
     server.fail_next("getUpdates", 409)
     with pytest.raises(PollingConflict, match="Conflict"):
-        await asyncio.wait_for(run(app, asyncio.Event()), 30)
+        await asyncio.wait_for(run(app.settings, app.channel_deps(), asyncio.Event()), 30)

@@ -132,5 +132,5 @@ async def test_webhook_mode_refuses_to_start_without_a_strong_secret(
 ) -> None:
     configure(app, server, telegram_webhook_url=url, telegram_webhook_secret=SecretStr(secret) if secret else None)
     with pytest.raises(WebhookConfigError, match=message):
-        await run(app, asyncio.Event())
+        await run(app.settings, app.channel_deps(), asyncio.Event())
     assert server.calls() == []  # not even getMe: nothing happens without the secret

@@ -68,7 +68,7 @@ class ZaloBot:
             update["zalo_webhook_secret"] = SecretStr(SECRET)
         self.app.settings = self.app.settings.model_copy(update=update)
         client = ZaloClient(TOKEN, self.fake.url, sleep=self._sleep, backoff_base=0.5)
-        self.channel = ZaloChannel(self.app, client, RateLimiter(1000, 1000, 1000))
+        self.channel = ZaloChannel(self.app.settings, self.app.channel_deps(), client, RateLimiter(1000, 1000, 1000))
         self.task = asyncio.create_task(self.channel.run(self.stop))
         ready = asyncio.create_task(self.channel.ready.wait())
         await asyncio.wait({ready, self.task}, return_when=asyncio.FIRST_COMPLETED)

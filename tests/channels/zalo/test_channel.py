@@ -10,12 +10,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App, build_app
 from bot.channels.zalo.app import ZaloChannel, ZaloConfigError
 from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.context import CoreSettings
-from bot.seed import seed_demo
 from db import models as m
 from db.base import Base
 from tests.channels.zalo.conftest import SECRET, ZaloBot, option
@@ -56,7 +56,7 @@ async def test_photos_and_stickers_get_a_friendly_text_only_note(app: App, bot: 
     texts = bot.fake.texts("zi")
     assert len(texts) == 2 and all("Mình chỉ đọc được tin nhắn chữ" in t for t in texts)
     # In the middle of a question, the question stays pending and is shown again.
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     await onboard(bot, "zj", demo.class_code)
     screen = await bot.say("zj", "/practice")
     screen = await bot.say("zj", option(screen, "ma túy"))
@@ -87,7 +87,7 @@ async def test_a_webhook_call_with_a_wrong_secret_gets_401_and_stores_nothing(we
 
 
 async def test_webhook_mode_serves_the_bare_and_the_wrapped_update(app: App, webhook_bot: ZaloBot) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     screen = await onboard(webhook_bot, "zw", demo.class_code)
     assert "Em muốn làm gì tiếp theo?" in screen
     wrapped = {"ok": True, "result": text_update("zw", "/help", message_id="wrapped-1")}
@@ -111,7 +111,7 @@ async def test_webhook_refuses_to_start_without_a_secret(app: App, zalo: FakeZal
             }
         )
         with pytest.raises(ZaloConfigError, match="ZALO_WEBHOOK_SECRET"):
-            ZaloChannel(app)
+            ZaloChannel(app.settings, app.channel_deps())
     assert zalo.calls == []
 
 
@@ -131,8 +131,8 @@ async def test_polling_refuses_to_start_while_a_webhook_is_set(app: App, zalo: F
 @pytest.fixture
 async def big_app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
     content = load_content(write_test_content(tmp_path / "content", questions_per_topic=60))
-    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
-    app = build_app(settings, clock=FakeClock(), content=content, core_settings=CoreSettings(practice_questions=30))
+    settings = Settings(database_url=database_url, practice_questions=30, _env_file=None)  # type: ignore[call-arg]
+    app = build_app(settings, clock=FakeClock(), content=content, core_settings=CoreSettings())
     async with app.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     try:
@@ -144,7 +144,7 @@ async def big_app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
 async def test_a_long_reply_is_split_under_2000_characters(big_app: App, zalo: FakeZaloServer) -> None:
     bot = await ZaloBot(big_app, zalo).start()
     try:
-        demo = await seed_demo(big_app)
+        demo = await seed_demo(big_app.uow_factory, big_app.clock)
         await onboard(bot, "zl", demo.class_code)
         screen = await bot.say("zl", "/practice")
         screen = await bot.say("zl", option(screen, "ma túy"))
@@ -166,7 +166,7 @@ async def test_unreachable_api_at_start_is_not_swallowed(app: App) -> None:
     app.settings = app.settings.model_copy(
         update={"zalo_bot_token": SecretStr("123:TEST"), "zalo_api_base": "http://127.0.0.1:9"}
     )
-    channel = ZaloChannel(app)
+    channel = ZaloChannel(app.settings, app.channel_deps())
     channel.client.retries = 0
     with pytest.raises(Exception, match="getMe"):
         await asyncio.wait_for(channel.run(asyncio.Event()), 10)
@@ -192,9 +192,9 @@ async def test_the_webhook_answers_500_when_the_update_cannot_be_stored(webhook_
 
 async def test_the_transport_reports_each_outcome_for_broadcasts(bot: ZaloBot) -> None:
     from bot.channels.zalo.transport import RateLimiter
+    from bot.core.delivery import DeliveryStatus
     from bot.core.events import ChannelAddress
     from bot.core.replies import Reply
-    from bot.runtime.transport import DeliveryStatus
     from tests.channels.zalo.test_render_and_mapping import FakeTime
 
     assert bot.channel is not None
@@ -217,9 +217,9 @@ async def test_the_transport_reports_each_outcome_for_broadcasts(bot: ZaloBot) -
 
 
 async def test_a_split_reply_interrupted_half_way_is_not_sent_twice(bot: ZaloBot) -> None:
+    from bot.core.delivery import DeliveryStatus
     from bot.core.events import ChannelAddress
     from bot.core.replies import Reply
-    from bot.runtime.transport import DeliveryStatus
 
     assert bot.channel is not None
     transport = bot.channel.transport
@@ -236,12 +236,12 @@ async def test_a_split_reply_interrupted_half_way_is_not_sent_twice(bot: ZaloBot
 
 async def test_broadcast_transport_for_the_command_line(app: App, zalo: FakeZaloServer) -> None:
     from bot.channels.zalo.app import broadcast_transport
+    from bot.core.delivery import DeliveryStatus
     from bot.core.events import ChannelAddress
     from bot.core.replies import Reply
-    from bot.runtime.transport import DeliveryStatus
 
     app.settings = app.settings.model_copy(update={"zalo_bot_token": SecretStr("123:TEST"), "zalo_api_base": zalo.url})
-    async with broadcast_transport(app) as transport:
+    async with broadcast_transport(app.settings, app.channel_deps()) as transport:
         assert transport.channel == "zalo"
         result = await transport.deliver(ChannelAddress("zalo", "zn", "zn"), [Reply("📣 Bài học mới đã có!")])
     assert result.status is DeliveryStatus.SENT and zalo.texts("zn") == ["📣 Bài học mới đã có!"]

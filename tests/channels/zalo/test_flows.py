@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.accounts.seed import seed_demo
 from bot.app import App
-from bot.seed import seed_demo
 from db import models as m
 from tests.channels.zalo.conftest import ZaloBot, option
 
@@ -25,7 +25,7 @@ async def onboard(bot: ZaloBot, chat: str, code: str, name: str = "Nguyễn Văn
 
 
 async def test_onboarding_join_a_lesson_and_a_practice_quiz_by_typing_letters(app: App, bot: ZaloBot) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     screen = await onboard(bot, "zu1", demo.class_code)
 
     screen = await bot.say("zu1", "bài học")  # a Vietnamese command word
@@ -56,7 +56,7 @@ async def test_onboarding_join_a_lesson_and_a_practice_quiz_by_typing_letters(ap
 
 
 async def test_a_wrong_answer_format_gets_a_friendly_reprompt_and_changes_nothing(app: App, bot: ZaloBot) -> None:
-    demo = await seed_demo(app)
+    demo = await seed_demo(app.uow_factory, app.clock)
     await onboard(bot, "zu2", demo.class_code)
     screen = await bot.say("zu2", "/practice")
     screen = await bot.say("zu2", option(screen, "ma túy"))
@@ -69,7 +69,7 @@ async def test_a_wrong_answer_format_gets_a_friendly_reprompt_and_changes_nothin
 
 
 async def test_help_and_command_words(app: App, bot: ZaloBot) -> None:
-    await seed_demo(app)
+    await seed_demo(app.uow_factory, app.clock)
     assert "111" in await bot.say("zu3", "/help")
     assert "113" in await bot.say("zu3", "trợ giúp")
     assert "Tiếng Việt" in await bot.say("zu3", "Bắt đầu")

@@ -1,0 +1,480 @@
+"""Contest rules on the server: rounds, registration, timed attempts, first-answer-wins, results and publishing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from bot.accounts.consent import CHILD, GUARDIAN
+from bot.accounts.ports import ClassRec, ConsentRec
+from bot.content.loader import Content
+from bot.content.models import Band, Question
+from bot.contests import ranking
+from bot.contests.models import ContestDef
+from bot.contests.ports import ContestRec, ContestsUnitOfWork, EntryRec, RoundRec
+from bot.contests.ranking import PRIZE_NAMES, PRIZES
+from bot.core import activity
+from bot.core.errors import Refusal
+from bot.core.i18n import N_
+from bot.learning.ports import AttemptRec
+
+log = logging.getLogger(__name__)
+
+CONTEST = "contest"  # quiz_attempts.kind of an official attempt
+CONTEST_PRACTICE = "contest_practice"
+DEFAULT_GRACE = dt.timedelta(seconds=2)
+
+
+class RoundState(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+STATE_NAMES = {
+    RoundState.SCHEDULED: N_("chưa mở"),
+    RoundState.OPEN: N_("đang mở"),
+    RoundState.CLOSED: N_("đã đóng"),
+    RoundState.PUBLISHED: N_("đã công bố kết quả"),
+}
+
+
+def definition(contest: ContestRec) -> ContestDef:
+    """The contest's definition, validated once per definition object (the repositories hand out the same
+    object for the same contest on the answer path, where this runs for every answer)."""
+    key = id(contest.definition)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] is contest.definition:  # the cache holds the dict, so its id is not reused
+        _PARSED.move_to_end(key)
+        return hit[1]
+    parsed = ContestDef.model_validate(contest.definition)
+    _PARSED[key] = (contest.definition, parsed)
+    if len(_PARSED) > 32:
+        _PARSED.popitem(last=False)
+    return parsed
+
+
+_PARSED: OrderedDict[int, tuple[dict[str, Any], ContestDef]] = OrderedDict()
+
+
+def round_state(rnd: RoundRec, now: dt.datetime) -> RoundState:
+    """Opening and closing follow the times written in the definition unless an organizer acted first."""
+    if rnd.status == "published":
+        return RoundState.PUBLISHED
+    if rnd.status == "closed" or now >= rnd.closes_at:
+        return RoundState.CLOSED
+    if rnd.status == "open" or now >= rnd.opens_at:
+        return RoundState.OPEN
+    return RoundState.SCHEDULED
+
+
+class ContestError(Refusal):
+    """A contest rule stops an action; the chat shows it in the user's language, the terminal prints `str(exc)`
+    (Vietnamese)."""
+
+
+# --- organizer actions -------------------------------------------------------------------------------------
+
+
+async def create_contest(uow: ContestsUnitOfWork, d: ContestDef, actor_id: int | None, now: dt.datetime) -> ContestRec:
+    if await uow.contests.by_slug(d.id) is not None:
+        raise ContestError(N_("Đã có hội thi mã “{slug}”."), slug=d.id)
+    contest = await uow.contests.create(d.id, d.title, d.model_dump(mode="json"), actor_id, now)
+    for i, r in enumerate(d.rounds, start=1):
+        await uow.contests.add_round(contest.id, i, r.name, r.opens_at, r.closes_at)
+    await uow.audit.add(
+        actor_id, "contest.create", f"contest:{contest.id}", {"slug": d.id, "rounds": len(d.rounds)}, now
+    )
+    return contest
+
+
+async def open_round(uow: ContestsUnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:
+    if rnd.status in ("closed", "published") or now >= rnd.closes_at:
+        raise ContestError(N_("Đợt này đã kết thúc, không mở lại được."))
+    await uow.contests.update_round(rnd.id, status="open", opened_at=now)
+    await uow.audit.add(actor_id, "contest.open", f"round:{rnd.id}", {"contest": rnd.contest_id}, now)
+
+
+async def close_round(uow: ContestsUnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:
+    if rnd.status in ("closed", "published"):
+        raise ContestError(N_("Đợt này đã đóng rồi."))
+    await uow.contests.update_round(rnd.id, status="closed", closed_at=now)
+    await uow.audit.add(actor_id, "contest.close", f"round:{rnd.id}", {"contest": rnd.contest_id}, now)
+
+
+# --- reconciliation (REL-12): the stored deadline decides ---------------------------------------------------
+
+
+async def close_overdue(uow: ContestsUnitOfWork, now: dt.datetime, user_id: int | None = None) -> int:
+    """Submit every contest attempt whose deadline (plus its grace) has passed, as of its deadline.
+
+    Called at start-up and whenever a student or organizer touches a contest; returns how many were closed."""
+    return len(await finish_overdue(uow, await uow.contests.overdue_attempts(now, user_id), now))
+
+
+async def finish_overdue(uow: ContestsUnitOfWork, attempts: list[AttemptRec], now: dt.datetime) -> set[int]:
+    """`close_overdue` for contest attempts read already in this unit of work (e.g. a student's running ones):
+    those unfinished whose deadline plus grace has passed are submitted as of their deadline. Returns their ids."""
+    closed: set[int] = set()
+    for attempt in sorted(attempts, key=lambda a: a.id):
+        if attempt.finished_at is not None or attempt.deadline_at is None or not attempt.deadline_at < now:
+            continue
+        found = await uow.contests.attempt_context(attempt.id)
+        grace = dt.timedelta(seconds=definition(found[2]).grace_seconds) if found else DEFAULT_GRACE
+        if now <= attempt.deadline_at + grace:
+            continue
+        await _finish_at_deadline(uow, attempt, found[2] if found else None)
+        closed.add(attempt.id)
+    return closed
+
+
+async def _finish_at_deadline(uow: ContestsUnitOfWork, attempt: AttemptRec, contest: ContestRec | None) -> int:
+    assert attempt.deadline_at is not None
+    score = await uow.attempts.finish_scored(attempt.id, attempt.deadline_at)
+    if score is None:  # finished meanwhile
+        score = await uow.attempts.correct_count(attempt.id)
+    await _record_submitted(uow, attempt, score, attempt.deadline_at, contest)
+    return score
+
+
+async def _record_submitted(
+    uow: ContestsUnitOfWork, attempt: AttemptRec, score: int, at: dt.datetime, contest: ContestRec | None
+) -> None:
+    """Participation record for the reports: an official attempt handed in (value = score, ref = its contest)."""
+    if attempt.kind == CONTEST:
+        ref = str(contest.id) if contest else None
+        await activity.record_for(uow, attempt.user_id, activity.CONTEST_SUBMITTED, at, ref=ref, value=score)
+
+
+# --- registration --------------------------------------------------------------------------------------------
+
+CHILD_CONSENT_MISSING = N_("Em cần đồng ý với nội quy của mình trước khi dự thi. Em gõ /start và chọn “Em đồng ý” nhé.")
+GUARDIAN_CONSENT_MISSING = N_(
+    "Để dự thi, bố mẹ (người giám hộ) của em cần đồng ý trước. Thầy cô chủ nhiệm sẽ ghi nhận ý kiến của bố mẹ "
+    "em; em nhờ bố mẹ báo với thầy cô nhé. Khi đã có sự đồng ý, em gõ “thi” để vào thi."
+)
+
+
+def consent_problem(consents: list[ConsentRec]) -> str | None:
+    """The one place that decides whether consents allow a contest registration: the child's own agreement
+    and the guardian's (recorded by the teacher). Returns the message id to show, or None when all is well."""
+    kinds = {c.kind for c in consents if c.withdrawn_at is None}
+    if CHILD not in kinds:
+        return CHILD_CONSENT_MISSING
+    if GUARDIAN not in kinds:
+        return GUARDIAN_CONSENT_MISSING
+    return None
+
+
+def in_scope(d: ContestDef, klass: ClassRec) -> bool:
+    s = d.scope
+    return (
+        (not s.schools or klass.school_id in s.schools)
+        and (not s.classes or klass.id in s.classes)
+        and (not s.grades or klass.grade in s.grades)
+        and (not s.bands or Band.for_grade(klass.grade) in s.bands)
+    )
+
+
+# --- attempts -----------------------------------------------------------------------------------------------
+
+
+def question_pool(content: Content, d: ContestDef, day: dt.date, band: Band | None) -> list[Question]:
+    topics = set(d.mix.topics)
+    return [q for q in content.questions_on(day, band=band) if not topics or content.question_topic[q.id] in topics]
+
+
+def draw_questions(
+    content: Content, d: ContestDef, day: dt.date, band: Band | None, rng: random.Random
+) -> list[Question]:
+    """N questions by topic and difficulty mix, each attempt its own draw; fewer if the bank is smaller."""
+    pool = question_pool(content, d, day, band)
+    pool.sort(key=lambda q: q.id)  # the draw depends on the rng only, not on dict order
+    picked: list[Question] = []
+    for difficulty, count in sorted(d.mix.difficulty.items()):
+        same = [q for q in pool if q.difficulty == difficulty]
+        picked += rng.sample(same, min(count, len(same)))
+    chosen = {q.id for q in picked}
+    rest = [q for q in pool if q.id not in chosen]
+    picked += rng.sample(rest, min(d.questions - len(picked), len(rest)))
+    rng.shuffle(picked)
+    return picked
+
+
+def pool_warnings(content: Content, d: ContestDef, day: dt.date) -> list[str]:
+    """CHEAT-4: the bank should hold at least 1.5 times the attempt's length, so attempts differ enough."""
+    warnings = []
+    for band, who in ((Band.PRIMARY, "tiểu học"), (Band.LOWER_SECONDARY, "THCS")):
+        n = len(question_pool(content, d, day, band))
+        if n < 1.5 * d.questions:
+            warnings.append(
+                f"Cảnh báo: ngân hàng chỉ có {n} câu cho học sinh {who} ({d.questions} câu mỗi bài; "
+                f"nên có ít nhất {int(1.5 * d.questions + 0.5)})."
+            )
+    return warnings
+
+
+async def start_attempt(
+    uow: ContestsUnitOfWork,
+    content: Content,
+    d: ContestDef,
+    rnd: RoundRec,
+    registration_id: int,
+    user_id: int,
+    band: Band | None,
+    official: bool,
+    now: dt.datetime,
+    day: dt.date,
+    rng: random.Random | None = None,
+    official_used: int | None = None,
+    registration_locked: bool = False,
+) -> AttemptRec | None:
+    """A new attempt with its server-side deadline; None when no official attempt is left.
+
+    What the caller read in this unit of work: `official_used`, the student's official attempts in the round
+    (counted here when None); `registration_locked`, the registration is locked already."""
+    rng = rng or random.SystemRandom()
+    official_no = None
+    if official:
+        if official_used is None:
+            official_used = sum(1 for e in await uow.contests.entries_of(rnd.id, user_id) if e.official_no is not None)
+        if official_used >= d.official_attempts:
+            return None
+        official_no = official_used + 1
+    questions = draw_questions(content, d, day, band, rng)
+    shown = []
+    for q in questions:
+        order = list(range(len(q.options)))
+        rng.shuffle(order)
+        shown.append([q.id, order])
+    deadline = now + dt.timedelta(minutes=d.time_limit_minutes)
+    kind = CONTEST if official else CONTEST_PRACTICE
+    attempt = await uow.attempts.create(user_id, kind, None, f"round:{rnd.id}", shown, now, deadline_at=deadline)
+    if not await uow.contests.add_entry(rnd.id, registration_id, user_id, attempt.id, official_no, now):
+        return None  # a concurrent start took this official attempt; the caller rolls back
+    if not registration_locked:
+        await uow.contests.lock_registration(registration_id, now)
+    if official:
+        await activity.record_for(uow, user_id, activity.CONTEST_ENTERED, now, ref=str(rnd.contest_id))
+    return attempt
+
+
+class Outcome(StrEnum):
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"  # the question was answered already: the first answer stands
+    LATE = "late"  # after deadline + grace: rejected, and the attempt is submitted as of its deadline
+    CLOSED = "closed"  # the attempt was submitted before
+    FOREIGN = "foreign"  # someone else's attempt
+    FORGED = "forged"  # an unseen question, an option out of range, or not a contest attempt
+
+
+@dataclass
+class AnswerResult:
+    outcome: Outcome
+    attempt: AttemptRec | None = None
+    answered: int = 0  # answers stored after this one
+
+
+async def submit_answer(
+    uow: ContestsUnitOfWork, content: Content, user_id: int, attempt_id: int, seq: int, pos: int, now: dt.datetime
+) -> AnswerResult:
+    """Record one answer if every rule allows it; otherwise change nothing and log why (CHEAT-1, REL-9/12)."""
+
+    async def reject(outcome: Outcome, attempt: AttemptRec | None, **detail: Any) -> AnswerResult:
+        await uow.security.add(
+            user_id, outcome.value, attempt.id if attempt else None, {"seq": seq, "pos": pos, **detail}, now
+        )
+        return AnswerResult(outcome, attempt)
+
+    state = await uow.contests.answering(attempt_id)
+    if state is None or state.attempt.user_id != user_id:
+        return await reject(Outcome.FOREIGN, None, target=attempt_id)
+    attempt, contest, answered = state.attempt, state.contest, state.answered
+    if contest is None or attempt.deadline_at is None:
+        return await reject(Outcome.FORGED, attempt, reason="not a contest attempt")
+    if attempt.finished_at is not None:
+        return await reject(Outcome.CLOSED, attempt)
+    if now > attempt.deadline_at + dt.timedelta(seconds=definition(contest).grace_seconds):
+        await _finish_at_deadline(uow, attempt, contest)
+        return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
+    if seq < answered:
+        return AnswerResult(Outcome.DUPLICATE, attempt, answered)
+    if seq > answered or seq >= attempt.total:
+        return await reject(Outcome.FORGED, attempt, reason="unseen question")
+    qid, order = attempt.questions[seq]
+    question = content.question(qid)
+    if question is None or not 0 <= pos < len(order):
+        return await reject(Outcome.FORGED, attempt, reason="option out of range")
+    chosen = order[pos]
+    if not await uow.attempts.add_answer(attempt.id, seq, qid, chosen, chosen == question.answer, now):
+        return AnswerResult(Outcome.DUPLICATE, attempt, answered + 1)
+    return AnswerResult(Outcome.RECORDED, attempt, answered + 1)
+
+
+@dataclass
+class Submitted:
+    """What a submission left stored: the attempt and its contest entry."""
+
+    attempt: AttemptRec
+    entry: EntryRec | None
+
+
+async def submit(
+    uow: ContestsUnitOfWork,
+    attempt: AttemptRec,
+    prediction: int | None,
+    now: dt.datetime,
+    found: tuple[EntryRec, RoundRec, ContestRec] | None,
+) -> Submitted:
+    """Submit (nộp bài) with the prediction, scored from the stored answers. `found` is the attempt's entry,
+    round and contest (`contests.attempt_context`, read by the caller in this unit of work), None outside contests.
+    The first prediction and the first submission stay: what is returned is what is stored."""
+    entry = found[0] if found else None
+    if entry is not None and prediction is not None:
+        if await uow.contests.set_prediction(entry.id, prediction):
+            entry = replace(entry, prediction=prediction)
+        else:
+            entry = await uow.contests.entry_by_attempt(attempt.id)
+    score = await uow.attempts.finish_scored(attempt.id, now)
+    if score is not None:
+        stored: AttemptRec | None = replace(attempt, finished_at=now, score=score)
+    else:  # finished meanwhile: that submission stays
+        score = await uow.attempts.correct_count(attempt.id)
+        stored = await uow.attempts.get(attempt.id)
+    assert stored is not None
+    await _record_submitted(uow, attempt, score, now, found[2] if found else None)
+    return Submitted(stored, entry)
+
+
+# --- results ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundResults:
+    contest: ContestRec
+    definition: ContestDef
+    round: RoundRec
+    actual: int
+    ranked: list[ranking.Ranked]
+    units: list[ranking.UnitResult]
+    flagged: set[int]  # attempt ids answered suspiciously fast, for the organizers to review
+
+    @property
+    def winners(self) -> list[ranking.Ranked]:
+        return [r for r in self.ranked if r.prize]
+
+
+async def results(uow: ContestsUnitOfWork, contest: ContestRec, rnd: RoundRec) -> RoundResults:
+    """Ranking, prizes and the collective prize, computed from stored rows only."""
+    d = definition(contest)
+    entries = await uow.contests.official_results(rnd.id)
+    actual = ranking.actual_value(entries, d.prediction.target.value)
+    best = ranking.best_per_student(entries, actual, d.ranking)
+    ranked = ranking.award(ranking.rank(best, actual, d.ranking), d.prizes.model_dump(), d.prizes.min_score)
+    flagged = ranking.too_fast(entries, await uow.contests.answer_times(rnd.id), d.review_median_seconds)
+    return RoundResults(contest, d, rnd, actual, ranked, await collective(uow, contest, d), flagged)
+
+
+async def collective(uow: ContestsUnitOfWork, contest: ContestRec, d: ContestDef) -> list[ranking.UnitResult]:
+    if d.collective is None:
+        return []
+    classes = [
+        c
+        for c in await uow.contests.class_members()
+        if in_scope(d, ClassRec(c.class_id, c.school_id, None, c.class_name, c.grade, "", ""))
+    ]
+    by_school = d.collective.unit == "school"
+    units: dict[int, ranking.Unit] = {}
+    for c in classes:
+        if by_school:
+            u = units.get(c.school_id)
+            members = (u.members if u else 0) + c.members
+            units[c.school_id] = ranking.Unit(c.school_id, c.school_name, members, c.school_name)
+        else:
+            units[c.class_id] = ranking.Unit(c.class_id, c.class_name, c.members, c.school_name)
+    taking_part: dict[int, set[int]] = {}
+    for p in await uow.contests.participants(contest.id):
+        key = p.school_id if by_school else p.class_id
+        if key is not None and key in units:
+            taking_part.setdefault(key, set()).add(p.user_id)
+    return ranking.collective(units.values(), taking_part, d.collective.by, d.collective.top)
+
+
+PRIZE_NOTICE = N_(
+    "🏆 Chúc mừng {name}! Em đạt {prize} trong {round} – {title}, với {score}/{total} câu đúng. "
+    "Nhà trường sẽ thông báo lịch trao giải."
+)
+
+
+async def publish(
+    uow: ContestsUnitOfWork,
+    contest: ContestRec,
+    rnd: RoundRec,
+    actor_id: int | None,
+    now: dt.datetime,
+    translate: Callable[[str | None, str], str],
+) -> RoundResults:
+    """Publish a closed round: freeze the actual value, write a notice to each winner, audit it."""
+    await close_overdue(uow, now)
+    state = round_state(rnd, now)
+    if state is RoundState.PUBLISHED:
+        raise ContestError(N_("Kết quả đợt này đã được công bố rồi."))
+    if state is not RoundState.CLOSED:
+        raise ContestError(N_("Đợt thi chưa đóng. Hãy đóng đợt trước khi công bố kết quả."))
+    running = await uow.contests.running_count(rnd.id)
+    if running:
+        raise ContestError(N_("Còn {n} bài đang làm dở (chưa hết giờ). Hãy chờ các bài này nộp xong."), n=running)
+    res = await results(uow, contest, rnd)
+    await uow.contests.update_round(rnd.id, status="published", published_at=now, actual=res.actual)
+    for r in res.winners:
+        user = await uow.users.get(r.entry.user_id)
+        locale = user.locale if user else None
+        text = translate(locale, PRIZE_NOTICE).format(
+            name=r.entry.name,
+            prize=translate(locale, PRIZE_NAMES[r.prize]),
+            round=rnd.name,
+            title=contest.title,
+            score=r.entry.score,
+            total=r.entry.total,
+        )
+        await uow.notices.add(r.entry.user_id, text, now)
+        await activity.record_for(
+            uow, r.entry.user_id, activity.CONTEST_AWARDED, now, ref=str(contest.id), value=PRIZES.index(r.prize) + 1
+        )
+    await uow.audit.add(
+        actor_id,
+        "contest.publish",
+        f"round:{rnd.id}",
+        {"contest": contest.id, "entries": len(res.ranked), "winners": len(res.winners), "actual": res.actual},
+        now,
+    )
+    return res
+
+
+async def find_contest(uow: ContestsUnitOfWork, ref: str) -> ContestRec | None:
+    ref = ref.strip()
+    if ref.isdigit():
+        return await uow.contests.get(int(ref))
+    return await uow.contests.by_slug(ref)
+
+
+def current_round(rounds: list[RoundRec], now: dt.datetime, ended: bool = False) -> RoundRec | None:
+    """The open round, else the next scheduled one, else the last one. With `ended` (results, publishing,
+    exports): the latest closed round first, then the latest published one."""
+    if ended:
+        for state in (RoundState.CLOSED, RoundState.PUBLISHED):
+            done = [r for r in rounds if round_state(r, now) is state]
+            if done:
+                return done[-1]
+    for state in (RoundState.OPEN, RoundState.SCHEDULED):
+        for r in rounds:
+            if round_state(r, now) is state:
+                return r
+    return rounds[-1] if rounds else None

@@ -1,1 +1,0 @@
-"""Class rosters from school spreadsheets, and the command line for classes and broadcasts."""

@@ -1,0 +1,93 @@
+"""The inbox's SQL: every update stored once before it is acknowledged, then handled, then done."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Table, select, update
+
+from bot.runtime.ports import InboxRow
+from db import models as m
+from db.sql import SqlRepository, hot, p, sql_statement
+
+_inbox: Table = m.InboundUpdate.__table__  # type: ignore[assignment]
+
+
+_MARK_HANDLED = hot(
+    update(_inbox)
+    .where(_inbox.c.id == p("inbox_id"), _inbox.c.status == "pending")
+    .values(status="handled", replies=p("b_replies", type_=_inbox.c.replies.type), handled_at=p("now"))
+)
+
+
+_MARK_DONE = (
+    update(_inbox)
+    .where(_inbox.c.id.in_(p("ids", expanding=True)))
+    .values(status="done", processed_at=p("now"), replies=None)
+)
+
+
+_STORE_UPDATE = hot(
+    sql_statement(
+        "INSERT INTO inbound_updates (channel, bot_id, external_id, payload, status, attempts, received_at)"
+        " VALUES (:channel, :bot_id, :external_id, :payload, 'pending', 0, :now)"
+        " ON CONFLICT (channel, bot_id, external_id) DO NOTHING RETURNING id",
+        _inbox,
+        returning=_inbox.c.id,
+        now="received_at",
+    )
+)
+
+
+class SqlInboxRepository(SqlRepository):
+    """The inbox of inbound updates: stored once per key before acknowledging, then handled, then sent."""
+
+    async def store(
+        self, channel: str, bot_id: str, external_id: str, payload: dict[str, Any], now: dt.datetime
+    ) -> int | None:
+        """Insert the update; returns its id, or None when the same update was stored before."""
+        params = {"channel": channel, "bot_id": bot_id, "external_id": external_id, "payload": payload, "now": now}
+        return (await self.session.execute(_STORE_UPDATE, params)).scalar_one_or_none()
+
+    async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool:
+        """False when the update was already handled: the caller must then roll back its changes."""
+        result = await self.session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "b_replies": replies, "now": now})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_done_many(self, inbox_ids: list[int], now: dt.datetime) -> None:
+        await self.session.execute(_MARK_DONE, {"ids": list(inbox_ids), "now": now})
+
+    async def fail(self, inbox_id: int, error: str, max_attempts: int, now: dt.datetime) -> str:
+        row = await self.session.get(m.InboundUpdate, inbox_id)
+        if row is None:
+            return "missing"
+        row.attempts += 1
+        row.error = error[:500]
+        if row.attempts >= max_attempts:
+            row.status, row.processed_at = "dead", now
+        return row.status
+
+    async def unfinished(
+        self,
+        channel: str,
+        bot_id: str,
+        limit: int = 500,
+        after_id: int = 0,
+        received_before: dt.datetime | None = None,
+    ) -> list[InboxRow]:
+        rows = (
+            await self.session.execute(
+                select(m.InboundUpdate)
+                .where(
+                    m.InboundUpdate.channel == channel,
+                    m.InboundUpdate.bot_id == bot_id,
+                    m.InboundUpdate.status.in_(("pending", "handled")),
+                    m.InboundUpdate.id > after_id,
+                    *([m.InboundUpdate.received_at < received_before] if received_before is not None else []),
+                )
+                .order_by(m.InboundUpdate.id)
+                .limit(limit)
+            )
+        ).scalars()
+        return [InboxRow(r.id, dict(r.payload), r.status, list(r.replies) if r.replies else None) for r in rows]
