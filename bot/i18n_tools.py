@@ -55,7 +55,7 @@ def untranslated(template: Catalog, catalog: Catalog) -> list[str]:
             continue
         found = catalog.get(message.id)
         if found is None or not found.string or found.fuzzy:
-            out.append(message.id)
+            out.append(message.id if isinstance(message.id, str) else message.id[0])  # a plural: its singular
     return out
 
 

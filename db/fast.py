@@ -61,8 +61,8 @@ class _Compiled:
         # The columns a SELECT (or a text statement's `.columns()`) reads, or an INSERT/UPDATE's RETURNING.
         exported = getattr(statement, "exported_columns", None)
         columns = list(exported) if exported is not None else []
-        keys = list(exported.keys()) if columns else []
-        self.row = _row_class(tuple(keys)) if keys else None
+        keys = list(exported.keys()) if exported is not None and columns else []
+        self.row: Any = _row_class(tuple(keys)) if keys else None
         self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
 
     def args(self, given: dict[str, Any]) -> list[Any]:
@@ -193,10 +193,11 @@ class FastSession(AsyncSession):
         return found
 
 
+_asyncpg_adapter: Any
 try:  # PostgreSQL's driver is optional (SQLite needs none of this)
     from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as _asyncpg_adapter
 except ImportError:  # pragma: no cover
-    _asyncpg_adapter = None  # type: ignore[assignment,misc]
+    _asyncpg_adapter = None
 # `_run_asyncpg` uses the adapter's internals as SQLAlchemy 2.0's cursor does (pinned `<2.1`; the fast-path tests
 # run on PostgreSQL). Should a release drop one of them, hot statements simply go through SQLAlchemy again.
 _ADAPTER_PARTS = ("_execute_mutex", "_started", "_start_transaction", "_prepare", "_handle_exception")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.fast import hot
 
-__all__ = ["SqlRepository", "hot", "insert_ignore", "p", "prefixed", "prefixed_rec", "sql_statement"]
+__all__ = ["SqlRepository", "hot", "insert_ignore", "p", "prefixed", "prefixed_rec", "rowcount", "sql_statement"]
 
 p = bindparam
 
@@ -64,3 +64,9 @@ class SqlRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE, DELETE or INSERT changed (0 when the driver cannot tell): SQLAlchemy's cursor result and
+    the fast path's result both carry `rowcount`; the generic `Result` type says nothing of it."""
+    return int(getattr(result, "rowcount", 0) or 0)

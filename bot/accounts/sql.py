@@ -15,7 +15,7 @@ from sqlalchemy import (
 
 from bot.accounts.ports import ClassRec, ConsentRec, InviteRec, LinkCodeRec, SchoolRec
 from db import models as m
-from db.sql import SqlRepository, hot, insert_ignore, p
+from db.sql import SqlRepository, hot, insert_ignore, p, rowcount
 
 _consents: Table = m.Consent.__table__  # type: ignore[assignment]
 _classes: Table = m.SchoolClass.__table__  # type: ignore[assignment]
@@ -134,7 +134,7 @@ class SqlClassRepository(SqlRepository):
             user_id=user_id, class_id=class_id, role="student", joined_at=now
         )
         result = await self.session.execute(stmt)
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def member_count(self, class_id: int) -> int:
         return int(
@@ -178,7 +178,7 @@ class SqlInviteRepository(SqlRepository):
             .where(m.Invite.id == invite_id, m.Invite.used_by.is_(None))
             .values(used_by=user_id, used_at=now)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
 
 class SqlConsentRepository(SqlRepository):
@@ -218,7 +218,7 @@ class SqlConsentRepository(SqlRepository):
             .where(m.Consent.user_id == user_id, m.Consent.withdrawn_at.is_(None))
             .values(withdrawn_at=now)
         )
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
 
 class SqlAccountLinkRepository(SqlRepository):
@@ -239,7 +239,7 @@ class SqlAccountLinkRepository(SqlRepository):
         result = await self.session.execute(
             update(m.LinkCode).where(m.LinkCode.id == code_id, m.LinkCode.used_at.is_(None)).values(used_at=now)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def learning_data(self, user_id: int) -> int:
         """How many rows of learning or teaching data the user has (attempts, lessons, classes)."""
@@ -285,7 +285,7 @@ class SqlClassGroupRepository(SqlRepository):
         result = await self.session.execute(
             delete(m.ClassGroup).where(m.ClassGroup.channel == channel, m.ClassGroup.chat_id == chat_id)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def class_of(self, channel: str, chat_id: str) -> int | None:
         return (

@@ -28,6 +28,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bot.broadcasts.ports import BroadcastRec, BroadcastsUnitOfWork, DeliveryRec
 from bot.broadcasts.service import render_delivery
@@ -59,6 +60,10 @@ DEFAULT_LIMITS: dict[str, ChannelLimits] = {
     "zalo": ChannelLimits(per_second=5),
     "console": ChannelLimits(per_second=50, chat_interval=0.0),
 }
+
+
+def _forget(busy: set[str], chat: str, _task: asyncio.Task[None]) -> None:
+    busy.discard(chat)
 
 
 class RateLimiter:
@@ -241,7 +246,7 @@ class BroadcastSender:
                     self._tasks.add(task)
                     task.add_done_callback(mine.discard)
                     task.add_done_callback(self._tasks.discard)
-                    task.add_done_callback(lambda _t, c=chat: busy.discard(c))
+                    task.add_done_callback(partial(_forget, busy, chat))
         finally:
             # Stopping: take nothing new, but let what has started finish and be marked.
             if mine:

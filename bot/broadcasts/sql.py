@@ -13,7 +13,7 @@ from sqlalchemy import (
 
 from bot.broadcasts.ports import BroadcastRec, DeliveryRec, LearningRec, MemberRec, RecipientRec, RosterRec
 from db import models as m
-from db.sql import SqlRepository, insert_ignore
+from db.sql import SqlRepository, insert_ignore, rowcount
 
 
 def _broadcast(row: m.Broadcast) -> BroadcastRec:
@@ -181,7 +181,7 @@ class SqlBroadcastRepository(SqlRepository):
                 attempts=0,
                 created_at=now,
             )
-            added += (await self.session.execute(stmt)).rowcount or 0
+            added += rowcount(await self.session.execute(stmt))
         return added
 
     async def deliveries(self, broadcast_id: int) -> list[DeliveryRec]:
@@ -280,7 +280,7 @@ class SqlBroadcastRepository(SqlRepository):
             .where(m.Delivery.status == "sending", m.Delivery.claimed_at < claimed_before)
             .values(status="unknown", last_error="interrupted while sending")
         )
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     def _due(self, channel: str, now: dt.datetime) -> Any:
         return (
@@ -377,7 +377,7 @@ class SqlBroadcastRepository(SqlRepository):
             .where(m.Delivery.channel == channel, m.Delivery.chat_id == chat_id, m.Delivery.status == "pending")
             .values(status="unreachable", last_error="blocked earlier")
         )
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     async def finish(
         self,

@@ -111,8 +111,8 @@ async def dispatch(deps: Deps, args: argparse.Namespace) -> int:
             elif args.contest_cmd == "results":
                 res = await svc.results(uow, contest, rnd)
                 print(f"{contest.title} – {rnd.name}: {len(res.ranked)} bài, giá trị thực {res.actual}")
-                for r in res.ranked:
-                    print("\t".join(str(x) for x in exports.row_of(r, res.flagged)))
+                for ranked in res.ranked:
+                    print("\t".join(str(x) for x in exports.row_of(ranked, res.flagged)))
                 for u in res.units:
                     print(
                         f"tập thể {u.rank}. {u.unit.name}: {u.participants} người, {u.rate:.1%}"

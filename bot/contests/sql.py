@@ -29,7 +29,7 @@ from bot.contests.ranking import Entry
 from bot.learning.ports import AttemptRec
 from bot.learning.sql import attempt_of, attempt_rec
 from db import models as m
-from db.sql import SqlRepository, hot, p, prefixed, prefixed_rec, sql_statement
+from db.sql import SqlRepository, hot, p, prefixed, prefixed_rec, rowcount, sql_statement
 
 _attempts: Table = m.QuizAttempt.__table__  # type: ignore[assignment]
 _answers: Table = m.AttemptAnswer.__table__  # type: ignore[assignment]
@@ -419,7 +419,7 @@ class SqlContestRepository(SqlRepository):
             await self.session.execute(_ADD_ENTRY, params)
             return True
         result = await self.session.execute(_ADD_OFFICIAL_ENTRY, {**params, "official_no": official_no})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def entry_by_attempt(self, attempt_id: int) -> EntryRec | None:
         row = (await self.session.execute(_ENTRY_BY_ATTEMPT, {"attempt_id": attempt_id})).first()
@@ -464,7 +464,8 @@ class SqlContestRepository(SqlRepository):
     async def _contest_of(self, row: Any) -> ContestRec:
         """The contest of a row with `c_` columns, with its definition read once per process (a contest's
         definition is never changed once created; the same dict is handed out, so keep it unchanged)."""
-        key = (str(self.session.bind.url) if self.session.bind else "", row.c_id, row.c_slug, row.c_created_at)
+        bind: Any = self.session.bind
+        key = (str(bind.url) if bind is not None else "", row.c_id, row.c_slug, row.c_created_at)
         definition = _DEFINITIONS.get(key)
         if definition is None:
             found = (await self.session.execute(_CONTEST_DEFINITION, {"contest_id": row.c_id})).scalar_one()
@@ -509,7 +510,7 @@ class SqlContestRepository(SqlRepository):
     async def set_prediction(self, entry_id: int, prediction: int) -> bool:
         """False when the entry has a prediction already (the first one stays)."""
         result = await self.session.execute(_SET_PREDICTION, {"b_id": entry_id, "b_prediction": prediction})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def overdue_attempts(self, before: dt.datetime, user_id: int | None = None) -> list[AttemptRec]:
         if user_id is None:

@@ -88,9 +88,10 @@ def reply_from_dict(data: dict[str, object]) -> Reply:
             columns=int(raw_prompt.get("columns", 1)),
             lettered=bool(raw_prompt.get("lettered")),
         )
+    raw_attachments = data.get("attachments")
     attachments = tuple(
-        Attachment(a["filename"], base64.b64decode(a["content"]), a["mime_type"], a.get("caption", ""))
-        for a in data.get("attachments", []) or []  # type: ignore[union-attr]
+        Attachment(str(a["filename"]), base64.b64decode(a["content"]), str(a["mime_type"]), str(a.get("caption", "")))
+        for a in (raw_attachments if isinstance(raw_attachments, list) else [])
     )
     to = data.get("to")
     return Reply(

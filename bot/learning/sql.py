@@ -14,7 +14,7 @@ from sqlalchemy import (
 
 from bot.learning.ports import AnswerRec, AttemptRec, ProgressRec
 from db import models as m
-from db.sql import SqlRepository, hot, insert_ignore, p, prefixed_rec, sql_statement
+from db.sql import SqlRepository, hot, insert_ignore, p, prefixed_rec, rowcount, sql_statement
 
 _attempts: Table = m.QuizAttempt.__table__  # type: ignore[assignment]
 _answers: Table = m.AttemptAnswer.__table__  # type: ignore[assignment]
@@ -197,7 +197,7 @@ class SqlAttemptRepository(SqlRepository):
                 "now": now,
             },
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def answers(self, attempt_id: int) -> list[AnswerRec]:
         rows = await self.session.execute(_ANSWERS, {"attempt_id": attempt_id})
@@ -206,7 +206,7 @@ class SqlAttemptRepository(SqlRepository):
     async def finish(self, attempt_id: int, score: int, now: dt.datetime) -> bool:
         """False when the attempt was finished before (nothing changed)."""
         result = await self.session.execute(_FINISH_ATTEMPT, {"b_id": attempt_id, "b_now": now, "b_score": score})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def finish_scored(self, attempt_id: int, at: dt.datetime) -> int | None:
         """Finish the attempt as of `at`, scored from its stored answers; returns the score, or None when the

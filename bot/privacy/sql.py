@@ -25,7 +25,7 @@ from bot.core.ports import UserRec
 from bot.privacy.ports import ParentLinkRec, PrivacyRequestRec
 from db import models as m
 from db.repositories import user_rec
-from db.sql import SqlRepository
+from db.sql import SqlRepository, rowcount
 
 _accounts: Table = m.ChannelAccount.__table__  # type: ignore[assignment]
 
@@ -114,7 +114,7 @@ class SqlParentLinkRepository(SqlRepository):
             .where(m.ParentLink.id == link_id, m.ParentLink.used_by.is_(None))
             .values(used_by=user_id, used_at=now)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
 
 def _request(row: m.PrivacyRequest) -> PrivacyRequestRec:
@@ -221,8 +221,8 @@ class SqlPrivacyRepository(SqlRepository):
             rows = (await self.session.execute(stmt.order_by(*table.primary_key.columns))).mappings().all()
             out[name] = [_jsonable(dict(r)) for r in rows]
         audit = tables["audit_log"]  # no foreign key on purpose (see the model); what the person did
-        rows = await self.session.execute(select(audit).where(audit.c.actor_id == user_id).order_by(audit.c.id))
-        out["audit_log"] = [_jsonable(dict(r)) for r in rows.mappings().all()]
+        actions = await self.session.execute(select(audit).where(audit.c.actor_id == user_id).order_by(audit.c.id))
+        out["audit_log"] = [_jsonable(dict(r)) for r in actions.mappings().all()]
         out["inbound_updates"] = [
             {
                 "id": r.id,
@@ -264,14 +264,14 @@ class SqlPrivacyRepository(SqlRepository):
                 result = await self.session.execute(
                     delete(table).where(or_(*(self._where(link, user_id, links) for link in owning)))
                 )
-                changed += int(result.rowcount or 0)
+                changed += rowcount(result)
             for link in table_links:
                 if link in owning:
                     continue
                 result = await self.session.execute(
                     update(table).where(self._where(link, user_id, links)).values({link.column.name: None})
                 )
-                changed += int(result.rowcount or 0)
+                changed += rowcount(result)
             if changed:
                 counts[name] = changed
         users = tables["users"]
@@ -301,7 +301,7 @@ class SqlPrivacyRepository(SqlRepository):
         )
         return {
             k: int(v or 0)
-            for k, v in (("conversations", conversations.rowcount), ("inbound_updates", replies.rowcount))
+            for k, v in (("conversations", rowcount(conversations)), ("inbound_updates", rowcount(replies)))
             if v
         }
 
@@ -343,6 +343,6 @@ class SqlPrivacyRepository(SqlRepository):
         counts: dict[str, int] = {}
         for name, stmt in steps:
             result = await self.session.execute(stmt)
-            if result.rowcount:
-                counts[name] = int(result.rowcount)
+            if rowcount(result):
+                counts[name] = rowcount(result)
         return counts

@@ -50,9 +50,10 @@ async def run_jobs(startup: Sequence[StartupTask], jobs: Sequence[Job], stop: as
         except Exception:
             log.exception("a start-up task failed; its work is done when the data is next touched")
     running: dict[Job, asyncio.Future[None]] = {job: asyncio.ensure_future(job.run(stop)) for job in jobs}
-    stopped = asyncio.create_task(stop.wait())
+    stopped: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
+    waiting: set[asyncio.Future[Any]] = {*running.values(), stopped}
     try:
-        await asyncio.wait({*running.values(), stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stop.set()
         stopped.cancel()

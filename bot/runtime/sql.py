@@ -9,7 +9,7 @@ from sqlalchemy import Table, select, update
 
 from bot.runtime.ports import InboxRow
 from db import models as m
-from db.sql import SqlRepository, hot, p, sql_statement
+from db.sql import SqlRepository, hot, p, rowcount, sql_statement
 
 _inbox: Table = m.InboundUpdate.__table__  # type: ignore[assignment]
 
@@ -53,7 +53,7 @@ class SqlInboxRepository(SqlRepository):
     async def mark_handled(self, inbox_id: int, replies: list[dict[str, Any]], now: dt.datetime) -> bool:
         """False when the update was already handled: the caller must then roll back its changes."""
         result = await self.session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "b_replies": replies, "now": now})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def mark_done_many(self, inbox_ids: list[int], now: dt.datetime) -> None:
         await self.session.execute(_MARK_DONE, {"ids": list(inbox_ids), "now": now})

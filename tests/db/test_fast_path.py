@@ -5,6 +5,7 @@ keys and Python types (datetimes, JSON, booleans), the same row counts, inside t
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from typing import Any
 
@@ -21,6 +22,9 @@ from db import repositories as r
 from db.fast import FastSession
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
+
+# What these compare is the fast path itself: with it off (DB_FAST_PATH=0) there is nothing to compare.
+pytestmark = pytest.mark.skipif(os.environ.get("DB_FAST_PATH") == "0", reason="the fast path is off")
 
 
 def _plain(rows: Any) -> list[tuple[tuple[str, Any], ...]]:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -172,7 +172,7 @@ class TelegramChannel:
     async def _get_updates(self, offset: int | None, poll_seconds: int) -> list[dict[str, Any]]:
         """getUpdates as raw JSON: the inbox keeps exactly what Telegram sent, and one update aiogram's types
         cannot read does not make the whole batch unreadable."""
-        session = await self.bot.session.create_session()
+        session = await cast(AiohttpSession, self.bot.session).create_session()
         url = self.bot.session.api.api_url(token=self.bot.token, method="getUpdates")
         body: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": ALLOWED_UPDATES}
         if offset is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from aiogram import Bot
@@ -150,25 +151,17 @@ class TelegramTransport:
             send: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
             if markup is not None and i == len(chunks) - 1:
                 send["reply_markup"] = markup
-            result, _msg = await self.limiter.call(
-                lambda send=send: self.call(SendMessage, send),
-                chat_id,
-                group,
-                bulk=bulk,
-            )
+            result, _msg = await self.limiter.call(partial(self.call, SendMessage, send), chat_id, group, bulk=bulk)
             if result.status is not DeliveryStatus.SENT:
                 return result
         for attachment in reply.attachments:
-            result, _msg = await self.limiter.call(
-                lambda a=attachment: self.bot.send_document(
-                    chat_id=chat_id,
-                    document=BufferedInputFile(a.content, filename=a.filename),
-                    caption=a.caption[:CAPTION_LIMIT] or None,
-                ),
-                chat_id,
-                group,
-                bulk=bulk,
+            document = partial(
+                self.bot.send_document,
+                chat_id=chat_id,
+                document=BufferedInputFile(attachment.content, filename=attachment.filename),
+                caption=attachment.caption[:CAPTION_LIMIT] or None,
             )
+            result, _msg = await self.limiter.call(document, chat_id, group, bulk=bulk)
             if result.status is not DeliveryStatus.SENT:
                 return result
         return SENT
