@@ -53,7 +53,10 @@ async def overview(request: web.Request) -> web.StreamResponse:
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
         figures = await figures_for(uow, scope, period)
-    months = [m.strftime("%m/%Y") for m in period.months()]
+    # Every class and month of the scope is a row, those with no activity too (zeros say something).
+    by_class = {row.key: row for row in figures.by_class}
+    by_month = {row.key: row for row in figures.by_month}
+    months = [(m.strftime("%m/%Y"), by_month.get(i)) for i, m in enumerate(period.months())]
     return page(
         request,
         "overview.html",
@@ -61,6 +64,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         deadline=deadline,
         figures=figures,
         kinds=COUNTED,
+        by_class=by_class,
         months=months,
     )
 

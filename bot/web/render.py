@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.core.clock import Clock, vn_datetime
+from bot.core.clock import Clock, vn_time
 from bot.core.i18n import I18n
 from bot.core.ports import UserRec
 from bot.reports.options import ReportOptions
@@ -47,7 +47,7 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
         "_": gettext,
         "user": user,
         "csrf": session.csrf if session else "",
-        "vn": vn_datetime,
+        "vn": vn_time,
         "path": request.path,
     }
     return aiohttp_jinja2.render_template(template, request, base | context, status=status)

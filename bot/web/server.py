@@ -70,7 +70,7 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the sign-in token never leaves in a Referer
+    response.headers["Referrer-Policy"] = "same-origin"  # the sign-in token never leaves for another site
     response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
     return response
 

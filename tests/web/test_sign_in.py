@@ -35,7 +35,7 @@ async def test_the_link_from_the_chat_signs_the_organizer_in_once(web_app: App, 
     home = await client.get("/")
     html = await home.text()
     assert home.status == 200 and "Tổng quan" in html and "Hạn báo cáo tiếp theo" in html
-    assert home.headers["Referrer-Policy"] == "no-referrer" and home.headers["X-Frame-Options"] == "DENY"
+    assert home.headers["Referrer-Policy"] == "same-origin" and home.headers["X-Frame-Options"] == "DENY"
     # The same link again: refused, and no second session.
     again = await client.post("/dang-nhap", data={"t": token}, headers=origin(client))
     assert again.status == 400 and "Đường dẫn này đã được dùng" in await again.text()
