@@ -112,7 +112,7 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
         assert await page.get_by_role("heading", name="Hội thi Tìm hiểu pháp luật 2026").is_visible()
         await check_page(page, shots, "hoi-thi")
         await page.get_by_role("link", name="Xem kết quả").first.click()
-        rows = page.locator("table").first.locator("tbody tr")
+        rows = page.locator("table", has=page.locator("caption")).locator("tbody tr")
         assert await rows.count() == 2
         assert "Trần Văn Bình" in await rows.nth(0).inner_text()
         await check_page(page, shots, "ket-qua")
