@@ -372,12 +372,27 @@ class RoundResults:
 
 
 async def results(uow: ContestsUnitOfWork, contest: ContestRec, rnd: RoundRec) -> RoundResults:
+    """Ranking, prizes and the collective prize. A published round reads the record frozen when it was
+    published (later deletions of personal data change its names, never its figures); any other round is
+    computed from the stored rows."""
+    if rnd.status == RoundState.PUBLISHED:
+        frozen = await uow.contests.frozen(rnd.id)
+        if frozen is not None:
+            return RoundResults(
+                contest, definition(contest), rnd, frozen.actual, frozen.ranked, frozen.units, frozen.flagged
+            )
+    return await live_results(uow, contest, rnd)
+
+
+async def live_results(uow: ContestsUnitOfWork, contest: ContestRec, rnd: RoundRec) -> RoundResults:
     """Ranking, prizes and the collective prize, computed from stored rows only."""
     d = definition(contest)
     entries = await uow.contests.official_results(rnd.id)
     actual = ranking.actual_value(entries, d.prediction.target.value)
     best = ranking.best_per_student(entries, actual, d.ranking)
-    ranked = ranking.award(ranking.rank(best, actual, d.ranking), d.prizes.model_dump(), d.prizes.min_score)
+    ranked = ranking.award(
+        ranking.rank(best, actual, d.ranking), d.prizes.counts(), d.prizes.min_score, d.prizes.min_percent
+    )
     flagged = ranking.too_fast(entries, await uow.contests.answer_times(rnd.id), d.review_median_seconds)
     return RoundResults(contest, d, rnd, actual, ranked, await collective(uow, contest, d), flagged)
 
@@ -421,7 +436,8 @@ async def publish(
     now: dt.datetime,
     translate: Callable[[str | None, str], str],
 ) -> RoundResults:
-    """Publish a closed round: freeze the actual value, write a notice to each winner, audit it."""
+    """Publish a closed round: freeze its results (standings, prizes, collective figures) as they are now, write
+    a notice to each winner, audit it."""
     await close_overdue(uow, now)
     state = round_state(rnd, now)
     if state is RoundState.PUBLISHED:
@@ -431,8 +447,10 @@ async def publish(
     running = await uow.contests.running_count(rnd.id)
     if running:
         raise ContestError(N_("Còn {n} bài đang làm dở (chưa hết giờ). Hãy chờ các bài này nộp xong."), n=running)
-    res = await results(uow, contest, rnd)
+    res = await live_results(uow, contest, rnd)
     await uow.contests.update_round(rnd.id, status="published", published_at=now, actual=res.actual)
+    unit = res.definition.collective.unit if res.definition.collective else ""
+    await uow.contests.freeze(rnd.id, res.actual, res.ranked, res.units, res.flagged, unit, now)
     for r in res.winners:
         user = await uow.users.get(r.entry.user_id)
         locale = user.locale if user else None
