@@ -95,6 +95,33 @@ async def create_contest(uow: ContestsUnitOfWork, d: ContestDef, actor_id: int |
     return contest
 
 
+PRIZE_RULES = N_(
+    "🏅 Giải cá nhân mỗi đợt, theo thứ hạng: {prizes}. Chỉ bài có từ {minimum}/{questions} câu đúng trở lên mới "
+    "được xét giải ({why})."
+)
+MIN_BY_PERCENT = N_("{percent}% số câu, làm tròn lên")
+MIN_BY_SCORE = N_("mức tối thiểu đặt trong tệp hội thi")
+NO_PRIZES = N_("không có giải cá nhân")
+PRIZE_RULES_CHANGE = N_(
+    "Muốn đổi, thầy/cô sửa mục prizes trong tệp YAML của hội thi: nhat, nhi, ba, khuyen_khich (số giải mỗi loại), "
+    "min_percent (phần trăm số câu đúng tối thiểu) hoặc min_score (số câu đúng tối thiểu), rồi tạo hội thi bằng "
+    "lệnh “python -m bot contest create <tệp>”."
+)
+
+
+def prize_rules(d: ContestDef, translate: Callable[[str], str]) -> str:
+    """The individual prizes and the minimum to win one, and where to change them: shown when a contest is made."""
+    p = d.prizes
+    counts = [(n, PRIZE_NAMES[k]) for k, n in p.counts().items() if n]
+    prizes = ", ".join(f"{n} {translate(name)}" for n, name in counts) or translate(NO_PRIZES)
+    if p.min_score is not None:
+        why = translate(MIN_BY_SCORE)
+    else:
+        why = translate(MIN_BY_PERCENT).format(percent=p.min_percent)
+    rules = translate(PRIZE_RULES).format(prizes=prizes, minimum=p.minimum(d.questions), questions=d.questions, why=why)
+    return f"{rules}\n{translate(PRIZE_RULES_CHANGE)}"
+
+
 async def open_round(uow: ContestsUnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:
     if rnd.status in ("closed", "published") or now >= rnd.closes_at:
         raise ContestError(N_("Đợt này đã kết thúc, không mở lại được."))
