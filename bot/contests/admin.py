@@ -132,7 +132,7 @@ async def on_close(ctx: Ctx, arg: str) -> None:
             "⏹ Thầy/cô muốn đóng {name} của {title} ngay bây giờ? Sau khi đóng, học sinh không bắt đầu bài thi mới "
             "được nữa (các bài đang làm vẫn được làm nốt đến hết giờ), và đợt thi không mở lại được."
         ).format(name=rnd.name, title=contest.title),
-        [(_("⏹ Đóng đợt thi"), f"contest.close_yes:{rnd.id}"), (_("Hủy"), f"contest.admin_round:{rnd.id}")],
+        [(_("✅ Đóng đợt thi"), f"contest.close_yes:{rnd.id}"), (_("Hủy"), f"contest.admin_round:{rnd.id}")],
         replace_previous=ctx.answering_prompt,
     )
 

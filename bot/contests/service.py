@@ -99,13 +99,13 @@ PRIZE_RULES = N_(
     "🏅 Giải cá nhân mỗi đợt, theo thứ hạng: {prizes}. Chỉ bài có từ {minimum}/{questions} câu đúng trở lên mới "
     "được xét giải ({why})."
 )
-MIN_BY_PERCENT = N_("{percent}% số câu, làm tròn lên")
+MIN_BY_PERCENT = N_("{percent}% tổng số câu, làm tròn lên")
 MIN_BY_SCORE = N_("mức tối thiểu đặt trong tệp hội thi")
 NO_PRIZES = N_("không có giải cá nhân")
 PRIZE_RULES_CHANGE = N_(
-    "Muốn đổi, thầy/cô sửa mục prizes trong tệp YAML của hội thi: nhat, nhi, ba, khuyen_khich (số giải mỗi loại), "
-    "min_percent (phần trăm số câu đúng tối thiểu) hoặc min_score (số câu đúng tối thiểu), rồi tạo hội thi bằng "
-    "lệnh “python -m bot contest create <tệp>”."
+    "Các mức này đặt trong mục prizes của tệp YAML hội thi: nhat, nhi, ba, khuyen_khich (số giải mỗi loại), "
+    "min_percent (phần trăm số câu đúng tối thiểu) hoặc min_score (số câu đúng tối thiểu). Muốn đặt khác, thầy/cô "
+    "sửa tệp rồi tạo hội thi bằng lệnh “python -m bot contest create <tệp>”."
 )
 
 
