@@ -157,8 +157,17 @@ async def test_the_organizers_results_in_chat_show_the_flagged_attempts(app: App
     await org.tap("Đóng đợt thi")
     await org.tap("✅ Đóng đợt thi")
     await org.tap("Xem kết quả")
-    lines = org.text.splitlines()
-    fast = next(line for line in lines if fast_name in line)
-    human = next(line for line in lines if human_name in line)
-    assert "⚠️ trả lời quá nhanh, cần xem lại" in fast and "quá nhanh" not in human
-    assert "1 bài trả lời quá nhanh (thời gian trung vị mỗi câu dưới 2 giây), cần xem lại" in org.text
+    # The same marks before publishing (counted from the attempts) and after (read from the published record).
+    for published in (False, True):
+        lines = org.text.splitlines()
+        fast = next(line for line in lines if fast_name in line)
+        human = next(line for line in lines if human_name in line)
+        assert "⚠️ trả lời quá nhanh, cần xem lại" in fast and "quá nhanh" not in human, published
+        assert "1 bài trả lời quá nhanh (thời gian trung vị mỗi câu dưới 2 giây), cần xem lại" in org.text
+        if not published:
+            await org.tap("Công bố kết quả")
+            await org.tap("Xác nhận công bố")
+            await org.tap("Xem kết quả")
+    async with app.sessions() as s:
+        flags = (await s.execute(select(m.PublishedResult.flags).order_by(m.PublishedResult.rank))).scalars().all()
+    assert flags == [["too_fast"], []]
