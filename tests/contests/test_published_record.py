@@ -19,6 +19,8 @@ from bot.app import App
 from bot.contests import cli
 from bot.contests import service as svc
 from bot.privacy.retention import purge
+from bot.reports.options import ReportOptions
+from bot.reports.service import build_report, parse_period
 from db import models as m
 from db.base import Base
 from db.models import ERASED_NAME
@@ -63,6 +65,15 @@ async def export_in_chat(org: Chat) -> tuple[list[tuple[Any, ...]], list[tuple[A
         list(wb["Xếp hạng"].iter_rows(min_row=2, values_only=True)),
         list(wb["Giải tập thể"].iter_rows(min_row=2, values_only=True)),
     )
+
+
+async def report_contest_rows(app: App) -> list[Any]:
+    """The contest table of the report over the weeks around the contest: entries, submissions, scores, prizes."""
+    options = ReportOptions()
+    period = parse_period(None, options, date_from="2026-11-01", date_to="2026-12-31")
+    async with app.uow_factory() as uow:
+        data = await build_report(uow, None, "all", period, options, app.clock())
+    return data.figures.contests
 
 
 async def delete_own_data(app: App, channel: str, external_id: str) -> None:
@@ -110,6 +121,8 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
         (2, name_b, 4, "Giải Nhì"),
     ]
     assert [(u[3], u[4], u[5], u[7]) for u in units] == [(2, 3, 0.6667, "Giải tập thể")]  # 2 of 3: 67 %
+    report = await report_contest_rows(app)
+    assert [(c.entered, c.submitted, c.max_score, c.prizes) for c in report] == [(2, 2, 5, {1: 1, 2: 1})]
 
     # The second participant deletes their data, and so does the classmate who did not take part.
     await delete_own_data(app, ch_b, ext_b)
@@ -155,6 +168,10 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
     ]
     assert rows[1].user_id is None and uid_b not in {r.user_id for r in rows}
     assert (unit.participants, unit.members, unit.prize) == (2, 3, True)
+    assert await report_contest_rows(app) == report  # the period report counts the same entries and prizes
+    student = Chat(app, roster.students[0][0], roster.students[0][1])
+    await student.say("/thi")
+    assert "em xếp hạng 1/2, 5/5 câu đúng" in student.text  # the student's own line reads the record too
     assert name_b not in await everything(app)
 
 
