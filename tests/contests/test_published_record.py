@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +57,27 @@ async def organizer_round(app: App) -> Chat:
     return org
 
 
-async def export_in_chat(org: Chat) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The organizer taps "Tải kết quả (Excel)": the ranking rows and the collective rows of the workbook."""
+async def export_in_chat(org: Chat) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], str]:
+    """The organizer taps "Tải kết quả (Excel)": per ranked entry (rank, name, score, prize), per unit
+    (participants, members, rate to 2 places, prize), read by the column titles, and every cell as text."""
     await org.tap("Tải kết quả (Excel)")
     (attachment,) = [a for r in org.replies for a in r.attachments]
     wb = load_workbook(io.BytesIO(attachment.content))
-    return (
-        list(wb["Xếp hạng"].iter_rows(min_row=2, values_only=True)),
-        list(wb["Giải tập thể"].iter_rows(min_row=2, values_only=True)),
-    )
+
+    def table(sheet: str, *columns: str) -> list[tuple[Any, ...]]:
+        header, *rows = wb[sheet].iter_rows(values_only=True)
+        at = [header.index(c) for c in columns]
+        return [tuple(row[i] for i in at) for row in rows]
+
+    entries = table("Xếp hạng", "Hạng", "Họ và tên", "Điểm", "Giải")
+    units = [
+        (n, members, round(rate, 2), prize)
+        for n, members, rate, prize in table(
+            "Giải tập thể", "Số người tham gia", "Số học sinh", "Tỉ lệ tham gia", "Giải"
+        )
+    ]
+    cells = "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row)
+    return entries, units, cells
 
 
 async def report_contest_rows(app: App) -> list[Any]:
@@ -115,12 +128,9 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
     roster, org = await run_and_publish(app, clock)
     (_ch_a, _ext_a, _uid_a, name_a), (ch_b, ext_b, uid_b, name_b) = roster.students
     assert name_a != name_b
-    ranking_rows, units = await export_in_chat(org)
-    assert [(r[0], r[1], r[4], r[10]) for r in ranking_rows] == [
-        (1, name_a, 5, "Giải Nhất"),
-        (2, name_b, 4, "Giải Nhì"),
-    ]
-    assert [(u[3], u[4], u[5], u[7]) for u in units] == [(2, 3, 0.6667, "Giải tập thể")]  # 2 of 3: 67 %
+    entries, units, _cells = await export_in_chat(org)
+    assert entries == [(1, name_a, 5, "Giải Nhất"), (2, name_b, 4, "Giải Nhì")]
+    assert units == [(2, 3, 0.67, "Giải tập thể")]  # 2 of 3: 67 %
     report = await report_contest_rows(app)
     assert [(c.entered, c.submitted, c.max_score, c.prizes) for c in report] == [(2, 2, 5, {1: 1, 2: 1})]
 
@@ -138,12 +148,9 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
 
     # ... but what was published stays: the same ranks, scores, prizes and rate, without the deleted name.
     org = await organizer_round(app)
-    ranking_rows, units = await export_in_chat(org)
-    assert [(r[0], r[1], r[4], r[10]) for r in ranking_rows] == [
-        (1, name_a, 5, "Giải Nhất"),
-        (2, ERASED_NAME, 4, "Giải Nhì"),
-    ]
-    assert [(u[3], u[4], u[5], u[7]) for u in units] == [(2, 3, 0.6667, "Giải tập thể")]
+    entries, units, cells = await export_in_chat(org)
+    assert entries == [(1, name_a, 5, "Giải Nhất"), (2, ERASED_NAME, 4, "Giải Nhì")]
+    assert units == [(2, 3, 0.67, "Giải tập thể")] and name_b not in cells
     await org.tap("Xem kết quả")
     assert "2 bài chính thức" in org.text and "tỉ lệ 67%" in org.text
     assert ERASED_NAME in org.text and name_b not in org.text
@@ -151,7 +158,7 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
     capsys.readouterr()
     assert await _cli(app, "results", "thu-nghiem", "--round", "1") == 0
     printed = capsys.readouterr().out
-    assert "66.7%" in printed and ERASED_NAME in printed and name_b not in printed
+    assert re.search(r"66[.,]7", printed) and ERASED_NAME in printed and name_b not in printed
     out = tmp_path / "out"
     assert await _cli(app, "export", "thu-nghiem", "--round", "1", "--out", str(out)) == 0
     assert name_b not in (out / "ket-qua-thu-nghiem-dot-1.csv").read_bytes().decode("utf-8-sig")
@@ -177,15 +184,15 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
 
 async def test_the_retention_purge_keeps_published_figures_and_removes_the_names(app: App, clock: FakeClock) -> None:
     roster, org = await run_and_publish(app, clock)
-    before_rows, before_units = await export_in_chat(org)
+    before_entries, before_units, _cells = await export_in_chat(org)
     clock.advance(days=400)  # past the retention period: every account is inactive, every attempt old
     totals = await purge(app.uow_factory, clock(), retention_days=365, inbox_days=30)
     assert totals["inactive_accounts_erased"] >= 2
     org = await organizer_round(app)
-    rows, units = await export_in_chat(org)
-    assert units == before_units
-    assert [r[0] for r in rows] == [r[0] for r in before_rows] and [r[4] for r in rows] == [5, 4]
-    assert [r[10] for r in rows] == [r[10] for r in before_rows] and {r[1] for r in rows} == {ERASED_NAME}
+    entries, units, _cells = await export_in_chat(org)
+    assert units == before_units == [(2, 3, 0.67, "Giải tập thể")]
+    assert entries == [(1, ERASED_NAME, 5, "Giải Nhất"), (2, ERASED_NAME, 4, "Giải Nhì")]
+    assert [e[1] for e in before_entries] == [s[3] for s in roster.students]
     text = await everything(app)
     for _ch, _ext, _uid, name in roster.students:
         assert name not in text
