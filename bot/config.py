@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
 
+    # The web console: on when WEB_BASE_URL (its public HTTPS address behind the proxy) is set, and always with
+    # the console chat (then on http://127.0.0.1:WEB_PORT). Served on WEB_HOST:WEB_PORT.
+    web_base_url: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+
     # "telegram:123,zalo:abc": accounts made organizers at start.
     bot_organizers: str = ""
 

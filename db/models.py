@@ -522,3 +522,32 @@ class PrivacyRequest(Base):
     requested_at: Mapped[dt.datetime]
     due_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
+
+
+# --- web console ---
+
+
+class WebLogin(Base):
+    """A one-time sign-in link the bot sent in the chat: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "web_logins"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of the cookie's session id, and the CSRF token of its forms."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime]
