@@ -102,3 +102,21 @@ def test_the_outbox_keeps_every_file_inside_its_folder(tmp_path: Path) -> None:
     assert second.name == "ket-qua-2.xlsx" and first.read_bytes() == b"one" and second.read_bytes() == b"two"
     sneaky = outbox.save("../../etc/passwd", b"x")
     assert sneaky.parent == tmp_path / "outbox" and sneaky.name == "passwd"
+
+
+async def test_a_notice_reaches_its_console_user_after_the_next_line(
+    app: App, clock: FakeClock, tmp_path: Path
+) -> None:
+    demo = await seed_demo(app.uow_factory, app.clock)
+    output = _output(app, clock, tmp_path)
+    an = ConsoleSession(app.dispatcher, user="hs", output=output)
+    await onboard_student(app, an, demo.class_code)
+    async with app.uow_factory() as uow:
+        user = await uow.users.by_account("console", "hs")
+        assert user is not None
+        await uow.notices.add(user.id, "🏆 Chúc mừng em đạt giải Ba!", app.clock())
+        await uow.commit()
+    await ConsoleSession(app.dispatcher, user="gv", output=output).send("/menu")  # anyone's line sends it
+    assert "🏆 Chúc mừng em đạt giải Ba!" in an.waiting()
+    async with app.uow_factory() as uow:
+        assert await uow.notices.pending() == []
