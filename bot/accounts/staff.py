@@ -109,6 +109,7 @@ async def on_class_grade(ctx: Ctx, arg: str) -> None:
 async def on_class_confirm(ctx: Ctx, _arg: str) -> None:
     require_role(ctx, Role.TEACHER, Role.SCHOOL_ADMIN)
     name, grade = ctx.conv.data.get("name"), ctx.conv.data.get("grade")
+    # Only the question just asked: after a cancel, a creation or another step, the tap is an old one.
     if ctx.conv.step != "class_confirm" or not isinstance(name, str) or not name or not isinstance(grade, int):
         raise ctx.stale()
     if ctx.user.school_id is None:
