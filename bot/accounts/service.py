@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from bot.accounts.ports import ClassRec, Ctx
+from bot.accounts.ports import ClassRec, ClassRepository, Ctx
 from bot.core.errors import UserFacingError
 from bot.core.ports import UserRec
 from bot.core.roles import Role
@@ -74,10 +74,8 @@ def same_class_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-async def classes_named(ctx: Ctx, school_id: int, name: str, school_year: str) -> list[ClassRec]:
+async def classes_named(classes: ClassRepository, school_id: int, name: str, school_year: str) -> list[ClassRec]:
     """The school's classes (not archived) of that school year that already bear this name."""
     return [
-        c
-        for c in await ctx.uow.classes.for_school(school_id)
-        if c.school_year == school_year and same_class_name(c.name, name)
+        c for c in await classes.for_school(school_id) if c.school_year == school_year and same_class_name(c.name, name)
     ]

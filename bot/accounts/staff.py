@@ -91,7 +91,7 @@ async def on_class_grade(ctx: Ctx, arg: str) -> None:
     if not name or not arg.isdigit() or not 1 <= int(arg) <= 9 or ctx.user.school_id is None:
         raise ctx.stale()
     grade, school_id = int(arg), ctx.user.school_id
-    if await accounts.classes_named(ctx, school_id, name, school_year(ctx)):
+    if await accounts.classes_named(ctx.uow.classes, school_id, name, school_year(ctx)):
         # Two classes of one name in one school year confuse students joining and every report: ask first.
         ctx.set_flow("staff", "class_confirm", name=name, grade=grade)
         ctx.ask(

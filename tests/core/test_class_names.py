@@ -20,6 +20,10 @@ async def _named(app: App, name: str) -> int:
 
 
 async def _confirm_token(app: App, external_id: str) -> str:
+    return await _confirm_token_for(app, external_id, "staff.class_confirm")
+
+
+async def _confirm_token_for(app: App, external_id: str, wanted: str) -> str:
     async with app.sessions() as s:
         conv = (
             await s.execute(
@@ -28,7 +32,7 @@ async def _confirm_token(app: App, external_id: str) -> str:
                 .where(m.ChannelAccount.external_id == external_id)
             )
         ).scalar_one()
-    return next(t for t, action, _label in conv.prompt["options"] if action == "staff.class_confirm")
+    return next(t for t, action, _label in conv.prompt["options"] if action == wanted)
 
 
 async def _new_class(teacher: ConsoleSession, name: str, grade: str) -> str:
@@ -78,3 +82,34 @@ async def test_names_of_other_years_and_other_schools_do_not_ask(app: App) -> No
         assert f"✅ Đã tạo lớp {name}" in screen and "trường đã có lớp" not in screen
     assert await _named(app, "8B") == 2 and await _named(app, "9C") == 2
     assert demo.class_name == "7A"
+
+
+async def _class_names(app: App) -> list[str]:
+    async with app.sessions() as s:
+        return sorted((await s.execute(select(m.SchoolClass.name))).scalars())
+
+
+async def _rename(teacher: ConsoleSession, current: str, new: str) -> str:
+    screen = await teacher.send(option_number(await teacher.send("/classes"), f"🏫 {current}"))
+    screen = await teacher.send(option_number(screen, "Đổi tên lớp"))
+    return await teacher.send(new)
+
+
+async def test_renaming_a_class_to_a_name_in_use_asks_first(app: App) -> None:
+    await seed_demo(app.uow_factory, app.clock)
+    teacher = ConsoleSession(app.dispatcher, user="gv")
+    assert "✅ Đã tạo lớp 8B" in await _new_class(teacher, "8B", "8")
+    # A class keeping its own name (in other letters) is no duplicate of itself.
+    assert "✅ Đã đổi tên lớp thành 8b." in await _rename(teacher, "8B", "8b")
+
+    screen = await _rename(teacher, "8b", "7a")
+    assert "Năm học 2026-2027, trường đã có lớp 7a." in screen and "đổi tên lớp 8b thành 7a" in screen
+    old_tap = await _confirm_token_for(app, "gv", "class.rename_confirm")
+    screen = await teacher.send(option_number(screen, "Hủy"))
+    assert await _class_names(app) == ["7A", "8b"]
+    replies = await app.dispatcher.handle(IncomingEvent.choice(teacher.address(), old_tap))
+    assert "Lựa chọn này đã cũ rồi" in replies[0].text and await _class_names(app) == ["7A", "8b"]
+
+    screen = await _rename(teacher, "8b", "7a")
+    screen = await teacher.send(option_number(screen, "Vẫn đổi tên"))
+    assert "✅ Đã đổi tên lớp thành 7a." in screen and await _class_names(app) == ["7A", "7a"]
