@@ -70,6 +70,7 @@ from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
 from bot.web import flows as web_flows
 from bot.web import sql as web_sql
+from bot.web.files import file_links
 from bot.web.ports import WebUnitOfWork
 from bot.web.server import WebDeps, run_web, start_web
 from bot.web.service import sign_in_link
@@ -143,6 +144,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "privacy": privacy_sql.SqlPrivacyRepository,
     "reports": reports_sql.SqlReportRepository,
     "web": web_sql.SqlWebRepository,
+    "web_files": web_sql.SqlWebFileRepository,
 }
 
 
@@ -326,7 +328,8 @@ def build_app(
         web_base_url=web_base_url(settings),
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
-    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core)
+    links = file_links(env.web_base_url) if env.web_base_url else None
+    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core, file_links=links)
     return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
 
 

@@ -33,9 +33,14 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
+from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, USER, page, refusal
+from bot.web.service import digest
 
 FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
+FILE_GONE = N_(
+    "Tệp này không còn tải được: đường dẫn đã quá 24 giờ hoặc không đúng. Hãy yêu cầu lại tệp trong chat nhé."
+)
 NOT_FOUND = N_("Không tìm thấy trang này, hoặc thầy/cô không có quyền xem.")
 # The columns of the overview, as the report names them.
 COUNTED = {
@@ -283,10 +288,24 @@ async def report_file(request: web.Request) -> web.StreamResponse:
     return _download(wanted.content, wanted.mime_type, wanted.filename)
 
 
+async def file_download(request: web.Request) -> web.StreamResponse:
+    """A file the bot sent in the chat as a link (Zalo carries no files): the link is the key, for a day."""
+    deps = request.app[DEPS]
+    token, now = request.match_info["token"], deps.clock()
+    async with deps.uow_factory() as uow:
+        found = await uow.web_files.get(digest(token), now) if 20 <= len(token) <= 64 else None
+        if found is None:
+            return refusal(request, 404, FILE_GONE)
+        await uow.audit.add(found.user_id, "file.download", f"user:{found.user_id}", {"file": found.filename}, now)
+        await uow.commit()
+    return _download(found.content, found.mime_type, found.filename)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
     app.router.add_get("/bao-cao", report_list)
+    app.router.add_get(FILE_PATH + "/{token}", file_download)
     app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.core.i18n import N_
 from bot.web import pages
+from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, SESSION, USER, WebDeps, page, refusal
 from bot.web.service import SESSION_TTL, SIGN_IN_PATH, csrf_ok, digest, redeem, session_user
 
@@ -64,7 +65,8 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
             sent = request.headers.get("X-CSRF-Token") or form.get("csrf")
             if found is None or not csrf_ok(found[1], sent if isinstance(sent, str) else None):
                 return refusal(request, 403, EXPIRED_FORM)
-    if found is None and request.path not in PUBLIC and not request.path.startswith("/static/"):
+    public = request.path in PUBLIC or request.path.startswith(("/static/", FILE_PATH + "/"))
+    if found is None and not public:
         return page(request, "signed_out.html", status=401, signed_out=False)
     response = await handler(request)
     response.headers.setdefault("Cache-Control", "no-store")
