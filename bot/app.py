@@ -246,7 +246,15 @@ class App:
             yield found
 
     def web_deps(self) -> WebDeps:
-        return WebDeps(self.uow_factory, self.clock, self.i18n, self.env.web_base_url, self.env.reports)
+        settings = self.dispatcher.settings  # the Telegram channel writes the bot's username there at start
+        return WebDeps(
+            self.uow_factory,
+            self.clock,
+            self.i18n,
+            self.env.web_base_url,
+            self.env.reports,
+            bot_username=lambda: settings.bot_username,
+        )
 
     def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:
         """The console's delivery: after each typed line the sender and the notices go out through the console

@@ -33,6 +33,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
+from bot.web import classes
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, USER, page, refusal
 from bot.web.service import digest
@@ -305,6 +306,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
     app.router.add_get("/bao-cao", report_list)
+    app.router.add_get("/lop", classes.class_list)
+    app.router.add_get("/lop/{klass}/in", classes.class_poster)
+    app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)
     app.router.add_get(FILE_PATH + "/{token}", file_download)
     app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)

@@ -26,6 +26,8 @@ class WebDeps:
     i18n: I18n
     base_url: str
     reports: ReportOptions
+    # The Telegram bot's username once its channel has started (join links t.me/<bot>?start=<class code>).
+    bot_username: Callable[[], str | None] = lambda: None
 
 
 DEPS = web.AppKey("deps", WebDeps)
