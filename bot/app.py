@@ -253,6 +253,7 @@ class App:
             self.i18n,
             self.env.web_base_url,
             self.env.reports,
+            self.content,
             bot_username=lambda: settings.bot_username,
         )
 
