@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Table,
+    and_,
     func,
     select,
     update,
@@ -521,9 +522,18 @@ class SqlContestRepository(SqlRepository):
 
     async def official_results(self, round_id: int) -> list[Entry]:
         rows = await self.session.execute(
-            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt)
+            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt, m.RosterEntry.full_name)
             .join(m.ContestRegistration, m.ContestRegistration.id == m.ContestEntry.registration_id)
             .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+            # Once the student is matched to the class roster, the school's spelling of the name ("Trần Văn
+            # Bình") is the one printed, not what was typed on a phone ("Tran Van Binh").
+            .outerjoin(
+                m.RosterEntry,
+                and_(
+                    m.RosterEntry.class_id == m.ContestRegistration.class_id,
+                    m.RosterEntry.user_id == m.ContestRegistration.user_id,
+                ),
+            )
             .where(m.ContestEntry.official_round_id == round_id, m.QuizAttempt.finished_at.is_not(None))
             .order_by(m.ContestEntry.id)
         )
@@ -531,7 +541,7 @@ class SqlContestRepository(SqlRepository):
             Entry(
                 registration_id=reg.id,
                 user_id=reg.user_id,
-                name=reg.display_name,
+                name=roster_name or reg.display_name,
                 school_id=reg.school_id,
                 school_name=reg.school_name,
                 class_id=reg.class_id,
@@ -543,7 +553,7 @@ class SqlContestRepository(SqlRepository):
                 finished_at=att.finished_at,
                 attempt_id=att.id,
             )
-            for entry, reg, att in rows
+            for entry, reg, att, roster_name in rows
         ]
 
     async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import unicodedata
@@ -18,6 +19,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from bot.core import activity as a
+from bot.core.clock import official_date
 from bot.reports import tables
 from bot.reports.service import ReportData
 
@@ -46,9 +48,7 @@ def vn_number(value: tables.Cell) -> str:
 
 def vn_date_words(place: str, day: int, month: int, year: int) -> str:
     """NĐ 30: days below 10 and months 1–2 are written with a leading zero."""
-    d = f"{day:02d}" if day < 10 else str(day)
-    m = f"{month:02d}" if month < 3 else str(month)
-    return f"{place}, ngày {d} tháng {m} năm {year}"
+    return official_date(dt.date(year, month, day), place)
 
 
 def abbreviation(name: str) -> str:

@@ -87,3 +87,15 @@ async def test_the_annex_prints_one_page_wide_with_its_header_on_each_page(app: 
             width = ws.column_dimensions[ws.cell(3, col).column_letter].width
             assert 8 <= width <= 45
     assert wb["Theo lớp"].page_setup.orientation == "landscape"
+
+
+async def test_file_names_come_from_the_names_of_the_school_and_the_classes(app: App) -> None:
+    await seed_dataset(app.uow_factory, app.clock(), rows=40)
+    _data, files = await make(app, "qtB", "mine")
+    assert [f.filename for f in files][:2] == [
+        "bao-cao-2026-H1-truong-tieu-hoc-hon-tre.docx",
+        "phu-luc-2026-H1-truong-tieu-hoc-hon-tre.xlsx",
+    ]
+    _data, files = await make(app, "gv1", "mine")
+    assert files[0].filename == "bao-cao-2026-H1-lop-a1.docx"
+    assert all("classes" not in f.filename and "school" not in f.filename for f in files)
