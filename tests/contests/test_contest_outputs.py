@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import io
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,29 @@ def test_certificate_settings_are_checked_with_vietnamese_messages(tmp_path: Pat
             load_contest(path)
         assert message in str(exc.value) and "Value error" not in str(exc.value), str(exc.value)
         assert "bad.yaml: certificates" in str(exc.value)
+
+
+async def test_the_terminal_shows_states_and_times_in_vietnamese(
+    exported: dict[str, Any], app: App, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_contest(
+        app,
+        contest_def(
+            clock(),
+            id="sap-toi",
+            title="Hội thi sắp tới",
+            rounds=[
+                {"name": "Đợt 1", "opens_at": "2027-08-19T07:00:00+07:00", "closes_at": "2027-08-19T21:00:00+07:00"}
+            ],
+        ),
+    )
+    capsys.readouterr()
+    assert await _cli(app, "list") == 0
+    out = capsys.readouterr().out
+    assert "07:00 19/08/2027 → 21:00 19/08/2027\tchưa mở" in out
+    assert "đã công bố kết quả" in out
+    assert await _cli(app, "results", "thu-nghiem") == 0
+    out = capsys.readouterr().out
+    assert "Trần Văn Bình" in out and re.search(r"\t\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\t", out), out
+    for english in ("scheduled", "published", "open", "closed", "Z\t", "+00:00", "UTC"):
+        assert english not in out, english
