@@ -361,6 +361,12 @@ class SqlContestRepository(SqlRepository):
     async def update_round(self, round_id: int, **fields: Any) -> None:
         await self.session.execute(update(m.ContestRound).where(m.ContestRound.id == round_id).values(**fields))
 
+    async def roster_name(self, class_id: int, user_id: int) -> str | None:
+        stmt = select(m.RosterEntry.full_name).where(
+            m.RosterEntry.class_id == class_id, m.RosterEntry.user_id == user_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def registration(self, contest_id: int, user_id: int) -> RegistrationRec | None:
         row = (await self.session.execute(_REGISTRATION, {"contest_id": contest_id, "user_id": user_id})).first()
         return _registration(row) if row else None  # type: ignore[arg-type]

@@ -64,7 +64,11 @@ async def exported(app: App, clock: FakeClock, tmp_path: Path) -> dict[str, Any]
     await make_contest(app, contest_def(clock(), title=TITLE, certificates=CERTS))
     for i, (ch, ext, _uid, _name) in enumerate(roster.students):
         chat = Chat(app, ch, ext)
-        await chat.start_official()
+        await chat.say("/thi")
+        if i == 0:  # the registration shows and keeps the roster's spelling
+            assert "Họ và tên: Trần Văn Bình" in chat.text and "Tran Van Binh" not in chat.text
+        await chat.tap("Đúng, em đăng ký")
+        await chat.tap("Thi chính thức")
         for q in range(5):
             clock.advance(seconds=5 + i)
             await chat.tap("Đáp án đúng" if q <= 2 - i else "sai")
@@ -79,6 +83,8 @@ async def exported(app: App, clock: FakeClock, tmp_path: Path) -> dict[str, Any]
         finished = sorted(
             a.finished_at for a in (await s.execute(select(m.QuizAttempt))).scalars() if a.finished_at is not None
         )
+        registered = {r.user_id: r.display_name for r in (await s.execute(select(m.ContestRegistration))).scalars()}
+    assert registered[typed] == "Trần Văn Bình"
     return {"out": out, "names": names, "finished": finished}
 
 
