@@ -37,15 +37,21 @@ def font_paths() -> tuple[Path, Path]:
     raise RuntimeError("no Unicode TTF font found; install the fontpkg-be-vietnam-pro package")
 
 
+def _kind(r: Ranked, pass_score: int) -> str | None:
+    if r.prize:
+        return "khen"
+    return "chung_nhan" if r.entry.score >= pass_score else None
+
+
 def recipients(res: RoundResults) -> list[tuple[Ranked, str]]:
-    """Who gets what: prize winners a Giấy khen, other passing participants a Giấy chứng nhận."""
+    """Who gets what: prize winners a Giấy khen, other passing participants a Giấy chứng nhận; nobody whose
+    data was deleted after publishing (a certificate names its holder)."""
     pass_score = res.definition.certificates.pass_score
     out = []
     for r in res.ranked:
-        if r.prize:
-            out.append((r, "khen"))
-        elif r.entry.score >= pass_score:
-            out.append((r, "chung_nhan"))
+        kind = _kind(r, pass_score)
+        if kind is not None and not r.entry.erased:
+            out.append((r, kind))
     return out
 
 
@@ -59,14 +65,19 @@ SIGN_ROOM = 26.0  # mm left blank for the signature and the seal
 
 
 def numbers(res: RoundResults) -> dict[int, str]:
-    """The certificate number of each recipient (by attempt id): "12/GK-PGDĐT" or "3/GCN-PGDĐT", counted from 1
-    per kind in the order of the standings."""
+    """The certificate number of each standing (by its place in `res.ranked`): "12/GK-PGDĐT", "3/GCN-PGDĐT",
+    counted from 1 per kind in the order of the standings. A person whose data was deleted keeps their number
+    (unprinted), so the numbers of certificates already handed out never change."""
+    pass_score = res.definition.certificates.pass_score
     prefix = res.definition.certificates.number_prefix or "BTC"
     counts = {"khen": 0, "chung_nhan": 0}
     out = {}
-    for r, kind in recipients(res):
+    for i, r in enumerate(res.ranked):
+        kind = _kind(r, pass_score)
+        if kind is None:
+            continue
         counts[kind] += 1
-        out[r.entry.attempt_id] = f"{counts[kind]}/{'GK' if kind == 'khen' else 'GCN'}-{prefix}"
+        out[i] = f"{counts[kind]}/{'GK' if kind == 'khen' else 'GCN'}-{prefix}"
     return out
 
 
@@ -85,6 +96,7 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tup
     day = issued_on or vn_date(res.round.published_at or res.round.closes_at)
     people = recipients(res)
     numbered = numbers(res)
+    place_of = {id(r): i for i, r in enumerate(res.ranked)}
     inner = PAGE_W - 2 * MARGIN
     half = inner / 2
     for r, kind in people:
@@ -101,7 +113,7 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tup
         pdf.multi_cell(half - 6, 6, _nfc(cert.issuer.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("vn", "", 12)
         pdf.set_x(MARGIN)
-        pdf.cell(half - 6, 7, f"Số: {numbered[e.attempt_id]}", align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(half - 6, 7, f"Số: {numbered[place_of[id(r)]]}", align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_xy(MARGIN + half, top)
         pdf.set_font("vn", "B", 12)
         pdf.cell(half, 6, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LEFT", new_y="NEXT")
