@@ -31,6 +31,7 @@ from bot.broadcasts import sql as broadcasts_sql
 from bot.broadcasts.ports import BroadcastsUnitOfWork
 from bot.broadcasts.sender import BroadcastSender, ChannelLimits, Sleep
 from bot.channels.console.app import USER_HELP, run_console
+from bot.channels.console.transport import ConsoleOutput, ConsoleTransport, Outbox
 from bot.channels.telegram import app as telegram
 from bot.channels.zalo import app as zalo
 from bot.config import ReportSettings, Settings
@@ -64,7 +65,7 @@ from bot.reports.ports import ReportsUnitOfWork
 from bot.runtime import sql as runtime_sql
 from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker, Parser, Sender
-from bot.runtime.notices import notices_loop
+from bot.runtime.notices import deliver_notices, notices_loop
 from bot.runtime.ports import RuntimeUnitOfWork
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
@@ -246,6 +247,18 @@ class App:
     def web_deps(self) -> WebDeps:
         return WebDeps(self.uow_factory, self.clock, self.i18n, self.env.web_base_url, self.env.reports)
 
+    def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:
+        """The console's delivery: after each typed line the sender and the notices go out through the console
+        transport (messages wait for their user), and files are written to CONSOLE_OUTBOX."""
+        transport = ConsoleTransport()
+        sender = self.broadcast_sender({"console": transport}, sleep=sleep)
+
+        async def deliver() -> None:
+            await sender.drain_once()
+            await deliver_notices(self.uow_factory, self.clock, {"console": transport})
+
+        return ConsoleOutput(transport, Outbox(self.settings.console_outbox), deliver)
+
     @contextlib.asynccontextmanager
     async def contest_cli(self) -> AsyncIterator[contests_cli.Deps]:
         yield contests_cli.Deps(self.uow_factory, self.clock, self.content, self.i18n)
@@ -420,6 +433,7 @@ async def _run(settings: Settings, channels: list[str]) -> None:
                     "antt-bot – chế độ thử trên màn hình (console)",
                     f"Trường thử nghiệm: lớp {info.class_name}, mã lớp: {info.class_code}",
                     USER_HELP,
+                    f"Tệp bot gửi (kết quả, giấy khen, báo cáo, danh sách) được lưu vào: {settings.console_outbox}",
                     f"Trang quản lý trên web (ban tổ chức thử nghiệm): {await demo_sign_in(app)}",
                     "Bắt đầu bằng cách gõ /start",
                 ]
@@ -427,7 +441,7 @@ async def _run(settings: Settings, channels: list[str]) -> None:
             stop = asyncio.Event()
             web = asyncio.ensure_future(run_web(app.web_deps(), settings.web_host, settings.web_port, stop))
             try:
-                await run_console(app.dispatcher, banner)
+                await run_console(app.dispatcher, banner, output=app.console_output())
             finally:
                 stop.set()
                 await web

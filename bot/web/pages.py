@@ -20,7 +20,7 @@ from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.roles import Role
 from bot.reports.options import ReportOptions
-from bot.reports.service import Period, ReportAccessDenied, authorize, figures_for, parse_period
+from bot.reports.service import Period, ReportAccessDenied, authorize, figures_for, parse_period, reporting_year
 from bot.web.render import DEPS, USER, page, refusal
 
 FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
@@ -37,12 +37,10 @@ COUNTED = {
 
 
 def reporting_period(today: dt.date, options: ReportOptions) -> tuple[Period, dt.date]:
-    """The reporting year `today` falls in (it ends on the year cut-off) and the next report deadline in it: the
-    half-year cut-off while it is ahead, else the year's."""
-    day, month = options.cutoff("year")
-    year = today.year + 1 if today > dt.date(today.year, month, day) else today.year
-    period = parse_period(str(year), options)
-    half = parse_period(f"{year}-H1", options)
+    """The reporting year `today` falls in and the next report deadline in it: the half-year cut-off while it is
+    ahead, else the year's."""
+    year = reporting_year(today, options)
+    period, half = parse_period(str(year), options), parse_period(f"{year}-H1", options)
     return period, half.last if today <= half.last else period.last
 
 
