@@ -127,13 +127,14 @@ def results_xlsx(res: RoundResults) -> bytes:
     assert ws is not None
     ws.title = "Xếp hạng"
     used = {"xếp hạng", "giải tập thể", "thông tin"}
-    _table(ws, COLUMNS, [row_of(r, res.flagged) for r in res.ranked], ENTRY_FORMATS)
+    heading = f"{res.contest.title} – {res.round.name}"
+    _table(ws, COLUMNS, [row_of(r, res.flagged) for r in res.ranked], ENTRY_FORMATS, heading)
     schools: dict[str, list[Ranked]] = {}
     for r in res.ranked:
         schools.setdefault(r.entry.school_name, []).append(r)
     for school, rows in sorted(schools.items()):
         sheet = wb.create_sheet(_sheet_title(school, used))
-        _table(sheet, COLUMNS, [row_of(r, res.flagged) for r in rows], ENTRY_FORMATS)
+        _table(sheet, COLUMNS, [row_of(r, res.flagged) for r in rows], ENTRY_FORMATS, f"{heading} – {school}")
     units = wb.create_sheet("Giải tập thể")
     _table(
         units,
@@ -152,6 +153,7 @@ def results_xlsx(res: RoundResults) -> bytes:
             for u in res.units
         ],
         UNIT_FORMATS,
+        f"{heading} – Giải tập thể",
     )
     _info_sheet(wb.create_sheet("Thông tin"), res)
     buf = io.BytesIO()
@@ -178,7 +180,7 @@ def _info_sheet(ws: Worksheet, res: RoundResults) -> None:
         ["Số bài thi chính thức", len(res.ranked)],
         ["Số bài cần xem lại (trả lời quá nhanh)", len(res.flagged)],
     ]
-    _table(ws, ("Mục", "Nội dung"), rows, {})
+    _table(ws, ("Mục", "Nội dung"), rows, {}, f"{res.contest.title} – {rnd.name}")
     for label, value in ws.iter_rows(min_row=2, max_col=2):
         label.alignment = Alignment(vertical="top")
         value.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
@@ -196,7 +198,9 @@ def _width(value: Any) -> int:
     return len(str(value))
 
 
-def _table(ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]], formats: dict[int, str]) -> None:
+def _table(
+    ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]], formats: dict[int, str], heading: str = ""
+) -> None:
     ws.append(list(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -211,11 +215,12 @@ def _table(ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]], format
         longest = max([0, *(_width(r[i - 1]) for r in rows[:500])])
         # Headers wrap onto two lines; the data decides the width, within reason.
         ws.column_dimensions[get_column_letter(i)].width = max(6, min(40, max(longest, min(len(title), 16)) + 2))
-    _printable(ws, len(header))
+    _printable(ws, len(header), heading)
 
 
-def _printable(ws: Worksheet, columns: int) -> None:
-    """A4, one page wide and as many pages long as needed, the header row on every page, landscape when wide."""
+def _printable(ws: Worksheet, columns: int, heading: str = "") -> None:
+    """A4, one page wide and as many pages long as needed, the header row on every page, landscape when wide;
+    the contest and the round at the top of each printed page, the page number at the bottom."""
     ws.print_title_rows = "1:1"
     ws.print_area = f"A1:{get_column_letter(columns)}{max(ws.max_row, 1)}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -225,6 +230,11 @@ def _printable(ws: Worksheet, columns: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
+    if heading:
+        ws.oddHeader.center.text = heading.replace("&", "&&")
+        ws.oddHeader.center.size = 10
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.oddFooter.center.size = 9
 
 
 def results_csv(res: RoundResults) -> bytes:

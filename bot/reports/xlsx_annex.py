@@ -26,6 +26,8 @@ def _printable(ws: Worksheet, columns: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.oddFooter.center.size = 9
 
 
 def build_xlsx(data: ReportData) -> bytes:

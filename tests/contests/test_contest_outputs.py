@@ -145,6 +145,9 @@ async def test_every_sheet_prints_one_page_wide_with_its_header_on_each_page(exp
         assert area.endswith(f"!$A$1:${last}${ws.max_row}"), area
         for col in range(1, ws.max_column + 1):
             assert 6 <= ws.column_dimensions[ws.cell(1, col).column_letter].width <= 80
+        # Each printed page says what it is and which page it is.
+        assert ws.oddHeader.center.text.startswith(f"{TITLE} – Đợt 1"), ws.oddHeader.center.text
+        assert ws.oddFooter.center.text == "Trang &P/&N"
     assert wb["Xếp hạng"].page_setup.orientation == "landscape"
     assert wb["Giải tập thể"].page_setup.orientation == "landscape"
     assert wb["Thông tin"].page_setup.orientation == "portrait"

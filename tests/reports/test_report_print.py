@@ -81,6 +81,7 @@ async def test_the_annex_prints_one_page_wide_with_its_header_on_each_page(app: 
         assert ws.print_area == [f"'{ws.title}'!$A$1:${last}${ws.max_row}"] or ws.print_area == (
             f"'{ws.title}'!$A$1:${last}${ws.max_row}"
         )
+        assert ws.oddFooter.center.text == "Trang &P/&N"
         wide = ws.max_column > 5
         assert ws.page_setup.orientation == ("landscape" if wide else "portrait"), ws.title
         for col in range(1, ws.max_column + 1):
