@@ -55,3 +55,20 @@ def test_no_bundled_citation_reads_in_the_old_order(content: Content) -> None:
         assert " số " + content.sources[c.source].number in text, text
         if "khoản" in c.article:
             assert text.index("hoản") < text.index("Điều"), text
+
+
+def test_texts_students_read_cite_in_the_vietnamese_order_too(content: Content) -> None:
+    """Explanations, stems, options and lesson cards name articles as the citations do: "khoản 2 Điều 33", never
+    "Điều 33 khoản 2"."""
+    import re
+
+    old_order = re.compile(r"Điều \d+[a-z]? khoản \d+")
+    texts = []
+    for q in content.questions.values():
+        texts += [q.stem, q.explanation, *q.options]
+    for lesson in content.lessons.values():
+        texts += [card.text for card in lesson.cards if card.text]
+        texts += [t for c in lesson.checks for t in (c.stem, c.explanation, *c.options)]
+    assert len(texts) > 500
+    wrong = [t for t in texts if old_order.search(t)]
+    assert wrong == []
