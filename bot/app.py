@@ -72,7 +72,7 @@ from bot.runtime.signals import stop_on_signals
 from bot.web import flows as web_flows
 from bot.web import sql as web_sql
 from bot.web.ports import WebUnitOfWork
-from bot.web.server import WebDeps, run_web
+from bot.web.server import WebDeps, run_web, start_web
 from bot.web.service import sign_in_link
 from db import locks
 from db import repositories as kernel_sql
@@ -428,23 +428,22 @@ async def _run(settings: Settings, channels: list[str]) -> None:
         await bootstrap_organizers(app)
         if console:
             info = await seed_demo(app.uow_factory, app.clock)
+            runners: list[Any] = []
             banner = "\n".join(
                 [
                     "antt-bot – chế độ thử trên màn hình (console)",
                     f"Trường thử nghiệm: lớp {info.class_name}, mã lớp: {info.class_code}",
                     USER_HELP,
                     f"Tệp bot gửi (kết quả, giấy khen, báo cáo, danh sách) được lưu vào: {settings.console_outbox}",
-                    f"Trang quản lý trên web (ban tổ chức thử nghiệm): {await demo_sign_in(app)}",
+                    await console_web_line(app, runners),
                     "Bắt đầu bằng cách gõ /start",
                 ]
             )
-            stop = asyncio.Event()
-            web = asyncio.ensure_future(run_web(app.web_deps(), settings.web_host, settings.web_port, stop))
             try:
                 await run_console(app.dispatcher, banner, output=app.console_output())
             finally:
-                stop.set()
-                await web
+                for runner in runners:
+                    await runner.cleanup()
             return
         # A burst of updates makes many short-lived objects: with the default thresholds the garbage collector
         # takes a large share of the CPU. Start-up objects (content, ORM metadata) are frozen out of its scans.
@@ -457,6 +456,17 @@ async def _run(settings: Settings, channels: list[str]) -> None:
             await serve_app(app, channels, stop, notice_seconds=settings.contest_notice_seconds)
     finally:
         await app.close()
+
+
+async def console_web_line(app: App, runners: list[Any]) -> str:
+    """Start the web console beside the console chat; the banner line with the demo organizer's sign-in link,
+    or why it did not start (the port is taken: the chat works all the same)."""
+    s = app.settings
+    try:
+        runners.append(await start_web(app.web_deps(), s.web_host, s.web_port))
+    except OSError:
+        return f"Trang quản lý trên web không mở được: cổng {s.web_port} đang bận (đặt WEB_PORT khác)."
+    return f"Trang quản lý trên web (ban tổ chức thử nghiệm): {await demo_sign_in(app)}"
 
 
 async def demo_sign_in(app: App) -> str:

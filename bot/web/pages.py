@@ -3,6 +3,7 @@ results and downloads (organizers, as in the chat). Rules and scopes are the ser
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,18 @@ from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.roles import Role
 from bot.reports.options import ReportOptions
-from bot.reports.service import Period, ReportAccessDenied, authorize, figures_for, parse_period, reporting_year
+from bot.reports.render import render_report
+from bot.reports.service import (
+    Period,
+    PeriodError,
+    ReportAccessDenied,
+    authorize,
+    build_report,
+    figures_for,
+    offered_periods,
+    parse_period,
+    reporting_year,
+)
 from bot.web.render import DEPS, USER, page, refusal
 
 FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
@@ -246,9 +258,36 @@ def _download(data: bytes, content_type: str, name: str) -> web.Response:
     )
 
 
+async def report_list(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    periods = offered_periods(vn_date(deps.clock()), deps.reports)
+    return page(request, "reports.html", periods=periods)
+
+
+async def report_file(request: web.Request) -> web.StreamResponse:
+    """The report (DOCX) or its annex (XLSX) of a period for the user's own scope, made now and audited."""
+    deps = request.app[DEPS]
+    tag, kind = request.match_info["period"], request.match_info["kind"]
+    try:
+        period = parse_period(tag, deps.reports)
+    except PeriodError:
+        return refusal(request, 404, NOT_FOUND)
+    async with deps.uow_factory() as uow:
+        try:
+            data = await build_report(uow, request[USER], "mine", period, deps.reports, deps.clock())
+        except ReportAccessDenied:
+            return refusal(request, 403, NOT_FOUND)
+        files = await asyncio.to_thread(render_report, data)
+        await uow.commit()  # the audit row, once the files exist
+    wanted = next(f for f in files if f.filename.endswith(f".{kind}"))
+    return _download(wanted.content, wanted.mime_type, wanted.filename)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
+    app.router.add_get("/bao-cao", report_list)
+    app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.csv", results_csv)

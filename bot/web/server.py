@@ -136,13 +136,22 @@ def make_web_app(deps: WebDeps) -> web.Application:
     return app
 
 
-async def run_web(deps: WebDeps, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set."""
+async def start_web(deps: WebDeps, host: str, port: int) -> web.AppRunner:
+    """Listening on host:port (OSError when the port is taken); `cleanup()` the runner to stop."""
     runner = web.AppRunner(make_web_app(deps), access_log=None)  # access logs would hold sign-in tokens
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:
+        await runner.cleanup()
+        raise
     log.info("web console on http://%s:%s", host, port)
+    return runner
+
+
+async def run_web(deps: WebDeps, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set."""
+    runner = await start_web(deps, host, port)
     try:
         await stop.wait()
     finally:
