@@ -241,7 +241,7 @@ async def results_xlsx(request: web.Request) -> web.StreamResponse:
             deps.clock(),
         )
         await uow.commit()
-    return _download(data, mime.XLSX, f"ket-qua-{res.contest.slug}-dot-{res.round.number}.xlsx")
+    return _download(data, mime.XLSX, f"{exports.file_stem(res)}.xlsx")
 
 
 async def results_csv(request: web.Request) -> web.StreamResponse:
@@ -254,7 +254,7 @@ async def results_csv(request: web.Request) -> web.StreamResponse:
         detail = {"format": "csv", "rows": len(res.ranked), "via": "web"}
         await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
         await uow.commit()
-    return _download(data, "text/csv; charset=utf-8", f"ket-qua-{res.contest.slug}-dot-{res.round.number}.csv")
+    return _download(data, "text/csv; charset=utf-8", f"{exports.file_stem(res)}.csv")
 
 
 def _download(data: bytes, content_type: str, name: str) -> web.Response:
