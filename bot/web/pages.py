@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.contests import exports
+from bot.contests import certificates, exports
 from bot.contests import service as contests
 from bot.contests.admin import SEPARATED
 from bot.contests.ports import ContestRec, RoundRec
@@ -257,6 +257,25 @@ async def results_csv(request: web.Request) -> web.StreamResponse:
     return _download(data, "text/csv; charset=utf-8", f"{exports.file_stem(res)}.csv")
 
 
+async def certificates_file(request: web.Request) -> web.StreamResponse:
+    """Every certificate of the round (one page each) in one PDF, for printing."""
+    deps = request.app[DEPS]
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    pdf, pages = await asyncio.to_thread(certificates.certificates_pdf, res, vn_date(deps.clock()))
+    if not pages:
+        return refusal(request, 404, NO_CERTIFICATES)
+    async with deps.uow_factory() as uow:
+        detail = {"format": "pdf", "pages": pages, "via": "web"}
+        await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
+        await uow.commit()
+    return _download(pdf, "application/pdf", f"{exports.file_stem(res, 'giay-khen')}.pdf")
+
+
+NO_CERTIFICATES = N_("Vòng thi này chưa có ai đạt giấy khen.")
+
+
 def _download(data: bytes, content_type: str, name: str) -> web.Response:
     return web.Response(
         body=data,
@@ -315,6 +334,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/hoi-thi/vong/{round}", round_results)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.csv", results_csv)
+    app.router.add_get("/hoi-thi/vong/{round}/giay-khen.pdf", certificates_file)
     app.router.add_get("/hoi-thi/vong/{round}/tien-do", live_progress)
     app.router.add_get("/hoi-thi/vong/{round}/{action}", confirm_action)
     app.router.add_post("/hoi-thi/vong/{round}/{action}", round_action)

@@ -70,6 +70,13 @@ async def test_the_organizer_closes_and_publishes_after_confirming(
         actions = (await s.scalars(select(m.AuditLog.action).where(m.AuditLog.action.like("contest.%")))).all()
     assert [a for a in actions if a in ("contest.close", "contest.publish")] == ["contest.close", "contest.publish"]
 
+    pdf = await client.get(f"/hoi-thi/vong/{rid}/giay-khen.pdf")
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+    assert (
+        pdf.headers["Content-Disposition"].endswith('.pdf"')
+        and "giay-khen-hoi-thi-an-toan-giao-thong" in pdf.headers["Content-Disposition"]
+    )
+
     csv = await client.get(f"/hoi-thi/vong/{rid}/ket-qua.csv")
     body = (await csv.read()).decode("utf-8-sig")
     assert csv.status == 200 and "Trần Văn Bình" in body
