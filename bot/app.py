@@ -293,7 +293,7 @@ def build_app(
         reports=reports or ReportSettings().options(),
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
-    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core)
+    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core, content.understanding)
     return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
 
 

@@ -108,7 +108,7 @@ async def on_class_grade(ctx: Ctx, arg: str) -> None:
     await show_menu(ctx, "\n".join(lines))
 
 
-@router.command("newschool")
+@router.command("newschool", "themtruong")
 async def cmd_new_school(ctx: Ctx, _args: str) -> None:
     require_role(ctx, Role.ORGANIZER)
     ctx.set_flow("staff", "staff.school_name")

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.core import safety
 from bot.core import text as textmod
+from bot.core import understanding as understand
 from bot.core.clock import Clock
 from bot.core.context import Context, CoreSettings
 from bot.core.errors import APOLOGY, STALE, STALE_SHORT, Refusal, UserFacingError
 from bot.core.events import EventKind, IncomingEvent
 from bot.core.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
-from bot.core.i18n import I18n
+from bot.core.i18n import N_, I18n
 from bot.core.ports import UnitOfWork, UnitOfWorkFactory
 from bot.core.replies import Reply, reply_to_dict
+from bot.core.roles import STAFF
 from bot.core.router import Router
 
 log = logging.getLogger(__name__)
@@ -41,9 +44,11 @@ class Dispatcher:
         i18n: I18n,
         clock: Clock,
         settings: CoreSettings | None = None,
+        understanding: understand.Understanding | None = None,
     ) -> None:
         """`routers`: every feature's, in the order the composition root lists them; `env`: what the features
-        read besides the database (content, their settings), handed to each flow as `ctx.env`."""
+        read besides the database (content, their settings), handed to each flow as `ctx.env`;
+        `understanding`: the word lists and hotlines for free text (without them, only command words)."""
         self.uow_factory = uow_factory
         self.env = env
         self.i18n = i18n
@@ -53,6 +58,11 @@ class Dispatcher:
         self.router = Router()
         for router in routers:
             self.router.include(router)
+        self.understanding = understanding
+        if understanding is not None:
+            unknown = set(understanding.lexicon.intents) - set(self.router.commands)
+            if unknown:
+                raise ValueError(f"intents without a command: {sorted(unknown)}")
 
     async def handle(
         self,
@@ -254,16 +264,20 @@ class Dispatcher:
     async def _text(self, ctx: Context[UnitOfWork, object], text: str) -> None:
         _ = ctx._
         if not text.strip():
-            ctx.say(_("Em chưa gõ gì cả. Gõ /help nếu em cần giúp nhé."))
-            return
-        if len(text) > ctx.settings.max_text_length:
-            ctx.say(
-                _("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).").format(n=ctx.settings.max_text_length)
-            )
+            ctx.say(ctx.by_register(_EMPTY, _EMPTY_STAFF))
             return
         options = ctx.conv.prompt.get("options", [])
         labels = [label for _t, _a, label in options]
         text_step = self.router.text_steps.get(ctx.conv.step) if ctx.conv.step else None
+        # A child who says they are hurt or in danger is answered first, whatever was pending (which stays as it
+        # was). Staff typing into a step (a class name, a contest title) are writing, not telling.
+        if self._distress(ctx, text, text_step is not None):
+            assert self.understanding is not None
+            await safety.answer_distress(ctx, self.understanding, text_step is not None)
+            return
+        if len(text) > ctx.settings.max_text_length:
+            ctx.say(ctx.by_register(_TOO_LONG, _TOO_LONG_STAFF).format(n=ctx.settings.max_text_length))
+            return
         word = textmod.command_word(text)
         if options:
             idx = textmod.match_choice(text, labels, bool(ctx.conv.prompt.get("lettered")))
@@ -285,15 +299,41 @@ class Dispatcher:
         if options:
             if textmod.looks_like_index(text):
                 hint = (
-                    _("Em chọn một chữ cái từ A đến {last} nhé.").format(last=textmod.LETTERS[len(options) - 1])
+                    ctx.by_register(_PICK_LETTER, _PICK_LETTER_STAFF).format(last=textmod.LETTERS[len(options) - 1])
                     if ctx.conv.prompt.get("lettered")
-                    else _("Em chọn một số từ 1 đến {n} nhé.").format(n=len(options))
+                    else ctx.by_register(_PICK_NUMBER, _PICK_NUMBER_STAFF).format(n=len(options))
                 )
             else:
-                hint = _("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
+                hint = ctx.by_register(_PICK_ONE, _PICK_ONE_STAFF)
             ctx.repeat_prompt(hint)
             return
+        if self.understanding is not None:
+            found = understand.intent(text, self.understanding.lexicon)
+            if found is not None:
+                await self._command(ctx, found.command, found.argument)
+                return
         if self.router.unexpected_text is not None:
             await self.router.unexpected_text(ctx, text)
         else:
-            ctx.say(_("Mình chưa hiểu ý em. Gõ /help để xem mình làm được gì nhé."))
+            ctx.say(ctx.by_register(_NOT_UNDERSTOOD, _NOT_UNDERSTOOD_STAFF))
+
+    def _distress(self, ctx: Context[UnitOfWork, object], text: str, text_step: bool) -> bool:
+        if self.understanding is None or (text_step and ctx.user.role in STAFF):
+            return False
+        return understand.is_distress(text[:_DISTRESS_SCAN], self.understanding.lexicon)
+
+
+# How much of a long message is read for distress (a platform message is at most about 4,000 characters).
+_DISTRESS_SCAN = 4096
+_EMPTY = N_("Em chưa gõ gì cả. Gõ /help nếu em cần giúp nhé.")
+_EMPTY_STAFF = N_("Thầy/cô chưa gõ gì cả. Gõ /help nếu thầy/cô cần giúp nhé.")
+_TOO_LONG = N_("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).")
+_TOO_LONG_STAFF = N_("Tin nhắn dài quá rồi. Thầy/cô gõ ngắn hơn nhé (dưới {n} ký tự).")
+_PICK_LETTER = N_("Em chọn một chữ cái từ A đến {last} nhé.")
+_PICK_LETTER_STAFF = N_("Thầy/cô chọn một chữ cái từ A đến {last} nhé.")
+_PICK_NUMBER = N_("Em chọn một số từ 1 đến {n} nhé.")
+_PICK_NUMBER_STAFF = N_("Thầy/cô chọn một số từ 1 đến {n} nhé.")
+_PICK_ONE = N_("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
+_PICK_ONE_STAFF = N_("Mình chưa hiểu ý thầy/cô. Thầy/cô chọn một trong các lựa chọn dưới đây nhé.")
+_NOT_UNDERSTOOD = N_("Mình chưa hiểu ý em. Gõ /help để xem mình làm được gì nhé.")
+_NOT_UNDERSTOOD_STAFF = N_("Mình chưa hiểu ý thầy/cô. Thầy/cô gõ /help để xem mình làm được gì nhé.")
