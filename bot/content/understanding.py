@@ -44,7 +44,8 @@ def _phrases(data: Any, where: str, errors: list[str], required: bool = True) ->
             continue
         key = " ".join("..." if w is None else w.exact for w in u.phrase_words(phrase))
         if key in seen:
-            errors.append(f"{where}[{i}]: cụm từ “{phrase}” bị trùng với {where}[{seen[key]}]")
+            field = where.split(": ", 1)[-1]
+            errors.append(f"{where}[{i}]: cụm từ “{phrase}” bị trùng với {field}[{seen[key]}]")
             continue
         seen[key] = i
         out.append(phrase.strip())
@@ -55,10 +56,10 @@ def parse_lexicon(data: Any, rel: str, errors: list[str]) -> u.Lexicon | None:
     if not isinstance(data, dict):
         errors.append(f"{rel}: (file): phải có các mục spellings, distress, not_distress, intents")
         return None
+    before = len(errors)
     known = {"spellings", "distress", "not_distress", "intents"}
     for extra in sorted(set(data) - known, key=str):
         errors.append(f"{rel}: {extra}: mục không có trong mẫu (chỉ dùng: {', '.join(sorted(known))})")
-    before = len(errors)
     spellings: dict[str, str] = {}
     raw_spellings = data.get("spellings") or {}
     if not isinstance(raw_spellings, dict):
