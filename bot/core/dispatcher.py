@@ -296,6 +296,12 @@ class Dispatcher:
         if with_args is not None:
             await self._command(ctx, *with_args)
             return
+        # Intents ("em muốn học bài") wherever no step waits for an answer: on a menu, not in a quiz question.
+        if self.understanding is not None and not ctx.conv.step and not textmod.looks_like_index(text):
+            found = understand.intent(text, self.understanding.lexicon)
+            if found is not None:
+                await self._command(ctx, found.command, found.argument)
+                return
         if options:
             if textmod.looks_like_index(text):
                 hint = (
@@ -303,15 +309,12 @@ class Dispatcher:
                     if ctx.conv.prompt.get("lettered")
                     else ctx.by_register(_PICK_NUMBER, _PICK_NUMBER_STAFF).format(n=len(options))
                 )
-            else:
+            elif ctx.conv.step or self.understanding is None:
                 hint = ctx.by_register(_PICK_ONE, _PICK_ONE_STAFF)
+            else:  # a menu: say what can be typed too
+                hint = ctx.by_register(_PICK_OR_TYPE, _PICK_ONE_STAFF)
             ctx.repeat_prompt(hint)
             return
-        if self.understanding is not None:
-            found = understand.intent(text, self.understanding.lexicon)
-            if found is not None:
-                await self._command(ctx, found.command, found.argument)
-                return
         if self.router.unexpected_text is not None:
             await self.router.unexpected_text(ctx, text)
         else:
@@ -335,5 +338,8 @@ _PICK_NUMBER = N_("Em chọn một số từ 1 đến {n} nhé.")
 _PICK_NUMBER_STAFF = N_("Thầy/cô chọn một số từ 1 đến {n} nhé.")
 _PICK_ONE = N_("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
 _PICK_ONE_STAFF = N_("Mình chưa hiểu ý thầy/cô. Thầy/cô chọn một trong các lựa chọn dưới đây nhé.")
+_PICK_OR_TYPE = N_(
+    "Mình chưa hiểu ý em. Em có thể gõ “học bài”, “luyện tập”, “thi”, “tiến độ”, hoặc chọn một lựa chọn dưới đây nhé."
+)
 _NOT_UNDERSTOOD = N_("Mình chưa hiểu ý em. Gõ /help để xem mình làm được gì nhé.")
 _NOT_UNDERSTOOD_STAFF = N_("Mình chưa hiểu ý thầy/cô. Thầy/cô gõ /help để xem mình làm được gì nhé.")
