@@ -66,8 +66,9 @@ def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
 
 
 async def answer_distress(ctx: Context[Any, Any], understanding: Understanding, text_step: bool) -> None:
-    """Answer at once, warmly, with the hotlines; then what was pending in a flow (its choices, with the same
-    buttons) is shown again, untouched; outside a flow (the menu), the way to all hotlines and back to the menu. Only an anonymous count is recorded: never who, never the text."""
+    """Answer at once, warmly, with the hotlines. What was pending in a flow (its choices, with the same buttons)
+    is shown again, untouched; outside a flow (the menu), the way to all hotlines and back to the menu. Only an
+    anonymous count is recorded: never who, never the text."""
     await activity.record(ctx, activity.HELP_VIEWED, ref=DISTRESS_REF, anonymous=True)
     text = distress_text(ctx, understanding)
     if ctx.conv.prompt.get("options") and (ctx.conv.flow or text_step):

@@ -108,7 +108,7 @@ async def test_distress_in_a_practice_quiz_keeps_the_quiz(app: App) -> None:
 
     screen = await student.send(option_number(screen, "Đáp án đúng"))  # the question shown again still counts
     assert "Câu 3/5" in screen
-    score, _finished, _deadline, answers = await attempt_state(app, "practice")
+    _score, _finished, _deadline, answers = await attempt_state(app, "practice")
     assert [(seq, correct) for seq, _chosen, correct in answers] == [(0, True), (1, True)]
 
 
