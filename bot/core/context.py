@@ -49,6 +49,8 @@ class Context(Generic[U, E]):
     out: list[Reply] = field(default_factory=list)
     # Set when handling a choice: answers to it may replace the message that carried it.
     answering_prompt: bool = False
+    # Set when the text typed must not be kept anywhere, not even in the stored inbound update (distress).
+    forget_text: bool = False
 
     @property
     def today(self) -> dt.date:

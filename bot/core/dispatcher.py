@@ -209,6 +209,8 @@ class Dispatcher:
         else:
             # ctx.user, not user: linking an account moves this conversation to the linked user.
             await uow.conversations.save(ctx.user.id, ctx.conv, now)
+            if ctx.forget_text and inbox_id is not None:
+                await uow.inbox.forget_text(inbox_id, event.text)
         if inbox_id is not None and not await uow.inbox.mark_handled(
             inbox_id, [reply_to_dict(r) for r in ctx.out], now
         ):

@@ -70,6 +70,7 @@ async def answer_distress(ctx: Context[Any, Any], understanding: Understanding, 
     is shown again, untouched; outside a flow (the menu), the way to all hotlines and back to the menu. Only an
     anonymous count is recorded: never who, never the text."""
     await activity.record(ctx, activity.HELP_VIEWED, ref=DISTRESS_REF, anonymous=True)
+    ctx.forget_text = True
     text = distress_text(ctx, understanding)
     if ctx.conv.prompt.get("options") and (ctx.conv.flow or text_step):
         ctx.say(text)
