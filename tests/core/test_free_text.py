@@ -160,3 +160,20 @@ async def test_staff_typing_into_a_step_are_writing_not_telling(app: App) -> Non
     assert "Thầy/cô gõ tên lớp" in screen
     screen = await teacher.send("Bị bắt nạt")
     assert "Lớp Bị bắt nạt thuộc khối mấy?" in screen and "111" not in screen
+
+
+async def test_a_first_message_in_distress_gets_the_hotlines_before_any_start(app: App) -> None:
+    stranger = ConsoleSession(app.dispatcher, user="hs7")
+    screen = await stranger.send("cứu em với, có người lạ đi theo em")
+    assert_hotlines(screen)
+    assert await distress_counted(app) == [(activity.HELP_VIEWED, None, DISTRESS_REF)]
+
+
+async def test_in_english_the_hotlines_keep_their_numbers(app: App) -> None:
+    demo = await seed_demo(app.uow_factory, app.clock)
+    student = ConsoleSession(app.dispatcher, user="hs")
+    await onboard_student(app, student, demo.class_code)
+    await student.send("/language")
+    await student.send("2")  # English
+    screen = await student.send("em bi danh")
+    assert "Call 111 now – National child protection hotline" in screen and "call 113 (Police) or 112" in screen
