@@ -264,7 +264,6 @@ class Dispatcher:
         return None
 
     async def _text(self, ctx: Context[UnitOfWork, object], text: str) -> None:
-        _ = ctx._
         if not text.strip():
             ctx.say(ctx.by_register(_EMPTY, _EMPTY_STAFF))
             return
@@ -273,9 +272,9 @@ class Dispatcher:
         text_step = self.router.text_steps.get(ctx.conv.step) if ctx.conv.step else None
         # A child who says they are hurt or in danger is answered first, whatever was pending (which stays as it
         # was). Staff typing into a step (a class name, a contest title) are writing, not telling.
-        if self._distress(ctx, text, text_step is not None):
-            assert self.understanding is not None
-            await safety.answer_distress(ctx, self.understanding, text_step is not None)
+        understanding = self.understanding
+        if understanding is not None and self._distress(ctx, understanding, text, text_step is not None):
+            await safety.answer_distress(ctx, understanding, text_step is not None)
             return
         if len(text) > ctx.settings.max_text_length:
             ctx.say(ctx.by_register(_TOO_LONG, _TOO_LONG_STAFF).format(n=ctx.settings.max_text_length))
@@ -299,8 +298,8 @@ class Dispatcher:
             await self._command(ctx, *with_args)
             return
         # Intents ("em muốn học bài") wherever no step waits for an answer: on a menu, not in a quiz question.
-        if self.understanding is not None and not ctx.conv.step and not textmod.looks_like_index(text):
-            found = understand.intent(text, self.understanding.lexicon)
+        if understanding is not None and not ctx.conv.step and not textmod.looks_like_index(text):
+            found = understand.intent(text, understanding.lexicon)
             if found is not None:
                 await self._command(ctx, found.command, found.argument)
                 return
@@ -311,7 +310,7 @@ class Dispatcher:
                     if ctx.conv.prompt.get("lettered")
                     else ctx.by_register(_PICK_NUMBER, _PICK_NUMBER_STAFF).format(n=len(options))
                 )
-            elif ctx.conv.step or self.understanding is None:
+            elif ctx.conv.step or understanding is None:
                 hint = ctx.by_register(_PICK_ONE, _PICK_ONE_STAFF)
             else:  # a menu: say what can be typed too
                 hint = ctx.by_register(_PICK_OR_TYPE, _PICK_ONE_STAFF)
@@ -322,10 +321,13 @@ class Dispatcher:
         else:
             ctx.say(ctx.by_register(_NOT_UNDERSTOOD, _NOT_UNDERSTOOD_STAFF))
 
-    def _distress(self, ctx: Context[UnitOfWork, object], text: str, text_step: bool) -> bool:
-        if self.understanding is None or (text_step and ctx.user.role in STAFF):
+    @staticmethod
+    def _distress(
+        ctx: Context[UnitOfWork, object], understanding: understand.Understanding, text: str, text_step: bool
+    ) -> bool:
+        if text_step and ctx.user.role in STAFF:
             return False
-        return understand.is_distress(text[:_DISTRESS_SCAN], self.understanding.lexicon)
+        return understand.is_distress(text[:_DISTRESS_SCAN], understanding.lexicon)
 
 
 # How much of a long message is read for distress (a platform message is at most about 4,000 characters).
