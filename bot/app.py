@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -66,6 +67,11 @@ from bot.runtime.notices import notices_loop
 from bot.runtime.ports import RuntimeUnitOfWork
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
+from bot.web import flows as web_flows
+from bot.web import sql as web_sql
+from bot.web.ports import WebUnitOfWork
+from bot.web.server import WebDeps, run_web
+from bot.web.service import sign_in_link
 from db import locks
 from db import repositories as kernel_sql
 from db.migrate import upgrade, upgrade_async
@@ -104,6 +110,8 @@ def routers() -> list[Router]:
         # privacy and reports
         privacy_flows.router,
         reports_flows.router,
+        # the web console's sign-in link
+        web_flows.router,
     ]
 
 
@@ -133,11 +141,18 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "parent_links": privacy_sql.SqlParentLinkRepository,
     "privacy": privacy_sql.SqlPrivacyRepository,
     "reports": reports_sql.SqlReportRepository,
+    "web": web_sql.SqlWebRepository,
 }
 
 
 class AppUnitOfWork(
-    ContestsUnitOfWork, BroadcastsUnitOfWork, PrivacyUnitOfWork, ReportsUnitOfWork, RuntimeUnitOfWork, Protocol
+    WebUnitOfWork,
+    ContestsUnitOfWork,
+    BroadcastsUnitOfWork,
+    PrivacyUnitOfWork,
+    ReportsUnitOfWork,
+    RuntimeUnitOfWork,
+    Protocol,
 ):
     """The unit of work with every feature's repositories (what `REPOSITORIES` builds)."""
 
@@ -156,6 +171,7 @@ class Env:
     notice_version: str
     retention_days: int
     reports: ReportOptions
+    web_base_url: str = ""  # empty: the web console is off
 
 
 def command_menu(i18n: I18n) -> Callable[[str, str], list[tuple[str, str]]]:
@@ -226,6 +242,9 @@ class App:
                 found["zalo"] = await stack.enter_async_context(zalo.broadcast_transport(s, deps))
             yield found
 
+    def web_deps(self) -> WebDeps:
+        return WebDeps(self.uow_factory, self.clock, self.i18n, self.env.web_base_url, self.env.reports)
+
     @contextlib.asynccontextmanager
     async def contest_cli(self) -> AsyncIterator[contests_cli.Deps]:
         yield contests_cli.Deps(self.uow_factory, self.clock, self.content, self.i18n)
@@ -291,10 +310,18 @@ def build_app(
         notice_version=NOTICE_VERSION,
         retention_days=settings.retention_days,
         reports=reports or ReportSettings().options(),
+        web_base_url=web_base_url(settings),
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
     dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core, content.understanding)
     return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
+
+
+def web_base_url(settings: Settings, console: bool = False) -> str:
+    """Where the web console is reached: WEB_BASE_URL, or on this machine beside the console chat."""
+    if settings.web_base_url:
+        return settings.web_base_url.rstrip("/")
+    return f"http://127.0.0.1:{settings.web_port}" if console else ""
 
 
 async def bootstrap_organizers(app: App) -> None:
@@ -333,13 +360,17 @@ def jobs(
 
     def make(transports: dict[str, Transport]) -> list[Job]:
         sender = make_sender(transports) if make_sender else app.broadcast_sender(transports)
-        return [
+        running = [
             Job("broadcast sender", sender.run, cancel_on_stop=True),
             Job(
                 "notices",
                 lambda stop: notices_loop(app.uow_factory, app.clock, transports, stop, notice_seconds),
             ),
         ]
+        if app.env.web_base_url:
+            s = app.settings
+            running.append(Job("web console", partial(run_web, app.web_deps(), s.web_host, s.web_port)))
+        return running
 
     return make
 
@@ -375,20 +406,30 @@ def _channels(settings: Settings, wanted: list[str] | None) -> list[str]:
 
 async def _run(settings: Settings, channels: list[str]) -> None:
     await upgrade_async(settings.database_url)
+    console = channels == ["console"]
+    if console and not settings.web_base_url:
+        settings = settings.model_copy(update={"web_base_url": web_base_url(settings, console=True)})
     app = build_app(settings)
     try:
         await bootstrap_organizers(app)
-        if channels == ["console"]:
+        if console:
             info = await seed_demo(app.uow_factory, app.clock)
             banner = "\n".join(
                 [
                     "antt-bot – chế độ thử trên màn hình (console)",
                     f"Trường thử nghiệm: lớp {info.class_name}, mã lớp: {info.class_code}",
                     USER_HELP,
+                    f"Trang quản lý trên web (ban tổ chức thử nghiệm): {await demo_sign_in(app)}",
                     "Bắt đầu bằng cách gõ /start",
                 ]
             )
-            await run_console(app.dispatcher, banner)
+            stop = asyncio.Event()
+            web = asyncio.ensure_future(run_web(app.web_deps(), settings.web_host, settings.web_port, stop))
+            try:
+                await run_console(app.dispatcher, banner)
+            finally:
+                stop.set()
+                await web
             return
         # A burst of updates makes many short-lived objects: with the default thresholds the garbage collector
         # takes a large share of the CPU. Start-up objects (content, ORM metadata) are frozen out of its scans.
@@ -401,6 +442,17 @@ async def _run(settings: Settings, channels: list[str]) -> None:
             await serve_app(app, channels, stop, notice_seconds=settings.contest_notice_seconds)
     finally:
         await app.close()
+
+
+async def demo_sign_in(app: App) -> str:
+    """A one-time sign-in link to the web console for the demo organizer (console mode)."""
+    async with app.uow_factory() as uow:
+        organizer = await uow.users.by_account("console", "btc")
+        if organizer is None:
+            return ""
+        link = await sign_in_link(uow, organizer, app.env.web_base_url, app.clock())
+        await uow.commit()
+    return link
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.reports.options import ReportOptions
@@ -38,6 +38,12 @@ class Settings(BaseSettings):
 
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
+
+    # The web console: on when WEB_BASE_URL (its public HTTPS address behind the proxy) is set, and always with
+    # the console chat (then on http://127.0.0.1:WEB_PORT). Served on WEB_HOST:WEB_PORT.
+    web_base_url: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
 
     # "telegram:123,zalo:abc": accounts made organizers at start.
     bot_organizers: str = ""
@@ -83,6 +89,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _ports_apart(self) -> Settings:
+        webhooks = {self.webhook_port} if self.telegram_webhook_url else set()
+        if self.zalo_webhook_url:
+            webhooks.add(self.zalo_webhook_port or self.webhook_port + 1)
+        if self.web_base_url and self.web_port in webhooks:
+            raise ValueError(f"WEB_PORT ({self.web_port}) must differ from the webhook ports ({sorted(webhooks)})")
+        return self
 
     def organizer_accounts(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []

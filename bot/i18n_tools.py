@@ -18,7 +18,7 @@ TRANSLATED = ("en",)  # Vietnamese is the source language: its catalog would onl
 
 def extract() -> Catalog:
     catalog = Catalog(project="antt-bot", msgid_bugs_address=None, charset="utf-8")
-    method_map = [("**.py", "python")]
+    method_map = [("**.py", "python"), ("web/templates/**.html", "jinja2.ext:babel_extract")]
     for filename, lineno, message, comments, _context in extract_from_dir(
         str(PKG), method_map=method_map, keywords=KEYWORDS, strip_comment_tags=True
     ):

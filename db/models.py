@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
@@ -330,6 +330,72 @@ class ContestEntry(Base):
     created_at: Mapped[dt.datetime]
 
 
+# What an erased person's name becomes in a frozen record (privacy's erase writes the `on_erase` value of a
+# column in the rows that link to the person, instead of deleting rows whose figures were published).
+ERASED_NAME = "(đã xóa dữ liệu)"
+
+
+class PublishedRound(Base):
+    """The figures of a round as they were published, written in the publishing transaction; with its ranked
+    entries and its collective units, the frozen record that exports, certificates and results read."""
+
+    __tablename__ = "published_rounds"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("contest_rounds.id", ondelete="CASCADE"), primary_key=True)
+    published_at: Mapped[dt.datetime]
+    actual: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)  # official attempts to review (answered too fast)
+    collective_unit: Mapped[str] = mapped_column(String(16), default="")  # school|class, "" without the prize
+
+
+class PublishedResult(Base):
+    """One ranked entry of a published round. `user_id` is the only link to the person: erasing them nulls it
+    and replaces the name; rank, score and prize stay as published."""
+
+    __tablename__ = "published_results"
+    __table_args__ = (UniqueConstraint("round_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("published_rounds.round_id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100), info={"on_erase": ERASED_NAME})
+    school_id: Mapped[int | None] = mapped_column(BigInteger)
+    school_name: Mapped[str] = mapped_column(String(200))
+    class_id: Mapped[int | None] = mapped_column(BigInteger)
+    class_name: Mapped[str] = mapped_column(String(50))
+    score: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    prediction: Mapped[int | None] = mapped_column(BigInteger)
+    distance: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    separated_by: Mapped[str] = mapped_column(String(16), default="")
+    prize: Mapped[str] = mapped_column(String(16), default="")
+    flags: Mapped[list[Any]] = mapped_column(default=list)  # e.g. ["too_fast"]
+    erased: Mapped[bool] = mapped_column(Boolean, default=False, info={"on_erase": True})
+
+
+class PublishedUnit(Base):
+    """One school or class of the collective prize as published: members, participants, rate, prize."""
+
+    __tablename__ = "published_units"
+    __table_args__ = (UniqueConstraint("round_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("published_rounds.round_id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    school_name: Mapped[str] = mapped_column(String(200))
+    members: Mapped[int] = mapped_column(Integer)
+    participants: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[float] = mapped_column(Float)
+    separated_by: Mapped[str] = mapped_column(String(16), default="")
+    prize: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class SecurityEvent(Base):
     """Rejected late, replayed, forged or foreign contest answers, for organizers to review."""
 
@@ -456,3 +522,32 @@ class PrivacyRequest(Base):
     requested_at: Mapped[dt.datetime]
     due_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
+
+
+# --- web console ---
+
+
+class WebLogin(Base):
+    """A one-time sign-in link the bot sent in the chat: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "web_logins"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of the cookie's session id, and the CSRF token of its forms."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime]

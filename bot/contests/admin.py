@@ -19,6 +19,7 @@ from bot.core.roles import Role, require_role
 from bot.core.router import Router
 
 router = Router()
+DAY = dt.timedelta(days=1)
 
 SEPARATED = {
     "score": N_("nhiều câu đúng hơn"),
@@ -120,6 +121,24 @@ async def on_open(ctx: Ctx, arg: str) -> None:
 
 @router.action("contest.close")
 async def on_close(ctx: Ctx, arg: str) -> None:
+    """Closing cannot be undone, so it asks first."""
+    _ = ctx._
+    contest, rnd = await _round(ctx, arg)
+    if svc.round_state(rnd, ctx.now) is not svc.RoundState.OPEN:
+        await _round_screen(ctx, arg, _("Đợt này không còn mở nữa."))
+        return
+    ctx.ask(
+        _(
+            "⏹ Thầy/cô muốn đóng {name} của {title} ngay bây giờ? Sau khi đóng, học sinh không bắt đầu bài thi mới "
+            "được nữa (các bài đang làm vẫn được làm nốt đến hết giờ), và đợt thi không mở lại được."
+        ).format(name=rnd.name, title=contest.title),
+        [(_("✅ Đóng đợt thi"), f"contest.close_yes:{rnd.id}"), (_("Hủy"), f"contest.admin_round:{rnd.id}")],
+        replace_previous=ctx.answering_prompt,
+    )
+
+
+@router.action("contest.close_yes")
+async def on_close_yes(ctx: Ctx, arg: str) -> None:
     _contest, rnd = await _round(ctx, arg)
     await svc.close_round(ctx.uow, rnd, ctx.user.id, ctx.now)
     await _round_screen(ctx, arg, ctx._("✅ Đã đóng đợt thi. Các bài đang làm vẫn được làm nốt đến hết giờ."))
@@ -159,15 +178,31 @@ async def on_results(ctx: Ctx, arg: str) -> None:
         )
     ]
     guess = _("dự đoán")  # outside the f-string, where the extractor finds it
-    for r in res.ranked[:15]:
+    too_fast = _("⚠️ trả lời quá nhanh, cần xem lại")
+    shown = res.ranked[:15]
+    for r in shown:
         e = r.entry
         why = f" ({_(SEPARATED[r.separated_by])})" if r.separated_by and r.separated_by != "score" else ""
         prize = f" – {_(PRIZE_NAMES[r.prize])}" if r.prize else ""
+        flag = f" {too_fast}" if e.attempt_id in res.flagged else ""
         lines.append(
             f"{r.rank}. {e.name} ({e.class_name}, {e.school_name}): {e.score}/{e.total}, "
             f"{guess} {e.prediction if e.prediction is not None else '–'}, "
-            f"{int(e.duration.total_seconds())}s{prize}{why}"
+            f"{int(e.duration.total_seconds())}s{prize}{why}{flag}"
         )
+    if res.flagged:
+        lines.append(
+            _("⚠️ {n} bài trả lời quá nhanh (thời gian trung vị mỗi câu dưới {s} giây), cần xem lại.").format(
+                n=len(res.flagged), s=f"{res.definition.review_median_seconds:g}"
+            )
+        )
+        below = [r for r in res.ranked[len(shown) :] if r.entry.attempt_id in res.flagged]
+        if below:
+            lines.append(
+                _("Ngoài danh sách trên: {entries}.").format(
+                    entries="; ".join(f"{r.rank}. {r.entry.name} ({r.entry.class_name})" for r in below)
+                )
+            )
     if res.units:
         lines.append(_("Giải tập thể:"))
         for u in res.units[:5]:
@@ -231,11 +266,16 @@ async def on_new(ctx: Ctx, _arg: str) -> None:
     require_organizer(ctx)
     _ = ctx._
     ctx.set_flow("contest", "contest.new_title")
+    defaults = ContestDef(
+        id="mac-dinh", title="mặc định", rounds=[RoundDef(name="1", opens_at=ctx.now, closes_at=ctx.now + DAY)]
+    )
     ctx.ask(
         _(
             "Gõ tên hội thi (ví dụ: Hội thi tìm hiểu pháp luật Ngày hội 19/8). Hội thi tạo trong chat dùng các mặc "
             "định: 1 đợt, 20 câu, 15 phút, 1 lượt chính thức; muốn tùy chỉnh, dùng tệp YAML."
-        ),
+        )
+        + "\n"
+        + svc.prize_rules(defaults, _),
         [(_("Hủy"), "contest.admin_list")],
     )
 
@@ -269,5 +309,9 @@ async def on_new_days(ctx: Ctx, arg: str) -> None:
         rounds=[RoundDef(name=_("Đợt 1"), opens_at=ctx.now, closes_at=ctx.now + dt.timedelta(days=int(arg)))],
     )
     contest = await svc.create_contest(ctx.uow, d, ctx.user.id, ctx.now)
-    ctx.say(_("✅ Đã tạo hội thi “{title}” (mã {slug}). Đợt 1 đã mở.").format(title=title, slug=contest.slug))
+    ctx.say(
+        _("✅ Đã tạo hội thi “{title}” (mã {slug}). Đợt 1 đã mở.").format(title=title, slug=contest.slug)
+        + "\n"
+        + svc.prize_rules(d, _)
+    )
     await on_admin_contest(ctx, str(contest.id))

@@ -38,10 +38,13 @@ def font_paths() -> tuple[Path, Path]:
 
 
 def recipients(res: RoundResults) -> list[tuple[Ranked, str]]:
-    """Who gets what: prize winners a Giấy khen, other passing participants a Giấy chứng nhận."""
+    """Who gets what: prize winners a Giấy khen, other passing participants a Giấy chứng nhận; nobody whose
+    data was deleted after publishing (a certificate names its holder)."""
     pass_score = res.definition.certificates.pass_score
     out = []
     for r in res.ranked:
+        if r.entry.erased:
+            continue
         if r.prize:
             out.append((r, "khen"))
         elif r.entry.score >= pass_score:

@@ -78,6 +78,7 @@ async def dispatch(deps: Deps, args: argparse.Namespace) -> int:
             for warning in svc.pool_warnings(deps.content, d, d.rounds[0].opens_at.date()):
                 print(warning)
             print(f"Đã tạo hội thi {created.title} (số {created.id}, mã {created.slug}), {len(d.rounds)} đợt.")
+            print(svc.prize_rules(d, str))
             return 0
         if args.contest_cmd == "list":
             for c in await uow.contests.all():

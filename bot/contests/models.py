@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bot.content.models import TOPICS, Band
+from bot.contests.ranking import prize_minimum
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -79,13 +80,24 @@ class Prediction(_Strict):
 
 
 class Prizes(_Strict):
-    """Individual prizes per round."""
+    """Individual prizes per round, by rank: how many of each, and the minimum to win any.
+
+    The defaults follow the official contests at a school's scale (1 Nhất, 2 Nhì, 3 Ba, 4 Khuyến khích) with a
+    minimum of half the questions right; `min_score` (correct answers) replaces the share when given."""
 
     nhat: int = Field(default=1, ge=0)
-    nhi: int = Field(default=1, ge=0)
-    ba: int = Field(default=2, ge=0)
-    khuyen_khich: int = Field(default=0, ge=0)
-    min_score: int = Field(default=1, ge=0)  # nobody wins a prize with fewer correct answers
+    nhi: int = Field(default=2, ge=0)
+    ba: int = Field(default=3, ge=0)
+    khuyen_khich: int = Field(default=4, ge=0)
+    min_percent: int = Field(default=50, ge=0, le=100)  # of the attempt's questions, rounded up
+    min_score: int | None = Field(default=None, ge=0)  # nobody wins a prize with fewer correct answers
+
+    def counts(self) -> dict[str, int]:
+        return {"nhat": self.nhat, "nhi": self.nhi, "ba": self.ba, "khuyen_khich": self.khuyen_khich}
+
+    def minimum(self, questions: int) -> int:
+        """The fewest correct answers that win a prize in an attempt of `questions` questions."""
+        return prize_minimum(questions, self.min_score, self.min_percent)
 
 
 class CollectivePrize(_Strict):

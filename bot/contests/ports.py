@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.contests.ranking import Entry
+from bot.contests.ranking import Entry, Ranked, UnitResult
 from bot.core.context import Context
 from bot.learning.ports import AttemptRec, LearningEnv, LearningUnitOfWork
 
@@ -109,6 +109,19 @@ class ParticipantRec:
     class_id: int | None
 
 
+@dataclass(slots=True)
+class FrozenResults:
+    """A published round as it was published (`published_*` tables). The entries are rebuilt from the frozen
+    rows: `attempt_id` is the frozen row's id, and `flagged` holds those ids (plus stand-ins for flagged attempts
+    that were not a student's best, so its size is the published count)."""
+
+    published_at: dt.datetime
+    actual: int
+    ranked: list[Ranked]
+    units: list[UnitResult]
+    flagged: set[int]
+
+
 class ContestRepository(Protocol):
     async def create(
         self, slug: str, title: str, definition: dict[str, Any], created_by: int | None, now: dt.datetime
@@ -179,6 +192,22 @@ class ContestRepository(Protocol):
     async def live_counts(self, round_id: int) -> list[LiveCount]: ...
     async def class_members(self) -> list[ClassMembers]: ...
     async def participants(self, contest_id: int) -> list[ParticipantRec]: ...
+    async def freeze(
+        self,
+        round_id: int,
+        actual: int,
+        ranked: list[Ranked],
+        units: list[UnitResult],
+        flagged: set[int],
+        collective_unit: str,
+        now: dt.datetime,
+    ) -> None:
+        """Store the round's results as published (`flagged`: attempt ids to review)."""
+        ...
+
+    async def frozen(self, round_id: int) -> FrozenResults | None:
+        """The results stored when the round was published; None for a round published before they were kept."""
+        ...
 
 
 class ContestsUnitOfWork(LearningUnitOfWork, Protocol):

@@ -37,6 +37,7 @@ class Entry:
     started_at: dt.datetime
     finished_at: dt.datetime
     attempt_id: int = 0
+    erased: bool = False  # read from a published record whose person has since had their data deleted
 
     @property
     def duration(self) -> dt.timedelta:
@@ -109,13 +110,24 @@ def rank(entries: Iterable[Entry], actual: int, ranking: Sequence[str]) -> list[
     return out
 
 
-def award(ranked: Sequence[Ranked], counts: dict[str, int], min_score: int) -> list[Ranked]:
-    """Prizes in rank order: the first `nhat` entries get Nhất, then Nhì, Ba, Khuyến khích."""
+def prize_minimum(total: int, min_score: int | None, min_percent: int) -> int:
+    """The fewest correct answers that can win a prize: `min_score` when given, else `min_percent` per cent of
+    the attempt's questions, rounded up (50 % of 20 questions: 10)."""
+    if min_score is not None:
+        return min_score
+    return -(-total * min_percent // 100)
+
+
+def award(
+    ranked: Sequence[Ranked], counts: dict[str, int], min_score: int | None = None, min_percent: int = 0
+) -> list[Ranked]:
+    """Prizes in rank order: the first `nhat` entries get Nhất, then Nhì, Ba, Khuyến khích; nobody below the
+    minimum (`prize_minimum` of their attempt) wins one."""
     slots = [p for p in PRIZES for _ in range(max(0, counts.get(p, 0)))]
     out = []
     for r in ranked:
         prize = ""
-        if slots and r.entry.score >= min_score:
+        if slots and r.entry.score >= prize_minimum(r.entry.total, min_score, min_percent):
             prize = slots.pop(0)
         out.append(Ranked(r.rank, r.entry, r.distance, r.separated_by, prize))
     return out

@@ -95,6 +95,33 @@ async def create_contest(uow: ContestsUnitOfWork, d: ContestDef, actor_id: int |
     return contest
 
 
+PRIZE_RULES = N_(
+    "🏅 Giải cá nhân mỗi đợt, theo thứ hạng: {prizes}. Chỉ bài có từ {minimum}/{questions} câu đúng trở lên mới "
+    "được xét giải ({why})."
+)
+MIN_BY_PERCENT = N_("{percent}% tổng số câu, làm tròn lên")
+MIN_BY_SCORE = N_("mức tối thiểu đặt trong tệp hội thi")
+NO_PRIZES = N_("không có giải cá nhân")
+PRIZE_RULES_CHANGE = N_(
+    "Các mức này đặt trong mục prizes của tệp YAML hội thi: nhat, nhi, ba, khuyen_khich (số giải mỗi loại), "
+    "min_percent (phần trăm số câu đúng tối thiểu) hoặc min_score (số câu đúng tối thiểu). Muốn đặt khác, thầy/cô "
+    "sửa tệp rồi tạo hội thi bằng lệnh “python -m bot contest create <tệp>”."
+)
+
+
+def prize_rules(d: ContestDef, translate: Callable[[str], str]) -> str:
+    """The individual prizes and the minimum to win one, and where to change them: shown when a contest is made."""
+    p = d.prizes
+    counts = [(n, PRIZE_NAMES[k]) for k, n in p.counts().items() if n]
+    prizes = ", ".join(f"{n} {translate(name)}" for n, name in counts) or translate(NO_PRIZES)
+    if p.min_score is not None:
+        why = translate(MIN_BY_SCORE)
+    else:
+        why = translate(MIN_BY_PERCENT).format(percent=p.min_percent)
+    rules = translate(PRIZE_RULES).format(prizes=prizes, minimum=p.minimum(d.questions), questions=d.questions, why=why)
+    return f"{rules}\n{translate(PRIZE_RULES_CHANGE)}"
+
+
 async def open_round(uow: ContestsUnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:
     if rnd.status in ("closed", "published") or now >= rnd.closes_at:
         raise ContestError(N_("Đợt này đã kết thúc, không mở lại được."))
@@ -372,12 +399,27 @@ class RoundResults:
 
 
 async def results(uow: ContestsUnitOfWork, contest: ContestRec, rnd: RoundRec) -> RoundResults:
+    """Ranking, prizes and the collective prize. A published round reads the record frozen when it was
+    published (later deletions of personal data change its names, never its figures); any other round is
+    computed from the stored rows."""
+    if rnd.status == RoundState.PUBLISHED:
+        frozen = await uow.contests.frozen(rnd.id)
+        if frozen is not None:
+            return RoundResults(
+                contest, definition(contest), rnd, frozen.actual, frozen.ranked, frozen.units, frozen.flagged
+            )
+    return await live_results(uow, contest, rnd)
+
+
+async def live_results(uow: ContestsUnitOfWork, contest: ContestRec, rnd: RoundRec) -> RoundResults:
     """Ranking, prizes and the collective prize, computed from stored rows only."""
     d = definition(contest)
     entries = await uow.contests.official_results(rnd.id)
     actual = ranking.actual_value(entries, d.prediction.target.value)
     best = ranking.best_per_student(entries, actual, d.ranking)
-    ranked = ranking.award(ranking.rank(best, actual, d.ranking), d.prizes.model_dump(), d.prizes.min_score)
+    ranked = ranking.award(
+        ranking.rank(best, actual, d.ranking), d.prizes.counts(), d.prizes.min_score, d.prizes.min_percent
+    )
     flagged = ranking.too_fast(entries, await uow.contests.answer_times(rnd.id), d.review_median_seconds)
     return RoundResults(contest, d, rnd, actual, ranked, await collective(uow, contest, d), flagged)
 
@@ -421,7 +463,8 @@ async def publish(
     now: dt.datetime,
     translate: Callable[[str | None, str], str],
 ) -> RoundResults:
-    """Publish a closed round: freeze the actual value, write a notice to each winner, audit it."""
+    """Publish a closed round: freeze its results (standings, prizes, collective figures) as they are now, write
+    a notice to each winner, audit it."""
     await close_overdue(uow, now)
     state = round_state(rnd, now)
     if state is RoundState.PUBLISHED:
@@ -431,8 +474,10 @@ async def publish(
     running = await uow.contests.running_count(rnd.id)
     if running:
         raise ContestError(N_("Còn {n} bài đang làm dở (chưa hết giờ). Hãy chờ các bài này nộp xong."), n=running)
-    res = await results(uow, contest, rnd)
+    res = await live_results(uow, contest, rnd)
     await uow.contests.update_round(rnd.id, status="published", published_at=now, actual=res.actual)
+    unit = res.definition.collective.unit if res.definition.collective else ""
+    await uow.contests.freeze(rnd.id, res.actual, res.ranked, res.units, res.flagged, unit, now)
     for r in res.winners:
         user = await uow.users.get(r.entry.user_id)
         locale = user.locale if user else None

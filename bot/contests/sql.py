@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Table,
     func,
+    insert,
     select,
     update,
 )
@@ -19,13 +20,14 @@ from bot.contests.ports import (
     ClassMembers,
     ContestRec,
     EntryRec,
+    FrozenResults,
     LiveCount,
     ParticipantRec,
     RegistrationRec,
     RoundRec,
     StudentRoundRec,
 )
-from bot.contests.ranking import Entry
+from bot.contests.ranking import Entry, Ranked, Unit, UnitResult
 from bot.learning.ports import AttemptRec
 from bot.learning.sql import attempt_of, attempt_rec
 from db import models as m
@@ -614,3 +616,126 @@ class SqlContestRepository(SqlRepository):
             .order_by(reg.id)
         )
         return [ParticipantRec(*row) for row in rows]
+
+    async def freeze(
+        self,
+        round_id: int,
+        actual: int,
+        ranked: list[Ranked],
+        units: list[UnitResult],
+        flagged: set[int],
+        collective_unit: str,
+        now: dt.datetime,
+    ) -> None:
+        self.session.add(
+            m.PublishedRound(
+                round_id=round_id,
+                published_at=now,
+                actual=actual,
+                entries=len(ranked),
+                flagged=len(flagged),
+                collective_unit=collective_unit,
+            )
+        )
+        await self.session.flush()
+        if ranked:
+            await self.session.execute(
+                insert(m.PublishedResult),
+                [
+                    {
+                        "round_id": round_id,
+                        "rank": r.rank,
+                        "user_id": r.entry.user_id,
+                        "display_name": r.entry.name,
+                        "school_id": r.entry.school_id,
+                        "school_name": r.entry.school_name,
+                        "class_id": r.entry.class_id,
+                        "class_name": r.entry.class_name,
+                        "score": r.entry.score,
+                        "total": r.entry.total,
+                        "prediction": r.entry.prediction,
+                        "distance": r.distance,
+                        "started_at": r.entry.started_at,
+                        "finished_at": r.entry.finished_at,
+                        "separated_by": r.separated_by,
+                        "prize": r.prize,
+                        "flags": ["too_fast"] if r.entry.attempt_id in flagged else [],
+                        "erased": False,
+                    }
+                    for r in ranked
+                ],
+            )
+        if units:
+            await self.session.execute(
+                insert(m.PublishedUnit),
+                [
+                    {
+                        "round_id": round_id,
+                        "rank": u.rank,
+                        "unit_id": u.unit.id,
+                        "name": u.unit.name,
+                        "school_name": u.unit.school_name,
+                        "members": u.unit.members,
+                        "participants": u.participants,
+                        "rate": u.rate,
+                        "separated_by": u.separated_by,
+                        "prize": u.prize,
+                    }
+                    for u in units
+                ],
+            )
+
+    async def frozen(self, round_id: int) -> FrozenResults | None:
+        head = await self.session.get(m.PublishedRound, round_id)
+        if head is None:
+            return None
+        rows = (
+            await self.session.execute(
+                select(m.PublishedResult).where(m.PublishedResult.round_id == round_id).order_by(m.PublishedResult.rank)
+            )
+        ).scalars()
+        ranked, flagged = [], set()
+        for row in rows:
+            entry = Entry(
+                registration_id=0,
+                user_id=row.user_id or 0,
+                name=row.display_name,
+                school_id=row.school_id,
+                school_name=row.school_name,
+                class_id=row.class_id,
+                class_name=row.class_name,
+                score=row.score,
+                total=row.total,
+                prediction=row.prediction,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                attempt_id=row.id,
+                erased=row.erased,
+            )
+            ranked.append(Ranked(row.rank, entry, row.distance, row.separated_by, row.prize))
+            if row.flags:
+                flagged.add(row.id)
+        # Flagged attempts that were not a student's best have no row: negative stand-ins keep the count.
+        flagged |= {-i for i in range(1, head.flagged - len(flagged) + 1)}
+        units = (
+            await self.session.execute(
+                select(m.PublishedUnit).where(m.PublishedUnit.round_id == round_id).order_by(m.PublishedUnit.rank)
+            )
+        ).scalars()
+        return FrozenResults(
+            head.published_at,
+            head.actual,
+            ranked,
+            [
+                UnitResult(
+                    u.rank,
+                    Unit(int(u.unit_id), u.name, u.members, u.school_name),
+                    u.participants,
+                    u.rate,
+                    u.separated_by,
+                    u.prize,
+                )
+                for u in units
+            ],
+            flagged,
+        )

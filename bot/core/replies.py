@@ -45,6 +45,8 @@ class Reply:
     to: ChannelAddress | None = None
     # A short notice for the tap itself (Telegram callback toast); other channels ignore it.
     toast: str = ""
+    # False for a reply carrying a secret link (a sign-in link): no link preview, so no platform fetches it.
+    link_preview: bool = True
 
     @property
     def choice_labels(self) -> list[str]:
@@ -74,6 +76,8 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
         out["replace_previous"] = True
     if reply.toast:
         out["toast"] = reply.toast
+    if not reply.link_preview:
+        out["link_preview"] = False
     if reply.to is not None:
         out["to"] = [reply.to.channel, reply.to.chat_id, reply.to.user_id, reply.to.chat_type]
     return out
@@ -101,4 +105,5 @@ def reply_from_dict(data: dict[str, object]) -> Reply:
         replace_previous=bool(data.get("replace_previous")),
         toast=str(data.get("toast", "")),
         to=ChannelAddress(*to) if isinstance(to, list) else None,
+        link_preview=data.get("link_preview", True) is not False,
     )

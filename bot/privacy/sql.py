@@ -238,8 +238,9 @@ class SqlPrivacyRepository(SqlRepository):
         """Remove the user's personal data everywhere; returns the number of rows changed per table.
 
         Rows the user owns are deleted (children first), other references are set to NULL (so the
-        participation records stay as anonymous counts), stored updates from their accounts lose their
-        payload, and the users row is emptied (its id stays, pointing at no one)."""
+        participation records stay as anonymous counts) and the columns a model marks with an `on_erase` value
+        take it (a published result keeps its rank and score under a placeholder name), stored updates from
+        their accounts lose their payload, and the users row is emptied (its id stays, pointing at no one)."""
         links = personal_data_links()
         tables = m.Base.metadata.tables
         counts: dict[str, int] = {}
@@ -265,11 +266,15 @@ class SqlPrivacyRepository(SqlRepository):
                     delete(table).where(or_(*(self._where(link, user_id, links) for link in owning)))
                 )
                 changed += rowcount(result)
+            # A frozen record (published contest results) keeps its rows: they lose the link and the name.
+            anonymised = {c.name: c.info["on_erase"] for c in table.columns if "on_erase" in c.info}
             for link in table_links:
                 if link in owning:
                     continue
                 result = await self.session.execute(
-                    update(table).where(self._where(link, user_id, links)).values({link.column.name: None})
+                    update(table)
+                    .where(self._where(link, user_id, links))
+                    .values({**anonymised, link.column.name: None})
                 )
                 changed += rowcount(result)
             if changed:

@@ -186,15 +186,7 @@ async def build_report(
 ) -> ReportData:
     """Check the scope, aggregate the figures and write the audit row (committed with the caller's unit of work)."""
     scope, label = await authorize(uow, actor, requested)
-    figures = await uow.reports.figures(
-        period.start,
-        period.end,
-        scope,
-        activity.ALL_KINDS,
-        activity.STUDENT_KINDS,
-        period.month_starts(),
-        (activity.CONTEST_ENTERED, activity.CONTEST_SUBMITTED, activity.CONTEST_AWARDED),
-    )
+    figures = await figures_for(uow, scope, period)
     school_name = figures.schools.get(scope.school_id) if scope.school_id is not None else None
     if scope.class_ids is not None and len(figures.schools) == 1:
         school_name = next(iter(figures.schools.values()))
@@ -206,6 +198,19 @@ async def build_report(
         now,
     )
     return ReportData(period, scope, label, school_name, figures, options, vn_date(now))
+
+
+async def figures_for(uow: ReportsUnitOfWork, scope: ReportScope, period: Period) -> ReportFigures:
+    """The participation figures of `scope` in `period` (the report's and the web console's overview)."""
+    return await uow.reports.figures(
+        period.start,
+        period.end,
+        scope,
+        activity.ALL_KINDS,
+        activity.STUDENT_KINDS,
+        period.month_starts(),
+        (activity.CONTEST_ENTERED, activity.CONTEST_SUBMITTED, activity.CONTEST_AWARDED),
+    )
 
 
 def period_phrase(period: Period, _: Callable[[str], str]) -> str:

@@ -47,6 +47,7 @@ async def test_winner_gets_one_message_and_overdue_attempts_close_at_start(app: 
     await org.tap("Hội thi thử nghiệm")
     await org.tap("Đợt 1")
     await org.tap("Đóng đợt thi")
+    await org.tap("✅ Đóng đợt thi")  # closing asks first
     await org.tap("Công bố kết quả")
     await org.tap("Xác nhận công bố")
     assert "2 học sinh đạt giải" in org.text

@@ -249,6 +249,7 @@ async def test_a_contest_of_hundreds_of_students_matches_the_reference(app: App,
     await org.tap("Số người tham gia")
     assert all(name in org.text for name in roster.schools.values())
     await org.tap("Đóng đợt thi")
+    await org.tap("✅ Đóng đợt thi")  # closing asks first
     await org.tap("Công bố kết quả")
     assert any("Xác nhận công bố" in label for _t, label in org.options) and "công bố" in org.text
     await org.tap("Xác nhận công bố")

@@ -116,3 +116,19 @@ async def test_concurrent_writers_on_sqlite_never_see_database_is_locked(tmp_pat
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT n FROM counter"))).scalar_one() == 50
     await engine.dispose()
+
+
+def test_the_published_results_migration_goes_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+
+    from db.migrate import alembic_config
+
+    frozen = {"published_rounds", "published_results", "published_units"}
+    upgrade(database_url)
+    assert frozen <= asyncio.run(_tables(database_url))
+    command.downgrade(alembic_config(database_url), "published_results@-1")
+    left = asyncio.run(_tables(database_url))
+    assert not frozen & left and {"contest_rounds", "contest_entries", "users", "broadcasts"} <= left
+    upgrade(database_url)
+    assert frozen <= asyncio.run(_tables(database_url))
+    assert asyncio.run(_diff(database_url)) == []

@@ -93,6 +93,7 @@ async def test_one_contest_on_telegram_and_zalo_with_notices_to_each_winner(app:
             await org.tap("Hội thi thử nghiệm")
             await org.tap("Đợt 1")
             await org.tap("Đóng đợt thi")
+            await org.tap("✅ Đóng đợt thi")  # closing asks first
             await org.tap("Công bố kết quả")
             screen = await org.tap("Xác nhận công bố")
             assert "2 học sinh đạt giải" in screen, screen

@@ -133,8 +133,9 @@ class TelegramTransport:
         markup = keyboard(reply.prompt)
         text = message_text(reply)
         chunks = split_text(text) if text.strip() else []
+        no_preview: dict[str, Any] = {} if reply.link_preview else {"link_preview_options": {"is_disabled": True}}
         if edit_message_id is not None and len(chunks) == 1 and not reply.attachments:
-            edit = {"chat_id": chat_id, "message_id": edit_message_id, "text": chunks[0]}
+            edit = {"chat_id": chat_id, "message_id": edit_message_id, "text": chunks[0], **no_preview}
             if markup is not None:
                 edit["reply_markup"] = markup
             result, _msg = await self.limiter.call(
@@ -148,7 +149,7 @@ class TelegramTransport:
         if edit_message_id is not None:  # sent as new messages instead: the old buttons are spent
             await self._drop_keyboard(address, edit_message_id)
         for i, chunk in enumerate(chunks):
-            send: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+            send: dict[str, Any] = {"chat_id": chat_id, "text": chunk, **no_preview}
             if markup is not None and i == len(chunks) - 1:
                 send["reply_markup"] = markup
             result, _msg = await self.limiter.call(partial(self.call, SendMessage, send), chat_id, group, bulk=bulk)

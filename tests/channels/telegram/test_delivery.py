@@ -176,3 +176,19 @@ async def test_replies_skip_the_overall_limit_and_broadcasts_keep_it(app: App, s
         assert vt.now >= 29 / 25
     finally:
         await bot.session.close()
+
+
+async def test_a_reply_carrying_a_secret_link_goes_without_a_link_preview(app: App, server: FakeTelegramServer) -> None:
+    """A sign-in link must not be fetched by Telegram's preview (it only shows a button, but nobody should see it)."""
+    bot = make_bot(server.token, server.url)
+    transport = TelegramTransport(bot, RateLimiter(chat_per_second=50), app.uow_factory)
+    address = ChannelAddress("telegram", "4005", "4005")
+    try:
+        link = "https://quanly.example.vn/dang-nhap?t=abc"
+        await transport.deliver(address, [Reply(text=f"Đường dẫn: {link}", link_preview=False)])
+        await transport.deliver(address, [Reply(text="Bài học mới: https://example.vn/bai-hoc")])
+        secret, ordinary = server.calls("sendMessage", chat_id=4005)
+        assert secret.params["link_preview_options"] == {"is_disabled": True}
+        assert "link_preview_options" not in ordinary.params
+    finally:
+        await bot.session.close()

@@ -1,0 +1,259 @@
+"""The console's pages: the overview of a period (for each role its own scope), and the contests with their
+results and downloads (organizers, as in the chat). Rules and scopes are the services', not the templates'."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.contests import exports
+from bot.contests import service as contests
+from bot.contests.admin import SEPARATED
+from bot.contests.ports import ContestRec, RoundRec
+from bot.contests.ranking import PRIZE_NAMES
+from bot.core import activity, mime
+from bot.core.clock import vn_date
+from bot.core.errors import Refusal
+from bot.core.i18n import N_
+from bot.core.roles import Role
+from bot.reports.options import ReportOptions
+from bot.reports.service import Period, ReportAccessDenied, authorize, figures_for, parse_period
+from bot.web.render import DEPS, USER, page, refusal
+
+FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
+NOT_FOUND = N_("Không tìm thấy trang này, hoặc thầy/cô không có quyền xem.")
+# The columns of the overview, as the report names them.
+COUNTED = {
+    activity.LESSON_DELIVERED: N_("Bài học đã gửi"),
+    activity.LESSON_OPENED: N_("Lượt mở bài"),
+    activity.LESSON_COMPLETED: N_("Lượt học xong"),
+    activity.PRACTICE_FINISHED: N_("Lượt luyện tập"),
+    activity.CONTEST_ENTERED: N_("Lượt dự thi"),
+    activity.CONTEST_SUBMITTED: N_("Bài thi đã nộp"),
+}
+
+
+def reporting_period(today: dt.date, options: ReportOptions) -> tuple[Period, dt.date]:
+    """The reporting year `today` falls in (it ends on the year cut-off) and the next report deadline in it: the
+    half-year cut-off while it is ahead, else the year's."""
+    day, month = options.cutoff("year")
+    year = today.year + 1 if today > dt.date(today.year, month, day) else today.year
+    period = parse_period(str(year), options)
+    half = parse_period(f"{year}-H1", options)
+    return period, half.last if today <= half.last else period.last
+
+
+async def overview(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    user = request[USER]
+    now = deps.clock()
+    period, deadline = reporting_period(vn_date(now), deps.reports)
+    async with deps.uow_factory() as uow:
+        try:
+            scope, _label = await authorize(uow, user, "mine")
+        except ReportAccessDenied:
+            return refusal(request, 403, NOT_FOUND)
+        figures = await figures_for(uow, scope, period)
+    # Every class and month of the scope is a row, those with no activity too (zeros say something).
+    by_class = {row.key: row for row in figures.by_class}
+    by_month = {row.key: row for row in figures.by_month}
+    months = [(m.strftime("%m/%Y"), by_month.get(i)) for i, m in enumerate(period.months())]
+    return page(
+        request,
+        "overview.html",
+        period=period,
+        deadline=deadline,
+        figures=figures,
+        kinds=COUNTED,
+        by_class=by_class,
+        months=months,
+    )
+
+
+async def contest_list(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    if request[USER].role != Role.ORGANIZER:
+        return refusal(request, 403, FOR_ORGANIZERS)
+    now = deps.clock()
+    async with deps.uow_factory() as uow:
+        await contests.close_overdue(uow, now)
+        rows = [(c, await uow.contests.rounds(c.id)) for c in await uow.contests.all()]
+        await uow.commit()
+    states = {r.id: contests.round_state(r, now) for _c, rounds in rows for r in rounds}
+    return page(request, "contests.html", contests=rows, states=states, state_names=contests.STATE_NAMES)
+
+
+async def _round(request: web.Request, uow: Any) -> tuple[ContestRec, RoundRec] | web.Response:
+    """The round named in the URL, for an organizer; otherwise the page that says why not."""
+    if request[USER].role != Role.ORGANIZER:
+        return refusal(request, 403, FOR_ORGANIZERS)
+    raw = request.match_info["round"]
+    rnd = await uow.contests.round(int(raw)) if raw.isdigit() else None
+    contest = await uow.contests.get(rnd.contest_id) if rnd is not None else None
+    if rnd is None or contest is None:
+        return refusal(request, 404, NOT_FOUND)
+    return contest, rnd
+
+
+async def _results(request: web.Request) -> contests.RoundResults | web.Response:
+    deps = request.app[DEPS]
+    async with deps.uow_factory() as uow:
+        found = await _round(request, uow)
+        if isinstance(found, web.Response):
+            return found
+        await contests.close_overdue(uow, deps.clock())
+        res = await contests.results(uow, *found)
+        await uow.commit()
+    return res
+
+
+async def round_results(request: web.Request) -> web.StreamResponse:
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    deps = request.app[DEPS]
+    state = contests.round_state(res.round, deps.clock())
+    async with deps.uow_factory() as uow:
+        live = await uow.contests.live_counts(res.round.id) if state is contests.RoundState.OPEN else []
+    done = request.query.get("xong", "")
+    notice = _gettext(request)(DONE[done]).format(name=res.round.name, w=len(res.winners)) if done in DONE else ""
+    return page(
+        request,
+        "results.html",
+        notice=notice,
+        res=res,
+        state=state,
+        states=contests.RoundState,
+        state_names=contests.STATE_NAMES,
+        prize_names=PRIZE_NAMES,
+        separated=SEPARATED,
+        live=live,
+        live_round=res.round,
+        live_open=True,
+    )
+
+
+async def live_progress(request: web.Request) -> web.StreamResponse:
+    """The open round's progress by school and class; the results page asks for it again every few seconds."""
+    deps = request.app[DEPS]
+    async with deps.uow_factory() as uow:
+        found = await _round(request, uow)
+        if isinstance(found, web.Response):
+            return found
+        await contests.close_overdue(uow, deps.clock())
+        await uow.commit()
+        _contest, rnd = found
+        live = await uow.contests.live_counts(rnd.id)
+    state = contests.round_state(rnd, deps.clock())
+    return page(request, "live.html", live=live, live_round=rnd, live_open=state is contests.RoundState.OPEN)
+
+
+ACTIONS = {"mo": N_("Mở vòng thi"), "dong": N_("Đóng vòng thi"), "cong-bo": N_("Công bố kết quả")}
+CONFIRM = {
+    "dong": N_("Đóng {name}? Học sinh không bắt đầu bài mới được nữa; bài đang làm vẫn được nộp đến hết giờ."),
+    "cong-bo": N_(
+        "Công bố kết quả {name}? {n} bài chính thức, {w} giải cá nhân. Mỗi học sinh đạt giải sẽ nhận được tin "
+        "nhắn chúc mừng. Sau khi công bố không sửa được nữa."
+    ),
+}
+DONE = {
+    "mo": N_("Đã mở {name}. Học sinh gõ “thi” trong chat để vào thi."),
+    "dong": N_("Đã đóng {name}."),
+    "cong-bo": N_("Đã công bố kết quả {name}. {w} học sinh đạt giải sẽ nhận được tin nhắn chúc mừng."),
+}
+
+
+async def confirm_action(request: web.Request) -> web.StreamResponse:
+    """Closing and publishing ask first: this page, with the form that does it."""
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    action = request.match_info["action"]
+    if action not in CONFIRM:
+        return refusal(request, 404, NOT_FOUND)
+    text = request.app[DEPS].i18n.gettext(request[USER].locale, CONFIRM[action])
+    question = text.format(name=res.round.name, n=len(res.ranked), w=len(res.winners))
+    return page(request, "confirm.html", res=res, action=action, label=ACTIONS[action], question=question)
+
+
+async def round_action(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    action = request.match_info["action"]
+    if action not in ACTIONS:
+        return refusal(request, 404, NOT_FOUND)
+    user, now = request[USER], deps.clock()
+    async with deps.uow_factory() as uow:
+        found = await _round(request, uow)
+        if isinstance(found, web.Response):
+            return found
+        contest, rnd = found
+        try:
+            if action == "mo":
+                await contests.open_round(uow, rnd, user.id, now)
+            elif action == "dong":
+                await contests.close_round(uow, rnd, user.id, now)
+            else:
+                await contests.publish(uow, contest, rnd, user.id, now, deps.i18n.gettext)
+        except Refusal as exc:
+            return page(request, "message.html", status=409, title=rnd.name, message=exc.translated(_gettext(request)))
+        await uow.commit()
+    # The results page says what was done (by a fixed code: the URL carries no text of its own).
+    return web.Response(status=303, headers={"Location": f"/hoi-thi/vong/{rnd.id}?xong={action}"})
+
+
+def _gettext(request: web.Request) -> Callable[[str], str]:
+    deps, user = request.app[DEPS], request.get(USER)
+    locale = user.locale if user is not None else "vi"
+    return lambda message: deps.i18n.gettext(locale, message)
+
+
+async def results_xlsx(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    data = exports.results_xlsx(res)
+    async with deps.uow_factory() as uow:
+        await uow.audit.add(
+            request[USER].id,
+            "contest.export",
+            f"round:{res.round.id}",
+            {"format": "xlsx", "rows": len(res.ranked), "via": "web"},
+            deps.clock(),
+        )
+        await uow.commit()
+    return _download(data, mime.XLSX, f"ket-qua-{res.contest.slug}-dot-{res.round.number}.xlsx")
+
+
+async def results_csv(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    data = exports.results_csv(res)
+    async with deps.uow_factory() as uow:
+        detail = {"format": "csv", "rows": len(res.ranked), "via": "web"}
+        await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
+        await uow.commit()
+    return _download(data, "text/csv; charset=utf-8", f"ket-qua-{res.contest.slug}-dot-{res.round.number}.csv")
+
+
+def _download(data: bytes, content_type: str, name: str) -> web.Response:
+    return web.Response(
+        body=data,
+        headers={"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", overview)
+    app.router.add_get("/hoi-thi", contest_list)
+    app.router.add_get("/hoi-thi/vong/{round}", round_results)
+    app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)
+    app.router.add_get("/hoi-thi/vong/{round}/ket-qua.csv", results_csv)
+    app.router.add_get("/hoi-thi/vong/{round}/tien-do", live_progress)
+    app.router.add_get("/hoi-thi/vong/{round}/{action}", confirm_action)
+    app.router.add_post("/hoi-thi/vong/{round}/{action}", round_action)

@@ -1,0 +1,131 @@
+"""The web console in a real headless Chromium (Debian's `chromium`, driven by Playwright; no browser is ever
+downloaded): sign in with the link the bot sent in the chat, read the overview, open a contest's results and
+download them; keyboard focus and text contrast checked on every page. Skipped, saying why, without Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from openpyxl import load_workbook
+
+from bot.app import App
+from bot.web.server import make_web_app
+from tests.conftest import FakeClock
+from tests.contests.helpers import contest_def, make_contest
+from tests.web.conftest import link_for
+from tests.web.test_pages import add_students, sit
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+# CI sets REQUIRE_BROWSER=1 where it installed Chromium: then a missing browser fails instead of skipping.
+REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None and not REQUIRED, reason="no Chromium here (Debian: apt-get install chromium)"),
+]
+playwright = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
+# Where screenshots go: a temporary folder, or SCREENSHOTS=docs/screenshots to refresh the README's.
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text(encoding="utf-8")
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def served(web_app: App) -> AsyncIterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    runner = web.AppRunner(make_web_app(dataclasses.replace(web_app.web_deps(), base_url=url)))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield url
+    finally:
+        await runner.cleanup()
+
+
+async def check_page(page: Any, shots: Path, name: str) -> None:
+    assert await page.evaluate(CONTRAST) == []
+    assert await page.evaluate(UNLABELLED) == []
+    await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
+    web_app: App, served: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    await make_contest(web_app, contest_def(clock(), title="Hội thi Tìm hiểu pháp luật 2026"))
+    chats = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An"])
+    await sit(chats[0], right=5)
+    await sit(chats[1], right=2)
+    token = await link_for(web_app, "btc")
+
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = await browser.new_context(
+            accept_downloads=True, locale="vi-VN", viewport={"width": 1280, "height": 800}
+        )
+        page = await context.new_page()
+        await page.goto(f"{served}/dang-nhap?t={token}")
+        await check_page(page, shots, "dang-nhap")
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await page.wait_for_url(f"{served}/")
+        assert await page.get_by_role("heading", name="Tổng quan", level=1).is_visible()
+        await check_page(page, shots, "tong-quan")
+
+        # The keyboard reaches the skip link first, then the menu.
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Bỏ qua, đến nội dung chính"
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Tổng quan"
+
+        await page.get_by_role("link", name="Hội thi").click()
+        assert await page.get_by_role("heading", name="Hội thi Tìm hiểu pháp luật 2026").is_visible()
+        await check_page(page, shots, "hoi-thi")
+        await page.get_by_role("link", name="Xem kết quả").first.click()
+        rows = page.locator("table", has=page.locator("caption")).locator("tbody tr")
+        assert await rows.count() == 2
+        assert "Trần Văn Bình" in await rows.nth(0).inner_text()
+        await check_page(page, shots, "ket-qua")
+
+        async with page.expect_download() as info:
+            await page.get_by_role("link", name="Tải kết quả (Excel)").click()
+        download = await info.value
+        data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+        cells = {str(c.value) for row in load_workbook(io.BytesIO(data)).worksheets[0].iter_rows() for c in row}
+        assert {"Trần Văn Bình", "Lê Thị An"} <= cells
+
+        await page.get_by_role("button", name="Đăng xuất").click()
+        assert await page.get_by_role("heading", name="Thầy/cô đã đăng xuất").is_visible()
+        await page.goto(f"{served}/hoi-thi")
+        assert await page.get_by_role("heading", name="Thầy/cô cần đăng nhập").is_visible()
+        await browser.close()
