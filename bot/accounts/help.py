@@ -18,6 +18,7 @@ _STAFF_COMMON = N_(
     "• {privacy} – dữ liệu của thầy/cô, {language} – đổi ngôn ngữ, {cancel} – dừng việc đang làm, {menu} – các việc "
     "thầy/cô làm được"
 )
+_STAFF_WEB = N_("• {web} – đường dẫn đăng nhập trang quản lý trên web (tổng quan, hội thi, kết quả)")
 # What each staff role can do, with the commands that do it.
 STAFF_HELP: dict[str, tuple[str, ...]] = {
     Role.TEACHER: (
@@ -27,6 +28,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {broadcast} – gửi bài học hoặc bài luyện tập cho lớp, rồi xem tiến độ của học sinh"),
         N_("• {linkclass} – gắn nhóm Telegram của lớp (gửi lệnh này trong nhóm)"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của lớp"),
+        _STAFF_WEB,
         _STAFF_COMMON,
     ),
     Role.SCHOOL_ADMIN: (
@@ -37,6 +39,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {broadcast} – gửi bài cho các lớp, rồi xem tiến độ"),
         N_("• {linkclass} – gắn nhóm Telegram của lớp (gửi lệnh này trong nhóm)"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của trường"),
+        _STAFF_WEB,
         _STAFF_COMMON,
     ),
     Role.ORGANIZER: (
@@ -44,6 +47,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {newschool} – thêm trường; {invite} – mời quản trị trường"),
         N_("• {contest} – tạo hội thi, mở và đóng đợt thi, xem và công bố kết quả"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của các trường"),
+        _STAFF_WEB,
         _STAFF_COMMON,
     ),
 }

@@ -66,6 +66,7 @@ VIETNAMESE_NAMES: dict[str, str] = {
     "linkclass": "ganlop",
     "report": "baocao",
     "consent": "dongy",
+    "web": "trangquanly",
 }
 
 

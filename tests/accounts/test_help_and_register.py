@@ -53,6 +53,7 @@ async def test_staff_help_lists_what_their_role_can_do(
         assert text in screen, text
     for text in lacks:
         assert text not in screen, text
+    assert "/trangquanly – đường dẫn đăng nhập trang quản lý" in screen
     assert "Mình giúp em học bài" not in screen and "• 111 – Tổng đài quốc gia bảo vệ trẻ em" in screen
     assert not TO_A_CHILD.search(screen), screen
 
