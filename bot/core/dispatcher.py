@@ -273,7 +273,13 @@ class Dispatcher:
         # A child who says they are hurt or in danger is answered first, whatever was pending (which stays as it
         # was). Staff typing into a step (a class name, a contest title) are writing, not telling.
         understanding = self.understanding
-        if understanding is not None and self._distress(ctx, understanding, text, text_step is not None):
+        # The whole label of an offered option is an answer in the content's words, not the child's.
+        a_label = any(textmod.fold(label) == textmod.fold(text) for label in labels)
+        if (
+            understanding is not None
+            and not a_label
+            and self._distress(ctx, understanding, text, text_step is not None)
+        ):
             await safety.answer_distress(ctx, understanding, text_step is not None)
             return
         if len(text) > ctx.settings.max_text_length:

@@ -5,19 +5,27 @@ else gets a short help with the menu. Only an anonymous count is kept, never the
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import pytest
+import yaml
 from sqlalchemy import select
 
 from bot.accounts.seed import seed_demo
-from bot.app import App
+from bot.app import App, build_app
 from bot.channels.console.app import ConsoleSession
+from bot.config import Settings
+from bot.content.loader import load_content
 from bot.core import activity
+from bot.core.context import CoreSettings
 from bot.core.safety import DISTRESS_REF
 from db import models as m
 from db.base import Base
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, contest_def, make_contest, make_roster
 from tests.core.test_console_flows import onboard_student, option_number
+from tests.fakes.content import write_test_content
 
 DISTRESS = "em bị các bạn đánh, em sợ lắm"
 
@@ -177,3 +185,43 @@ async def test_in_english_the_hotlines_keep_their_numbers(app: App) -> None:
     await student.send("2")  # English
     screen = await student.send("em bi danh")
     assert "Call 111 now – National child protection hotline" in screen and "call 113 (Police) or 112" in screen
+
+
+BULLIED = "Kể ngay với thầy cô khi bị bắt nạt"
+
+
+@pytest.fixture
+async def app_with_a_bullying_answer(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[App]:
+    """The test content, with the right answer of every drug question reading like a child's distress."""
+    root = write_test_content(tmp_path / "content")
+    bank = root / "quizzes" / "ma-tuy.yaml"
+    data = yaml.safe_load(bank.read_text(encoding="utf-8"))
+    for i, q in enumerate(data["questions"]):
+        q["options"][0] = f"{BULLIED} {i}"
+    bank.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    content = load_content(root)
+    assert content.ok, content.errors
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    application = build_app(settings, clock=clock, content=content, core_settings=CoreSettings())
+    async with application.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+async def test_an_option_typed_whole_is_an_answer_not_distress(app_with_a_bullying_answer: App) -> None:
+    app = app_with_a_bullying_answer
+    demo = await seed_demo(app.uow_factory, app.clock)
+    student = ConsoleSession(app.dispatcher, user="hs")
+    await onboard_student(app, student, demo.class_code)
+    screen = await student.send("/practice")
+    screen = await student.send(option_number(screen, "ma túy"))
+    label = next(line.split(". ", 1)[1] for line in screen.splitlines() if BULLIED in line)
+
+    screen = await student.send(label)  # on Zalo, typing the words of an option answers it
+    assert "Câu 2/5" in screen and "111" not in screen
+    assert await distress_counted(app) == []
+    # The same words in the child's own sentence are distress.
+    assert_hotlines(await student.send("em bị bắt nạt, em sợ"))

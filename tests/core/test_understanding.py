@@ -94,6 +94,8 @@ def test_distress_as_children_write_it(text: str) -> None:
         "hôm nay trời đẹp",
         "bí mật",
         "em bị ốm",
+        "có thể bị truy cứu trách nhiệm hình sự",
+        "em thích nghiên cứu khoa học",
     ],
 )
 def test_not_distress(text: str) -> None:
