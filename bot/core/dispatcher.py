@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -59,6 +60,7 @@ class Dispatcher:
         for router in routers:
             self.router.include(router)
         self.understanding = understanding
+        self._helped_in_flood: set[str] = set()  # accounts given the hotlines while over the flood limit
         if understanding is not None:
             unknown = set(understanding.lexicon.intents) - set(self.router.commands)
             if unknown:
@@ -142,9 +144,24 @@ class Dispatcher:
 
     def _flood_limited(self, event: IncomingEvent) -> list[Reply] | None:
         """The replies for an account over its flood limit (nothing is stored for that event), else None."""
-        verdict = self.flood.check(f"{event.address.channel}:{event.address.user_id}", self.clock())
+        account = f"{event.address.channel}:{event.address.user_id}"
+        verdict = self.flood.check(account, self.clock())
         if verdict is Verdict.ALLOW:
+            self._helped_in_flood.discard(account)
             return None
+        # A child typing fast about being hurt still gets the hotlines, once per burst (nothing is stored: no
+        # transaction is opened for an event over the limit, so this one is not counted).
+        understanding = self.understanding
+        if (
+            understanding is not None
+            and event.kind is EventKind.TEXT
+            and account not in self._helped_in_flood
+            and understand.is_distress(event.text[:_DISTRESS_SCAN], understanding.lexicon)
+        ):
+            self._helped_in_flood.add(account)
+            locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
+            gettext = functools.partial(self.i18n.gettext, locale)
+            return [Reply(text=safety.distress_message(gettext, locale, False, understanding))]
         log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
         return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
 

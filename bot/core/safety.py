@@ -3,6 +3,7 @@ numbers and their labels are data (`content/hotlines.yaml`); the sentences aroun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.core import activity
@@ -53,7 +54,11 @@ def hotline_lines(understanding: Understanding, locale: str) -> list[str]:
 
 
 def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
-    locale = ctx.user.locale
+    return distress_message(ctx._, ctx.user.locale, ctx.user.role in STAFF, understanding)
+
+
+def distress_message(gettext: Callable[[str], str], locale: str, staff: bool, understanding: Understanding) -> str:
+    """The answer to distress in `locale`, for staff ("thầy/cô") or for a child ("em")."""
     fields = {
         "child": understanding.hotline("child").number,
         "child_name": understanding.hotline("child").name_in(locale),
@@ -61,8 +66,7 @@ def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
         "police_name": understanding.hotline("police").name_in(locale),
         "emergency": understanding.hotline("emergency").number,
     }
-    staff = ctx.user.role in STAFF
-    return ("\n" if staff else "\n\n").join(ctx._(m).format(**fields) for m in (_STAFF if staff else _STUDENT))
+    return ("\n" if staff else "\n\n").join(gettext(m).format(**fields) for m in (_STAFF if staff else _STUDENT))
 
 
 async def answer_distress(ctx: Context[Any, Any], understanding: Understanding, text_step: bool) -> None:

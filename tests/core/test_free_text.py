@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core import activity
 from bot.core.context import CoreSettings
+from bot.core.flood import FloodGuard, FloodRule
 from bot.core.safety import DISTRESS_REF
 from db import models as m
 from db.base import Base
@@ -225,3 +226,14 @@ async def test_an_option_typed_whole_is_an_answer_not_distress(app_with_a_bullyi
     assert await distress_counted(app) == []
     # The same words in the child's own sentence are distress.
     assert_hotlines(await student.send("em bị bắt nạt, em sợ"))
+
+
+async def test_over_the_flood_limit_distress_still_gets_the_hotlines_once_per_burst(app: App) -> None:
+    app.dispatcher.flood = FloodGuard(FloodRule(events=3, seconds=2))
+    student = ConsoleSession(app.dispatcher, user="hs8")
+    for _ in range(3):
+        await student.send("/help")  # the clock does not move: a burst
+    assert "chậm lại" in await student.send("abc")  # over the limit: the usual notice
+    assert_hotlines(await student.send("cứu em với"))  # distress is still answered
+    assert await student.send("cứu em với") == ""  # once per burst: no reply storm
+    assert await distress_counted(app) == []  # nothing is written for an event over the limit
