@@ -70,7 +70,7 @@ class Context(Generic[U, E]):
 
     def by_register(self, student: str, staff: str) -> str:
         """The message written for staff ("thầy/cô") or the one written for a student ("em"), translated."""
-        return self.i18n.gettext(self.user.locale, staff if self.user.role in STAFF else student)
+        return self.i18n.gettext(self.user.locale, staff if self.is_staff else student)
 
     def stale(self) -> UserFacingError:
         """The refusal for a choice that no longer applies (an old button, a forged payload)."""

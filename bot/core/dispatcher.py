@@ -17,7 +17,6 @@ from bot.core.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_fo
 from bot.core.i18n import N_, I18n
 from bot.core.ports import UnitOfWork, UnitOfWorkFactory
 from bot.core.replies import Reply, reply_to_dict
-from bot.core.roles import STAFF
 from bot.core.router import Router
 
 log = logging.getLogger(__name__)
@@ -348,7 +347,7 @@ class Dispatcher:
     def _distress(
         ctx: Context[UnitOfWork, object], understanding: understand.Understanding, text: str, text_step: bool
     ) -> bool:
-        if text_step and ctx.user.role in STAFF:
+        if text_step and ctx.is_staff:
             return False
         return understand.is_distress(text[:_DISTRESS_SCAN], understanding.lexicon)
 

@@ -9,7 +9,6 @@ from typing import Any
 from bot.core import activity
 from bot.core.context import Context
 from bot.core.i18n import N_
-from bot.core.roles import STAFF
 from bot.core.understanding import Understanding
 
 # Distress replies are counted as help shown, with this reference: how many, never who nor what was typed.
@@ -54,7 +53,7 @@ def hotline_lines(understanding: Understanding, locale: str) -> list[str]:
 
 
 def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
-    return distress_message(ctx._, ctx.user.locale, ctx.user.role in STAFF, understanding)
+    return distress_message(ctx._, ctx.user.locale, ctx.is_staff, understanding)
 
 
 def distress_message(gettext: Callable[[str], str], locale: str, staff: bool, understanding: Understanding) -> str:
