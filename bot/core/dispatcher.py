@@ -325,6 +325,16 @@ class Dispatcher:
             if found is not None:
                 await self._command(ctx, found.command, found.argument)
                 return
+        # On the menu (no flow, no step), text that is nothing of the above gets the short help with the menu.
+        if (
+            options
+            and not ctx.conv.flow
+            and not ctx.conv.step
+            and self.router.unexpected_text is not None
+            and not textmod.looks_like_index(text)
+        ):
+            await self.router.unexpected_text(ctx, text)
+            return
         if options:
             if textmod.looks_like_index(text):
                 hint = (

@@ -98,6 +98,9 @@ async def test_intents_start_their_flow_and_other_text_gets_a_short_help(app: Ap
     assert "Mình chưa hiểu ý em. Em có thể gõ “học bài”" in screen
     assert "Học bài" in screen and "Hội thi" in screen  # the menu, to pick from
     assert "111" not in screen
+    await student.send("/trogiup")
+    screen = await student.send("abc xyz")  # after the long help: the short one, not the long one again
+    assert "hoặc chọn một việc dưới đây:" in screen and "Mình giúp em học bài" not in screen
 
 
 async def test_distress_in_a_practice_quiz_keeps_the_quiz(app: App) -> None:
