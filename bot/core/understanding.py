@@ -46,6 +46,7 @@ class Word:
     exact: str
     plain: str
     origin: int
+    key: str = ""  # `plain` with repeated letters collapsed: two words that match always have the same key
 
     @property
     def typed_plain(self) -> bool:
@@ -101,6 +102,7 @@ def collapse(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", word)
 
 
+@functools.lru_cache(maxsize=16384)
 def spelling_key(word: str) -> str:
     """How a spelling's typed form is looked up: lower case, NFC, repeated letters collapsed."""
     return collapse(unicodedata.normalize("NFC", word.strip().lower()))
@@ -113,8 +115,15 @@ def _stretched(written: str) -> re.Pattern[str]:
     return re.compile("".join(f"{re.escape(ch)}[{re.escape(ch + fold(ch))}]*" for ch in written))
 
 
+@functools.lru_cache(maxsize=16384)
+def _forms(token: str) -> tuple[str, str]:
+    plain = fold(token)
+    return plain, collapse(plain)
+
+
 def _word(token: str, origin: int) -> Word:
-    return Word(exact=token, plain=fold(token), origin=origin)
+    plain, key = _forms(token)
+    return Word(exact=token, plain=plain, origin=origin, key=key)
 
 
 def words(text: str, spellings: Mapping[str, str] | None = None) -> list[Word]:
@@ -144,6 +153,8 @@ def phrase_words(phrase: str) -> list[Word | None]:
 def same_word(typed: Word, written: Word) -> bool:
     """A typed word with diacritics must match the written word exactly; one typed without any may stand for
     every word that folds to it ("thi" finds "thi", but "thì" never finds "thi")."""
+    if typed.key != written.key:  # the cheap test first: most words of a message match no word of a list
+        return False
     if _stretched(written.exact).fullmatch(typed.exact):
         return True
     return typed.typed_plain and _stretched(written.plain).fullmatch(typed.plain) is not None
@@ -164,12 +175,18 @@ def _matches_at(text: list[Word], pattern: list[Word | None], start: int) -> Ite
             yield (start, *tail)
 
 
+@functools.lru_cache(maxsize=4096)
+def _pattern(phrase: str) -> tuple[Word | None, ...]:
+    return tuple(phrase_words(phrase))
+
+
 def find(text: list[Word], phrase: str) -> list[tuple[int, ...]]:
     """Every match of `phrase` in the words `text`, by whole words, as the indexes of the words it matched."""
-    pattern = phrase_words(phrase)
-    if not [w for w in pattern if w is not None]:
+    pattern = list(_pattern(phrase))
+    if not pattern or pattern[0] is None:
         return []
-    return [m for start in range(len(text)) for m in _matches_at(text, pattern, start)]
+    first = pattern[0].key
+    return [m for start, w in enumerate(text) if w.key == first for m in _matches_at(text, pattern, start)]
 
 
 def is_distress(text: str, lexicon: Lexicon) -> bool:
