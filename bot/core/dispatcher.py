@@ -160,7 +160,7 @@ class Dispatcher:
             self._helped_in_flood.add(account)
             locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
             gettext = functools.partial(self.i18n.gettext, locale)
-            return [Reply(text=safety.distress_message(gettext, locale, False, understanding))]
+            return [Reply(text=safety.distress_message(gettext, locale, "child", understanding))]
         log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
         return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
 

@@ -9,6 +9,7 @@ from typing import Any
 from bot.core import activity
 from bot.core.context import Context
 from bot.core.i18n import N_
+from bot.core.roles import Role
 from bot.core.understanding import Understanding
 
 # Distress replies are counted as help shown, with this reference: how many, never who nor what was typed.
@@ -40,6 +41,12 @@ _STAFF = (
     N_("📞 gọi {child} – {child_name} (miễn phí, cả ngày lẫn đêm) để được tư vấn, hỗ trợ;"),
     N_("🏫 báo ngay cho nhà trường theo quy trình bảo vệ học sinh của trường."),
 )
+_PARENT = (
+    N_("Nếu con anh/chị đang gặp nguy hiểm, bị bạo lực hay bị xâm hại, anh/chị có thể:"),
+    N_("🚨 gọi {police} ({police_name}) hoặc {emergency} khi nguy hiểm đang xảy ra;"),
+    N_("📞 gọi {child} – {child_name} (miễn phí, cả ngày lẫn đêm) để được tư vấn, hỗ trợ;"),
+    N_("🏫 báo ngay cho giáo viên chủ nhiệm hoặc nhà trường của con."),
+)
 STILL_PENDING = N_("Khi em sẵn sàng, mình làm tiếp việc đang dở nhé:")
 STILL_PENDING_STAFF = N_("Khi thầy/cô sẵn sàng, mình làm tiếp việc đang dở:")
 STILL_PENDING_TEXT = N_("Khi em sẵn sàng, em trả lời tiếp câu mình hỏi lúc nãy nhé.")
@@ -53,11 +60,12 @@ def hotline_lines(understanding: Understanding, locale: str) -> list[str]:
 
 
 def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
-    return distress_message(ctx._, ctx.user.locale, ctx.is_staff, understanding)
+    reader = "staff" if ctx.is_staff else "parent" if ctx.user.role == Role.PARENT else "child"
+    return distress_message(ctx._, ctx.user.locale, reader, understanding)
 
 
-def distress_message(gettext: Callable[[str], str], locale: str, staff: bool, understanding: Understanding) -> str:
-    """The answer to distress in `locale`, for staff ("thầy/cô") or for a child ("em")."""
+def distress_message(gettext: Callable[[str], str], locale: str, reader: str, understanding: Understanding) -> str:
+    """The answer to distress in `locale`, for a child ("em"), a parent ("anh/chị") or staff ("thầy/cô")."""
     fields = {
         "child": understanding.hotline("child").number,
         "child_name": understanding.hotline("child").name_in(locale),
@@ -65,7 +73,9 @@ def distress_message(gettext: Callable[[str], str], locale: str, staff: bool, un
         "police_name": understanding.hotline("police").name_in(locale),
         "emergency": understanding.hotline("emergency").number,
     }
-    return ("\n" if staff else "\n\n").join(gettext(m).format(**fields) for m in (_STAFF if staff else _STUDENT))
+    if reader == "child":
+        return "\n\n".join(gettext(m).format(**fields) for m in _STUDENT)
+    return "\n".join(gettext(m).format(**fields) for m in (_STAFF if reader == "staff" else _PARENT))
 
 
 async def answer_distress(ctx: Context[Any, Any], understanding: Understanding, text_step: bool) -> None:

@@ -240,3 +240,13 @@ async def test_over_the_flood_limit_distress_still_gets_the_hotlines_once_per_bu
     assert_hotlines(await student.send("cứu em với"))  # distress is still answered
     assert await student.send("cứu em với") == ""  # once per burst: no reply storm
     assert await distress_counted(app) == []  # nothing is written for an event over the limit
+
+
+async def test_a_parent_is_answered_as_a_parent(app: App) -> None:
+    async with app.uow_factory() as uow:
+        parent = await uow.users.create("console", "ph", "ph", "vi", app.clock(), role="parent")
+        await uow.users.update(parent.id, display_name="Phụ Huynh", onboarded=True)
+        await uow.commit()
+    screen = await ConsoleSession(app.dispatcher, user="ph").send("con tôi bị bạn đánh ở trường")
+    assert "Nếu con anh/chị đang gặp nguy hiểm" in screen and "gọi 111" in screen and "113" in screen
+    assert "Cảm ơn em" not in screen and "thầy/cô có thể" not in screen
