@@ -30,6 +30,7 @@ from bot.broadcasts import sql as broadcasts_sql
 from bot.broadcasts.ports import BroadcastsUnitOfWork
 from bot.broadcasts.sender import BroadcastSender, ChannelLimits, Sleep
 from bot.channels.console.app import USER_HELP, run_console
+from bot.channels.console.transport import ConsoleOutput, ConsoleTransport, Outbox
 from bot.channels.telegram import app as telegram
 from bot.channels.zalo import app as zalo
 from bot.config import ReportSettings, Settings
@@ -63,14 +64,15 @@ from bot.reports.ports import ReportsUnitOfWork
 from bot.runtime import sql as runtime_sql
 from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker, Parser, Sender
-from bot.runtime.notices import notices_loop
+from bot.runtime.notices import deliver_notices, notices_loop
 from bot.runtime.ports import RuntimeUnitOfWork
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
 from bot.web import flows as web_flows
 from bot.web import sql as web_sql
+from bot.web.files import file_links
 from bot.web.ports import WebUnitOfWork
-from bot.web.server import WebDeps, run_web
+from bot.web.server import WebDeps, run_web, start_web
 from bot.web.service import sign_in_link
 from db import locks
 from db import repositories as kernel_sql
@@ -142,6 +144,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "privacy": privacy_sql.SqlPrivacyRepository,
     "reports": reports_sql.SqlReportRepository,
     "web": web_sql.SqlWebRepository,
+    "web_files": web_sql.SqlWebFileRepository,
 }
 
 
@@ -245,6 +248,18 @@ class App:
     def web_deps(self) -> WebDeps:
         return WebDeps(self.uow_factory, self.clock, self.i18n, self.env.web_base_url, self.env.reports)
 
+    def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:
+        """The console's delivery: after each typed line the sender and the notices go out through the console
+        transport (messages wait for their user), and files are written to CONSOLE_OUTBOX."""
+        transport = ConsoleTransport()
+        sender = self.broadcast_sender({"console": transport}, sleep=sleep)
+
+        async def deliver() -> None:
+            await sender.drain_once()
+            await deliver_notices(self.uow_factory, self.clock, {"console": transport})
+
+        return ConsoleOutput(transport, Outbox(self.settings.console_outbox), deliver)
+
     @contextlib.asynccontextmanager
     async def contest_cli(self) -> AsyncIterator[contests_cli.Deps]:
         yield contests_cli.Deps(self.uow_factory, self.clock, self.content, self.i18n)
@@ -313,7 +328,10 @@ def build_app(
         web_base_url=web_base_url(settings),
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
-    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core, content.understanding)
+    links = file_links(env.web_base_url) if env.web_base_url else None
+    dispatcher = Dispatcher(
+        uow_factory, routers(), env, i18n, clock, core, file_links=links, understanding=content.understanding
+    )
     return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
 
 
@@ -414,22 +432,22 @@ async def _run(settings: Settings, channels: list[str]) -> None:
         await bootstrap_organizers(app)
         if console:
             info = await seed_demo(app.uow_factory, app.clock)
+            runners: list[Any] = []
             banner = "\n".join(
                 [
                     "antt-bot – chế độ thử trên màn hình (console)",
                     f"Trường thử nghiệm: lớp {info.class_name}, mã lớp: {info.class_code}",
                     USER_HELP,
-                    f"Trang quản lý trên web (ban tổ chức thử nghiệm): {await demo_sign_in(app)}",
+                    f"Tệp bot gửi (kết quả, giấy khen, báo cáo, danh sách) được lưu vào: {settings.console_outbox}",
+                    await console_web_line(app, runners),
                     "Bắt đầu bằng cách gõ /start",
                 ]
             )
-            stop = asyncio.Event()
-            web = asyncio.ensure_future(run_web(app.web_deps(), settings.web_host, settings.web_port, stop))
             try:
-                await run_console(app.dispatcher, banner)
+                await run_console(app.dispatcher, banner, output=app.console_output())
             finally:
-                stop.set()
-                await web
+                for runner in runners:
+                    await runner.cleanup()
             return
         # A burst of updates makes many short-lived objects: with the default thresholds the garbage collector
         # takes a large share of the CPU. Start-up objects (content, ORM metadata) are frozen out of its scans.
@@ -442,6 +460,17 @@ async def _run(settings: Settings, channels: list[str]) -> None:
             await serve_app(app, channels, stop, notice_seconds=settings.contest_notice_seconds)
     finally:
         await app.close()
+
+
+async def console_web_line(app: App, runners: list[Any]) -> str:
+    """Start the web console beside the console chat; the banner line with the demo organizer's sign-in link,
+    or why it did not start (the port is taken: the chat works all the same)."""
+    s = app.settings
+    try:
+        runners.append(await start_web(app.web_deps(), s.web_host, s.web_port))
+    except OSError:
+        return f"Trang quản lý trên web không mở được: cổng {s.web_port} đang bận (đặt WEB_PORT khác)."
+    return f"Trang quản lý trên web (ban tổ chức thử nghiệm): {await demo_sign_in(app)}"
 
 
 async def demo_sign_in(app: App) -> str:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Polling refuses to start while a webhook is set; 1 removes the webhook first (logged).
     zalo_replace_webhook: bool = False
 
+    # The console channel writes every file the bot sends (workbooks, certificates, reports) to this folder.
+    console_outbox: Path = Field(default=Path("data/outbox"))
+
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from bot.accounts.ports import ClassRec, Ctx
+from bot.accounts.ports import ClassRec, ClassRepository, Ctx
 from bot.core.errors import UserFacingError
 from bot.core.ports import UserRec
 from bot.core.roles import Role
@@ -67,3 +67,15 @@ def can_manage_class(user: UserRec | None, klass: ClassRec) -> bool:
     if user.role == Role.SCHOOL_ADMIN:
         return user.school_id is not None and klass.school_id == user.school_id
     return False
+
+
+def same_class_name(a: str, b: str) -> bool:
+    """ "7A", "7a" and " 7A " name one class; diacritics make another name ("Sơn Ca" is not "Son Ca")."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+async def classes_named(classes: ClassRepository, school_id: int, name: str, school_year: str) -> list[ClassRec]:
+    """The school's classes (not archived) of that school year that already bear this name."""
+    return [
+        c for c in await classes.for_school(school_id) if c.school_year == school_year and same_class_name(c.name, name)
+    ]

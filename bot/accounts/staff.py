@@ -90,12 +90,39 @@ async def on_class_grade(ctx: Ctx, arg: str) -> None:
     name = str(ctx.conv.data.get("name", ""))
     if not name or not arg.isdigit() or not 1 <= int(arg) <= 9 or ctx.user.school_id is None:
         raise ctx.stale()
+    grade, school_id = int(arg), ctx.user.school_id
+    if await accounts.classes_named(ctx.uow.classes, school_id, name, school_year(ctx)):
+        # Two classes of one name in one school year confuse students joining and every report: ask first.
+        ctx.set_flow("staff", "class_confirm", name=name, grade=grade)
+        ctx.ask(
+            _(
+                "Năm học {year}, trường đã có lớp {name}. Thầy/cô có chắc muốn tạo thêm một lớp {name} nữa không?"
+            ).format(year=school_year(ctx), name=name),
+            [(_("✅ Vẫn tạo lớp"), "staff.class_confirm"), (_("Hủy"), "menu")],
+            replace_previous=ctx.answering_prompt,
+        )
+        return
+    await _create_class(ctx, school_id, name, grade)
+
+
+@router.action("staff.class_confirm")
+async def on_class_confirm(ctx: Ctx, _arg: str) -> None:
+    require_role(ctx, Role.TEACHER, Role.SCHOOL_ADMIN)
+    name, grade = ctx.conv.data.get("name"), ctx.conv.data.get("grade")
+    # Only the question just asked: after a cancel, a creation or another step, the tap is an old one.
+    if ctx.conv.step != "class_confirm" or not isinstance(name, str) or not name or not isinstance(grade, int):
+        raise ctx.stale()
+    if ctx.user.school_id is None:
+        raise ctx.stale()
+    await _create_class(ctx, ctx.user.school_id, name, grade)
+
+
+async def _create_class(ctx: Ctx, school_id: int, name: str, grade: int) -> None:
+    _ = ctx._
     code = new_code(6)
     while await ctx.uow.classes.by_code(code) is not None:
         code = new_code(6)
-    klass = await ctx.uow.classes.create(
-        ctx.user.school_id, ctx.user.id, name, int(arg), school_year(ctx), code, ctx.now
-    )
+    klass = await ctx.uow.classes.create(school_id, ctx.user.id, name, grade, school_year(ctx), code, ctx.now)
     await ctx.uow.audit.add(ctx.user.id, "class.create", f"class:{klass.id}", {"grade": klass.grade}, ctx.now)
     lines = [
         _("✅ Đã tạo lớp {name} (khối {grade}).").format(name=klass.name, grade=klass.grade),

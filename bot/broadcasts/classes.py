@@ -4,6 +4,7 @@ join to the roster's rows."""
 from __future__ import annotations
 
 from bot.accounts.menu import show_menu
+from bot.accounts.service import classes_named
 from bot.broadcasts import roster
 from bot.broadcasts.ports import Ctx
 from bot.core.roles import SCHOOL_STAFF, require_role
@@ -133,11 +134,38 @@ async def on_rename(ctx: Ctx, arg: str) -> None:
 async def on_rename_text(ctx: Ctx, text: str) -> None:
     require_role(ctx, *SCHOOL_STAFF)
     _ = ctx._
-    if roster.clean_class_name(text) is None:
+    name = roster.clean_class_name(text)
+    if name is None:
         ctx.repeat_prompt(_("Tên lớp từ 1 đến 20 ký tự. Thầy/cô gõ lại nhé."))
         return
-    klass = await roster.rename_class(ctx.uow, ctx.user, int(ctx.conv.data.get("class_id", 0)), text, ctx.now)
-    await show_class(ctx, str(klass.id), _("✅ Đã đổi tên lớp thành {name}.").format(name=klass.name))
+    klass = await roster.managed_class(ctx.uow, ctx.user, int(ctx.conv.data.get("class_id", 0)))
+    twins = await classes_named(ctx.uow.classes, klass.school_id, name, klass.school_year)
+    if any(c.id != klass.id for c in twins):
+        # As when creating a class: two classes of one name in one school year are made only on purpose.
+        ctx.set_flow("classes", "class.rename_confirm", class_id=klass.id, name=name)
+        ctx.ask(
+            _(
+                "Năm học {year}, trường đã có lớp {name}. Thầy/cô có chắc muốn đổi tên lớp {old} thành {name} không?"
+            ).format(year=klass.school_year, name=name, old=klass.name),
+            [(_("✅ Vẫn đổi tên"), "class.rename_confirm"), (_("Hủy"), f"class.show:{klass.id}")],
+        )
+        return
+    await _rename(ctx, klass.id, name)
+
+
+@router.action("class.rename_confirm")
+async def on_rename_confirm(ctx: Ctx, _arg: str) -> None:
+    require_role(ctx, *SCHOOL_STAFF)
+    class_id, name = ctx.conv.data.get("class_id"), ctx.conv.data.get("name")
+    # Only the question just asked: after a cancel or another step, the tap is an old one.
+    if ctx.conv.step != "class.rename_confirm" or not isinstance(class_id, int) or not isinstance(name, str):
+        raise ctx.stale()
+    await _rename(ctx, class_id, name)
+
+
+async def _rename(ctx: Ctx, class_id: int, name: str) -> None:
+    klass = await roster.rename_class(ctx.uow, ctx.user, class_id, name, ctx.now)
+    await show_class(ctx, str(klass.id), ctx._("✅ Đã đổi tên lớp thành {name}.").format(name=klass.name))
 
 
 @router.action("class.newcode")

@@ -297,14 +297,18 @@ async def progress(uow: BroadcastsUnitOfWork, broadcast: BroadcastRec) -> Progre
     total, per_class = Counts(), {cid: Counts() for cid in broadcast.class_ids}
     students: list[StudentState] = []
     for uid, rows in by_student.items():
-        state = _delivery_state([d.status for d in rows])
         learned = learning[uid]
+        # Consistent by construction (completed ⊆ opened ⊆ delivered): a student who completed it has opened
+        # it, and one who opened it has it (from the message, or from "Bài được giao" while the message waits).
+        completed = learned.completed
+        opened = learned.opened or completed
+        state = "delivered" if opened else _delivery_state([d.status for d in rows])
         class_id = rows[0].class_id
-        students.append(StudentState(uid, class_id, names.get(uid, ""), state, learned.opened, learned.completed))
+        students.append(StudentState(uid, class_id, names.get(uid, ""), state, opened, completed))
         for counts in (total, per_class.setdefault(class_id or 0, Counts())):
             counts.students += 1
-            counts.opened += learned.opened
-            counts.completed += learned.completed
+            counts.opened += opened
+            counts.completed += completed
             setattr(counts, state, getattr(counts, state) + 1)
     students.sort(key=lambda s: (s.class_id or 0, s.name))
     return Progress(broadcast, total, per_class, students, groups_sent)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from bot.core import safety
 from bot.core import text as textmod
@@ -15,7 +17,7 @@ from bot.core.errors import APOLOGY, STALE, STALE_SHORT, Refusal, UserFacingErro
 from bot.core.events import EventKind, IncomingEvent
 from bot.core.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
 from bot.core.i18n import N_, I18n
-from bot.core.ports import UnitOfWork, UnitOfWorkFactory
+from bot.core.ports import UnitOfWork, UnitOfWorkFactory, UserRec
 from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
 
@@ -32,6 +34,10 @@ class _SetApart(Exception):
         self.index = index
 
 
+# (unit of work, user, channel, replies, now, gettext) -> the replies with files a channel cannot carry as links.
+FileLinks = Callable[[Any, UserRec, str, list[Reply], dt.datetime, Callable[[str], str]], Awaitable[list[Reply]]]
+
+
 class Dispatcher:
     # Members of one group that may be set apart (handled alone) before the rest are handled alone too.
     MAX_SET_APART = 3
@@ -44,11 +50,14 @@ class Dispatcher:
         i18n: I18n,
         clock: Clock,
         settings: CoreSettings | None = None,
+        file_links: FileLinks | None = None,
         understanding: understand.Understanding | None = None,
     ) -> None:
         """`routers`: every feature's, in the order the composition root lists them; `env`: what the features
-        read besides the database (content, their settings), handed to each flow as `ctx.env`;
+        read besides the database (content, their settings), handed to each flow as `ctx.env`; `file_links`:
+        turns the files of a reply into links for channels that cannot carry them (the web console's);
         `understanding`: the word lists and hotlines for free text (without them, only command words)."""
+        self.file_links = file_links
         self.uow_factory = uow_factory
         self.env = env
         self.i18n = i18n
@@ -223,6 +232,8 @@ class Dispatcher:
             text = exc.translated(ctx._) if isinstance(exc, Refusal) else str(exc)
             ctx.out = [Reply(text=text, toast=text)]
         else:
+            if self.file_links is not None and any(r.attachments for r in ctx.out):
+                ctx.out = await self.file_links(uow, ctx.user, addr.channel, ctx.out, now, ctx._)
             # ctx.user, not user: linking an account moves this conversation to the linked user.
             await uow.conversations.save(ctx.user.id, ctx.conv, now)
             if ctx.forget_text and inbox_id is not None:

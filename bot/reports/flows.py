@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bot.accounts.menu import menu_options
 from bot.core.errors import UserFacingError
@@ -12,7 +13,15 @@ from bot.core.roles import STAFF, require_role
 from bot.core.router import Router
 from bot.reports.ports import Ctx
 from bot.reports.render import render_report
-from bot.reports.service import PeriodError, ReportAccessDenied, build_report, parse_period, summary_lines
+from bot.reports.service import (
+    Period,
+    PeriodError,
+    ReportAccessDenied,
+    build_report,
+    offered_periods,
+    parse_period,
+    summary_lines,
+)
 
 router = Router()
 
@@ -28,18 +37,21 @@ async def cmd_report(ctx: Ctx, args: str) -> None:
         parts = args.split()
         await make(ctx, parts[0], parts[1] if len(parts) > 1 else "mine")
         return
-    year = ctx.today.year
-    day, month = ctx.env.reports.cutoff("year")
+    options = [(period_label(p, _), f"reports.make:{p.tag}") for p in offered_periods(ctx.today, ctx.env.reports)]
     ctx.ask(
         _("Thầy/cô muốn lập báo cáo kỳ nào?"),
         [
-            (_("6 tháng đầu năm {y}").format(y=year), f"reports.make:{year}-H1"),
-            (_("Cả năm {y} (đến {d:02d}/{m:02d}/{y})").format(y=year, d=day, m=month), f"reports.make:{year}"),
-            (_("Cả năm {y} (đến {d:02d}/{m:02d}/{y})").format(y=year - 1, d=day, m=month), f"reports.make:{year - 1}"),
+            *options,
             (_("⬅️ Về menu"), "menu"),
         ],
         replace_previous=ctx.answering_prompt,
     )
+
+
+def period_label(period: Period, _: Callable[[str], str]) -> str:
+    """The name the office uses, with the days it covers: "Cả năm 2027 (16/11/2026 – 15/11/2027)"."""
+    name = _("6 tháng đầu năm {y}") if period.kind == "half" else _("Cả năm {y}")
+    return f"{name.format(y=period.last.year)} ({period.first:%d/%m/%Y} – {period.last:%d/%m/%Y})"
 
 
 @router.action("reports.menu")

@@ -114,6 +114,21 @@ def parse_period(
     raise PeriodError(f"Kỳ báo cáo không hợp lệ: {spec!r} (ví dụ: 2026-H1 hoặc 2026).")
 
 
+def reporting_year(today: dt.date, options: ReportOptions) -> int:
+    """The reporting year `today` falls in: it ends on the year cut-off, so 16/11/2026 is already in 2027."""
+    return today.year + (today > _cutoff(options, "year", today.year))
+
+
+def offered_periods(today: dt.date, options: ReportOptions) -> list[Period]:
+    """The periods the chat offers, the current one first: the current reporting year and its six months (the
+    six months first while they are running), then the previous year and its six months."""
+    year = reporting_year(today, options)
+    half = parse_period(f"{year}-H1", options)
+    whole = parse_period(str(year), options)
+    current = [half, whole] if half.first <= today <= half.last else [whole, half]
+    return [*current, parse_period(str(year - 1), options), parse_period(f"{year - 1}-H1", options)]
+
+
 @dataclass(frozen=True, slots=True)
 class ReportData:
     """What the renderers need: the period, the scope, the figures and the issuing details."""

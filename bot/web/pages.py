@@ -3,6 +3,7 @@ results and downloads (organizers, as in the chat). Rules and scopes are the ser
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -20,10 +21,26 @@ from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.roles import Role
 from bot.reports.options import ReportOptions
-from bot.reports.service import Period, ReportAccessDenied, authorize, figures_for, parse_period
+from bot.reports.render import render_report
+from bot.reports.service import (
+    Period,
+    PeriodError,
+    ReportAccessDenied,
+    authorize,
+    build_report,
+    figures_for,
+    offered_periods,
+    parse_period,
+    reporting_year,
+)
+from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, USER, page, refusal
+from bot.web.service import digest
 
 FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
+FILE_GONE = N_(
+    "Tệp này không còn tải được: đường dẫn đã quá 24 giờ hoặc không đúng. Hãy yêu cầu lại tệp trong chat nhé."
+)
 NOT_FOUND = N_("Không tìm thấy trang này, hoặc thầy/cô không có quyền xem.")
 # The columns of the overview, as the report names them.
 COUNTED = {
@@ -37,12 +54,10 @@ COUNTED = {
 
 
 def reporting_period(today: dt.date, options: ReportOptions) -> tuple[Period, dt.date]:
-    """The reporting year `today` falls in (it ends on the year cut-off) and the next report deadline in it: the
-    half-year cut-off while it is ahead, else the year's."""
-    day, month = options.cutoff("year")
-    year = today.year + 1 if today > dt.date(today.year, month, day) else today.year
-    period = parse_period(str(year), options)
-    half = parse_period(f"{year}-H1", options)
+    """The reporting year `today` falls in and the next report deadline in it: the half-year cut-off while it is
+    ahead, else the year's."""
+    year = reporting_year(today, options)
+    period, half = parse_period(str(year), options), parse_period(f"{year}-H1", options)
     return period, half.last if today <= half.last else period.last
 
 
@@ -248,9 +263,50 @@ def _download(data: bytes, content_type: str, name: str) -> web.Response:
     )
 
 
+async def report_list(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    periods = offered_periods(vn_date(deps.clock()), deps.reports)
+    return page(request, "reports.html", periods=periods)
+
+
+async def report_file(request: web.Request) -> web.StreamResponse:
+    """The report (DOCX) or its annex (XLSX) of a period for the user's own scope, made now and audited."""
+    deps = request.app[DEPS]
+    tag, kind = request.match_info["period"], request.match_info["kind"]
+    try:
+        period = parse_period(tag, deps.reports)
+    except PeriodError:
+        return refusal(request, 404, NOT_FOUND)
+    async with deps.uow_factory() as uow:
+        try:
+            data = await build_report(uow, request[USER], "mine", period, deps.reports, deps.clock())
+        except ReportAccessDenied:
+            return refusal(request, 403, NOT_FOUND)
+        files = await asyncio.to_thread(render_report, data)
+        await uow.commit()  # the audit row, once the files exist
+    wanted = next(f for f in files if f.filename.endswith(f".{kind}"))
+    return _download(wanted.content, wanted.mime_type, wanted.filename)
+
+
+async def file_download(request: web.Request) -> web.StreamResponse:
+    """A file the bot sent in the chat as a link (Zalo carries no files): the link is the key, for a day."""
+    deps = request.app[DEPS]
+    token, now = request.match_info["token"], deps.clock()
+    async with deps.uow_factory() as uow:
+        found = await uow.web_files.get(digest(token), now) if 20 <= len(token) <= 64 else None
+        if found is None:
+            return refusal(request, 404, FILE_GONE)
+        await uow.audit.add(found.user_id, "file.download", f"user:{found.user_id}", {"file": found.filename}, now)
+        await uow.commit()
+    return _download(found.content, found.mime_type, found.filename)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
+    app.router.add_get("/bao-cao", report_list)
+    app.router.add_get(FILE_PATH + "/{token}", file_download)
+    app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.csv", results_csv)

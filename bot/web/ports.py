@@ -30,7 +30,31 @@ class WebRepository(Protocol):
     async def purge(self, now: dt.datetime) -> int: ...
 
 
+@dataclass(slots=True)
+class WebFileRec:
+    user_id: int
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+class WebFileRepository(Protocol):
+    async def add(
+        self,
+        token_hash: str,
+        user_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        expires_at: dt.datetime,
+        now: dt.datetime,
+    ) -> None: ...
+    async def get(self, token_hash: str, now: dt.datetime) -> WebFileRec | None: ...
+    async def purge(self, now: dt.datetime) -> int: ...
+
+
 class WebUnitOfWork(ReportsUnitOfWork, Protocol):
+    web_files: WebFileRepository
     web: WebRepository
 
 

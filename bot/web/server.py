@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.core.i18n import N_
 from bot.web import pages
+from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, SESSION, USER, WebDeps, page, refusal
 from bot.web.service import SESSION_TTL, SIGN_IN_PATH, csrf_ok, digest, redeem, session_user
 
@@ -64,7 +65,8 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
             sent = request.headers.get("X-CSRF-Token") or form.get("csrf")
             if found is None or not csrf_ok(found[1], sent if isinstance(sent, str) else None):
                 return refusal(request, 403, EXPIRED_FORM)
-    if found is None and request.path not in PUBLIC and not request.path.startswith("/static/"):
+    public = request.path in PUBLIC or request.path.startswith(("/static/", FILE_PATH + "/"))
+    if found is None and not public:
         return page(request, "signed_out.html", status=401, signed_out=False)
     response = await handler(request)
     response.headers.setdefault("Cache-Control", "no-store")
@@ -136,13 +138,22 @@ def make_web_app(deps: WebDeps) -> web.Application:
     return app
 
 
-async def run_web(deps: WebDeps, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set."""
+async def start_web(deps: WebDeps, host: str, port: int) -> web.AppRunner:
+    """Listening on host:port (OSError when the port is taken); `cleanup()` the runner to stop."""
     runner = web.AppRunner(make_web_app(deps), access_log=None)  # access logs would hold sign-in tokens
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:
+        await runner.cleanup()
+        raise
     log.info("web console on http://%s:%s", host, port)
+    return runner
+
+
+async def run_web(deps: WebDeps, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set."""
+    runner = await start_web(deps, host, port)
     try:
         await stop.wait()
     finally:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import delete, or_, select, update
 
-from bot.web.ports import WebSessionRec
+from bot.web.ports import WebFileRec, WebSessionRec
 from db import models as m
 from db.sql import SqlRepository, rowcount
 
@@ -55,3 +55,42 @@ class SqlWebRepository(SqlRepository):
         gone = rowcount(await self.session.execute(delete(m.WebSession).where(m.WebSession.expires_at <= now)))
         old = or_(m.WebLogin.expires_at <= now, m.WebLogin.used_at.is_not(None))
         return gone + rowcount(await self.session.execute(delete(m.WebLogin).where(old)))
+
+
+class SqlWebFileRepository(SqlRepository):
+    async def add(
+        self,
+        token_hash: str,
+        user_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        expires_at: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        self.session.add(
+            m.WebFile(
+                token_hash=token_hash,
+                user_id=user_id,
+                filename=filename[:200],
+                mime_type=mime_type,
+                content=content,
+                expires_at=expires_at,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+
+    async def get(self, token_hash: str, now: dt.datetime) -> WebFileRec | None:
+        f = m.WebFile
+        row = (
+            await self.session.execute(
+                select(f.user_id, f.filename, f.mime_type, f.content).where(
+                    f.token_hash == token_hash, f.expires_at > now
+                )
+            )
+        ).first()
+        return WebFileRec(row.user_id, row.filename, row.mime_type, row.content) if row is not None else None
+
+    async def purge(self, now: dt.datetime) -> int:
+        return rowcount(await self.session.execute(delete(m.WebFile).where(m.WebFile.expires_at <= now)))

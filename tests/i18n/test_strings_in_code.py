@@ -41,6 +41,8 @@ ALLOWED = {
     # The console channel's own help for developers trying the bot in a terminal.
     ("bot/channels/console/app.py", "Đổi người dùng: /as hs"),
     ("bot/channels/console/app.py", "(Bây giờ em là: "),
+    # Where the console wrote a file the bot sent (the terminal's own line, like the one above).
+    ("bot/channels/console/transport.py", " – đã lưu vào "),
 }
 
 

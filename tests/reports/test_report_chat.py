@@ -30,7 +30,7 @@ async def test_an_organizer_gets_the_files_and_a_five_line_summary(app: App) -> 
     screen = await btc.send("/menu")
     assert "📄 Báo cáo" in screen
     screen = await btc.send(option_number(screen, "Báo cáo"))
-    assert "Thầy/cô muốn lập báo cáo kỳ nào?" in screen and "Cả năm 2026 (đến 15/11/2026)" in screen
+    assert "Thầy/cô muốn lập báo cáo kỳ nào?" in screen and "Cả năm 2027 (16/11/2026 – 15/11/2027)" in screen
     screen = await btc.send(option_number(screen, "6 tháng đầu năm 2026"))
 
     period = parse_period("2026-H1", ReportOptions())

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Collection
 from typing import TextIO
 
+from bot.channels.console.transport import CHANNEL, ConsoleOutput, Outbox, attachment_line
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
 from bot.core.text import LETTERS
 
-CHANNEL = "console"
+log = logging.getLogger(__name__)
 USER_HELP = (
     "Đổi người dùng: /as hs (học sinh), /as hs2 (học sinh khác), /as gv (giáo viên), "
     "/as qt (quản trị trường), /as btc (ban tổ chức). Thoát: /quit"
 )
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, outbox: Outbox | None = None) -> str:
     lines = [reply.text]
     if reply.prompt:
         for i, choice in enumerate(reply.prompt.options):
             mark = LETTERS[i] if reply.prompt.lettered else str(i + 1)
             lines.append(f"  {mark}. {choice.label}")
     for attachment in reply.attachments:
-        lines.append(f"  📎 {attachment.filename} ({len(attachment.content)} bytes)")
+        lines.append(attachment_line(attachment.filename, attachment.content, outbox))
     return "\n".join(lines)
 
 
@@ -41,11 +43,16 @@ def switch_to(line: str, bot_commands: Collection[str] = ()) -> str | None:
 
 
 class ConsoleSession:
-    """Drives the core as one or more console users; used by `python -m bot run` and by the tests."""
+    """Drives the core as one or more console users; used by `python -m bot run` and by the tests.
 
-    def __init__(self, dispatcher: Dispatcher, user: str = "hs") -> None:
+    With an `output` (shared by the sessions of one terminal), the sender runs after each line, what the bot
+    sent by itself to the current user is shown by `waiting()` (the terminal shows it before each prompt, so
+    its options are the ones typed back), and files are written to the outbox."""
+
+    def __init__(self, dispatcher: Dispatcher, user: str = "hs", output: ConsoleOutput | None = None) -> None:
         self.dispatcher = dispatcher
         self.user = user
+        self.output = output
         self.attachments: list[tuple[str, bytes]] = []
 
     def address(self) -> ChannelAddress:
@@ -54,9 +61,25 @@ class ConsoleSession:
     async def send(self, text: str) -> str:
         """Type one line as the current user; returns what the bot prints."""
         replies = await self.dispatcher.handle_safely(IncomingEvent.text_message(self.address(), text))
+        if self.output is not None and self.output.deliver is not None:
+            try:
+                await self.output.deliver()
+            except Exception:  # the chat goes on; what was not delivered is tried after the next line
+                log.exception("console delivery failed")
+        return self._show([*replies, *self._arrived()])
+
+    def waiting(self) -> str:
+        """What was sent to the current user while the console was someone else ("" when nothing)."""
+        return self._show(self._arrived())
+
+    def _arrived(self) -> list[Reply]:
+        return self.output.transport.take(self.user) if self.output is not None else []
+
+    def _show(self, replies: list[Reply]) -> str:
+        outbox = self.output.outbox if self.output is not None else None
         for reply in replies:
             self.attachments += [(a.filename, a.content) for a in reply.attachments]
-        return "\n\n".join(render(r) for r in replies)
+        return "\n\n".join(render(r, outbox) for r in replies)
 
 
 async def run_console(
@@ -65,12 +88,15 @@ async def run_console(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     readline: Callable[[], str] | None = None,
+    output: ConsoleOutput | None = None,
 ) -> None:
-    session = ConsoleSession(dispatcher)
+    session = ConsoleSession(dispatcher, output=output)
     print(banner, file=stdout, flush=True)
     read = readline or stdin.readline
     loop = asyncio.get_running_loop()
     while True:
+        if waiting := session.waiting():  # sent to this user while the console was someone else
+            print(waiting, file=stdout, flush=True)
         print(f"\n[{session.user}] > ", end="", file=stdout, flush=True)
         line = await loop.run_in_executor(None, read)
         if line == "":  # end of input

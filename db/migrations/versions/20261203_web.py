@@ -1,4 +1,4 @@
-"""web console: one-time sign-in links and browser sessions
+"""web console: one-time sign-in links, browser sessions, files behind links for chats that carry none
 
 Revision ID: web
 Revises: 0001
@@ -47,9 +47,29 @@ def upgrade() -> None:
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_web_sessions_expires_at'), ['expires_at'], unique=False)
+    op.create_table('web_files',
+    sa.Column('id', ID, nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', ID, nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('mime_type', sa.String(length=100), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('expires_at', db.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', db.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_web_files_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_files')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_web_files_token_hash'))
+    )
+    with op.batch_alter_table('web_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_files_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_web_files_expires_at'), ['expires_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('web_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_web_files_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_web_files_user_id'))
+    op.drop_table('web_files')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_expires_at'))
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
