@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Any, NoReturn, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -246,7 +247,16 @@ class App:
             yield found
 
     def web_deps(self) -> WebDeps:
-        return WebDeps(self.uow_factory, self.clock, self.i18n, self.env.web_base_url, self.env.reports)
+        settings = self.dispatcher.settings  # the Telegram channel writes the bot's username there at start
+        return WebDeps(
+            self.uow_factory,
+            self.clock,
+            self.i18n,
+            self.env.web_base_url,
+            self.env.reports,
+            self.content,
+            bot_username=lambda: settings.bot_username,
+        )
 
     def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:
         """The console's delivery: after each typed line the sender and the notices go out through the console
@@ -542,8 +552,50 @@ async def _seed(settings: Settings) -> None:
         await app.close()
 
 
+class _VietnameseHelp(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "Cách dùng: " if prefix is None else prefix)
+
+
+# argparse's own messages, as an operator at the terminal reads them (the patterns of Python 3.11–3.13).
+_ARGPARSE_ERRORS = (
+    (re.compile(r"^the following arguments are required: (.*)$"), "thiếu tham số bắt buộc: {0}"),
+    (re.compile(r"^argument (.+?): invalid choice: (.+?) \(choose from (.*)\)$"), "{0}: không có {1} (chọn: {2})"),
+    (re.compile(r"^argument (.+?): invalid (\w+) value: (.*)$"), "{0}: giá trị không hợp lệ: {2}"),
+    (re.compile(r"^argument (.+?): expected one argument$"), "{0}: cần một giá trị"),
+    (re.compile(r"^argument (.+?): not allowed with argument (.*)$"), "{0}: không dùng cùng {1}"),
+    (re.compile(r"^unrecognized arguments: (.*)$"), "không hiểu: {0}"),
+)
+
+
+class VietnameseArgumentParser(argparse.ArgumentParser):
+    """The command line's own words in Vietnamese too: usage, section titles, -h and error messages (subcommands
+    inherit the class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        add_help = kwargs.pop("add_help", True)
+        kwargs.setdefault("formatter_class", _VietnameseHelp)
+        kwargs["add_help"] = False  # our own -h, with a Vietnamese line
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "lệnh và tham số"
+        self._optionals.title = "tùy chọn"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="xem hướng dẫn này")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, text in _ARGPARSE_ERRORS:
+            if found := pattern.match(message):
+                parts = list(found.groups())
+                if parts and (parts[0] == "cmd" or parts[0].endswith("_cmd")):
+                    parts[0] = "lệnh"  # the subcommand's internal name
+                message = text.format(*parts)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: lỗi: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="antt-bot: trợ lý học pháp luật cho trường học")
+    parser = VietnameseArgumentParser(prog="python -m bot", description="antt-bot: trợ lý học pháp luật cho trường học")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     run = sub.add_parser("run", help="chạy bot (không có token: chế độ console với trường thử nghiệm)")

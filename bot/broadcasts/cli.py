@@ -162,23 +162,29 @@ async def cmd_broadcast_list(deps: Deps, _args: argparse.Namespace) -> int:
     async with deps.uow_factory() as uow:
         for b in await uow.broadcasts.list_recent():
             counts = await uow.broadcasts.status_counts(b.id)
-            kind = "nhắc bài" if b.parent_id else b.kind
+            kind = "nhắc bài" if b.parent_id else KIND_NAMES.get(b.kind, b.kind)
             title = broadcasts.title_of(deps.content, b.kind, b.ref)
             print(f"#{b.id}\t{vn_time(b.send_at, '%d/%m/%Y %H:%M')}\t{kind}\t{title}\t{_counts_text(counts)}")
     return 0
 
 
+KIND_NAMES = {"lesson": "bài học", "practice": "luyện tập"}
+STATUS_NAMES = {
+    "sent": "đã gửi",
+    "pending": "đang chờ",
+    "sending": "đang gửi",
+    "blocked": "bị chặn",
+    "unreachable": "không liên lạc được",
+    "unknown": "không rõ",
+    "failed": "lỗi",
+}
+
+
 def _counts_text(counts: dict[str, int]) -> str:
-    names = {
-        "sent": "đã gửi",
-        "pending": "đang chờ",
-        "sending": "đang gửi",
-        "blocked": "bị chặn",
-        "unreachable": "không liên lạc được",
-        "unknown": "không rõ",
-        "failed": "lỗi",
-    }
-    return ", ".join(f"{names.get(k, k)} {v}" for k, v in sorted(counts.items()))
+    # In the order of the names above (what a teacher looks for first), any other status last, as "khác".
+    order = list(STATUS_NAMES)
+    keys = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return ", ".join(f"{STATUS_NAMES.get(k, 'khác')} {counts[k]}" for k in keys)
 
 
 async def cmd_broadcast_status(deps: Deps, args: argparse.Namespace) -> int:

@@ -25,10 +25,11 @@ def cmd_check(content_dir: Path, args: argparse.Namespace) -> int:
             print(err)
         for topic, t in summary["topics"].items():
             print(
-                f"{topic}: {t['lessons']['primary']} primary + {t['lessons']['lower_secondary']} lower-secondary "
-                f"lessons, {t['questions']} questions"
+                f"{topic}: {t['lessons']['primary']} bài tiểu học, {t['lessons']['lower_secondary']} bài THCS, "
+                f"{t['questions']} câu hỏi"
             )
-        print(f"sources: {summary['sources']}; {'OK' if summary['ok'] else str(len(summary['errors'])) + ' errors'}")
+        verdict = "không có lỗi" if summary["ok"] else f"{len(summary['errors'])} lỗi"
+        print(f"Văn bản pháp luật: {summary['sources']}; {verdict}.")
     return 0 if summary["ok"] else 1
 
 

@@ -21,6 +21,7 @@ from bot.content.models import (
     QuestionBank,
     Source,
     SourceRegistry,
+    legal_citation,
 )
 from bot.content.understanding import load_understanding
 from bot.core.understanding import Understanding
@@ -108,12 +109,10 @@ class Content:
                 self._served.clear()
         return list(served)
 
-    def cite(self, citation: Citation) -> str:
-        """A citation as a student reads it: "Điều 33 khoản 1, Luật 36/2024/QH15"."""
-        src = self.sources.get(citation.source)
-        if src is None:
-            return citation.article
-        return f"{citation.article}, {src.kind} {src.number}"
+    def cite(self, citation: Citation, *, capital: bool = True) -> str:
+        """A citation in the Vietnamese order: "Khoản 1 Điều 33 Luật Trật tự, an toàn giao thông đường bộ số
+        36/2024/QH15" (`capital` False in the middle of a sentence or a list)."""
+        return legal_citation(citation.article, self.sources.get(citation.source), capital=capital)
 
     def summary(self) -> dict[str, Any]:
         """The shape printed by `python -m bot content check --json` (other tools read it)."""

@@ -56,6 +56,54 @@ class Source(_Strict):
     def in_force(self, on: dt.date) -> bool:
         return self.effective_from <= on and (self.effective_until is None or on <= self.effective_until)
 
+    @property
+    def cited_name(self) -> str:
+        """How a citation names the instrument: a law by its title and number ("Luật Trật tự, an toàn giao
+        thông đường bộ số 36/2024/QH15"), other instruments by their kind and number ("Nghị định số
+        168/2024/NĐ-CP"); a note in brackets after the title stays after the number."""
+        main, paren, rest = self.title.partition(" (")
+        if self.kind in ("Luật", "Bộ luật") and main.startswith(self.kind):
+            return f"{main} số {self.number}" + (f" ({rest}" if paren else "")
+        return f"{self.kind} số {self.number}"
+
+
+# The parts of an article reference, from the smallest: "điểm a khoản 1 Điều 59" (Nghị định 30/2020/NĐ-CP).
+_UNITS = ("điểm", "khoản", "điều", "mục", "chương")
+_SPELLING = {"điểm": "điểm", "khoản": "khoản", "điều": "Điều", "mục": "Mục", "chương": "Chương"}
+_PART_RE = re.compile(r"(?i)\b(điểm|khoản|điều|mục|chương)\s+(.+?)(?=\s+(?:điểm|khoản|điều|mục|chương)\s|$)")
+
+
+def vietnamese_order(article: str) -> str:
+    """ "Điều 59 khoản 1 điểm a" → "điểm a khoản 1 Điều 59"; "Điều 39 khoản 1 điểm e, g" → "điểm e và điểm g
+    khoản 1 Điều 39". A reference it cannot read is returned as written."""
+    text = " ".join(article.split())
+    parts = _PART_RE.findall(text)
+    if not parts or "".join(f"{u} {v}" for u, v in parts).replace(" ", "") != text.replace(" ", ""):
+        return article
+    found: dict[str, str] = {}
+    for unit, value in parts:
+        key = unit.lower()
+        if key in found:
+            return article
+        found[key] = value.strip().rstrip(",")
+    out = []
+    for key in _UNITS:
+        if key not in found:
+            continue
+        values = [v.strip() for v in re.split(r",|\bvà\b", found[key]) if v.strip()]
+        named = [f"{_SPELLING[key]} {v}" for v in values]
+        out.append(named[0] if len(named) == 1 else ", ".join(named[:-1]) + " và " + named[-1])
+    return " ".join(out)
+
+
+def legal_citation(article: str, source: Source | None, *, capital: bool = True) -> str:
+    """A citation in the Vietnamese order: "Điểm a khoản 1 Điều 59 Luật Trật tự, an toàn giao thông đường bộ số
+    36/2024/QH15" (with `capital`, for the start of a line; without, for the middle of a sentence)."""
+    text = vietnamese_order(article)
+    if source is not None:
+        text = f"{text} {source.cited_name}"
+    return text[:1].upper() + text[1:] if capital else text
+
     @model_validator(mode="after")
     def _dates_in_order(self) -> Source:
         if self.effective_until is not None and self.effective_until < self.effective_from:
@@ -68,8 +116,7 @@ class Citation(_Strict):
     article: Annotated[str, StringConstraints(pattern=r"^(Điều|Điểm|Khoản|Mục|Chương)\s.+")]
 
     def short(self, sources: dict[str, Source]) -> str:
-        src = sources.get(self.source)
-        return f"{self.article}, {src.kind} {src.number}" if src else self.article
+        return legal_citation(self.article, sources.get(self.source))
 
 
 class Dated(_Strict):

@@ -253,7 +253,7 @@ async def on_export(ctx: Ctx, arg: str) -> None:
     await ctx.uow.audit.add(
         ctx.user.id, "contest.export", f"round:{rnd.id}", {"format": "xlsx", "rows": len(res.ranked)}, ctx.now
     )
-    name = f"ket-qua-{contest.slug}-dot-{rnd.number}.xlsx"
+    name = f"{exports.file_stem(res)}.xlsx"
     ctx.say(ctx._("📥 Kết quả {name} (Excel).").format(name=rnd.name), attachments=(Attachment(name, data, mime.XLSX),))
     await on_admin_round(ctx, arg)
 

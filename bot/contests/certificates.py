@@ -13,8 +13,8 @@ from fpdf import FPDF
 
 from bot.contests.ranking import PRIZE_NAMES, Ranked
 from bot.contests.service import RoundResults
+from bot.core.clock import official_date, vn_date
 
-VN = dt.timezone(dt.timedelta(hours=7))
 _SYSTEM_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
@@ -37,18 +37,47 @@ def font_paths() -> tuple[Path, Path]:
     raise RuntimeError("no Unicode TTF font found; install the fontpkg-be-vietnam-pro package")
 
 
+def _kind(r: Ranked, pass_score: int) -> str | None:
+    if r.prize:
+        return "khen"
+    return "chung_nhan" if r.entry.score >= pass_score else None
+
+
 def recipients(res: RoundResults) -> list[tuple[Ranked, str]]:
     """Who gets what: prize winners a Giấy khen, other passing participants a Giấy chứng nhận; nobody whose
     data was deleted after publishing (a certificate names its holder)."""
     pass_score = res.definition.certificates.pass_score
     out = []
     for r in res.ranked:
-        if r.entry.erased:
+        kind = _kind(r, pass_score)
+        if kind is not None and not r.entry.erased:
+            out.append((r, kind))
+    return out
+
+
+# Landscape A4 (297 × 210 mm), a frame 10 mm inside the edge; text keeps MARGIN mm from the paper's edge, so
+# at least 12 mm from the frame on every side.
+PAGE_W, PAGE_H = 297.0, 210.0
+FRAME = 10.0
+MARGIN = 22.0
+SIGN_W = 110.0  # the signature block, on the right: date, signer's title, room to sign and seal, name
+SIGN_ROOM = 26.0  # mm left blank for the signature and the seal
+
+
+def numbers(res: RoundResults) -> dict[int, str]:
+    """The certificate number of each standing (by its place in `res.ranked`): "12/GK-PGDĐT", "3/GCN-PGDĐT",
+    counted from 1 per kind in the order of the standings. A person whose data was deleted keeps their number
+    (unprinted), so the numbers of certificates already handed out never change."""
+    pass_score = res.definition.certificates.pass_score
+    prefix = res.definition.certificates.number_prefix or "BTC"
+    counts = {"khen": 0, "chung_nhan": 0}
+    out = {}
+    for i, r in enumerate(res.ranked):
+        kind = _kind(r, pass_score)
+        if kind is None:
             continue
-        if r.prize:
-            out.append((r, "khen"))
-        elif r.entry.score >= pass_score:
-            out.append((r, "chung_nhan"))
+        counts[kind] += 1
+        out[i] = f"{counts[kind]}/{'GK' if kind == 'khen' else 'GCN'}-{prefix}"
     return out
 
 
@@ -57,55 +86,76 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tup
     regular, bold = font_paths()
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(False)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.add_font("vn", "", str(regular))
     pdf.add_font("vn", "B", str(bold))
+    italic = regular.with_name("BeVietnamPro-Italic.ttf")
+    pdf.add_font("vn", "I", str(italic if italic.exists() else regular))
     pdf.set_title(f"Giấy chứng nhận – {res.contest.title}")
     cert = res.definition.certificates
-    day = issued_on or (res.round.published_at or res.round.closes_at).astimezone(VN).date()
+    day = issued_on or vn_date(res.round.published_at or res.round.closes_at)
     people = recipients(res)
+    numbered = numbers(res)
+    place_of = {id(r): i for i, r in enumerate(res.ranked)}
+    inner = PAGE_W - 2 * MARGIN
+    half = inner / 2
     for r, kind in people:
         e = r.entry
         pdf.add_page()
         pdf.set_draw_color(180, 20, 20)
         pdf.set_line_width(1.2)
-        pdf.rect(10, 10, 277, 190)
-        pdf.set_font("vn", "B", 13)
-        pdf.set_y(20)
-        pdf.cell(0, 7, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(0, 7, "Độc lập – Tự do – Hạnh phúc", align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(12)
+        pdf.rect(FRAME, FRAME, PAGE_W - 2 * FRAME, PAGE_H - 2 * FRAME)
+        # The header of an official document: the issuing body and the number on the left, the national title
+        # and motto on the right.
+        top = MARGIN
+        pdf.set_font("vn", "B", 12)
+        pdf.set_xy(MARGIN, top)
+        pdf.multi_cell(half - 6, 6, _nfc(cert.issuer.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("vn", "", 12)
+        pdf.set_x(MARGIN)
+        pdf.cell(half - 6, 7, f"Số: {numbered[place_of[id(r)]]}", align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_xy(MARGIN + half, top)
+        pdf.set_font("vn", "B", 12)
+        pdf.cell(half, 6, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LEFT", new_y="NEXT")
+        pdf.cell(half, 6, "Độc lập - Tự do - Hạnh phúc", align="C", new_x="LEFT", new_y="NEXT")
+        pdf.set_line_width(0.3)
+        pdf.set_draw_color(0, 0, 0)
+        pdf.line(MARGIN + half + half / 2 - 28, top + 13, MARGIN + half + half / 2 + 28, top + 13)
+
+        pdf.set_xy(MARGIN, 46)
         pdf.set_text_color(180, 20, 20)
-        pdf.set_font("vn", "B", 34)
-        pdf.cell(0, 16, "GIẤY KHEN" if kind == "khen" else "GIẤY CHỨNG NHẬN", align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("vn", "B", 32)
+        heading = "GIẤY KHEN" if kind == "khen" else "GIẤY CHỨNG NHẬN"
+        pdf.cell(inner, 15, heading, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
         pdf.set_font("vn", "", 15)
-        pdf.ln(4)
-        pdf.cell(
-            0,
-            9,
-            f"{cert.issuer} trân trọng {'khen tặng' if kind == 'khen' else 'chứng nhận'}",
-            align="C",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-        pdf.set_font("vn", "B", 26)
-        pdf.cell(0, 16, _nfc(e.name), align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("vn", "", 15)
-        pdf.cell(0, 9, _nfc(f"Lớp {e.class_name} – {e.school_name}"), align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
+        pdf.ln(2)
+        verb = "khen tặng" if kind == "khen" else "chứng nhận"
+        pdf.cell(inner, 8, _nfc(f"{cert.issuer} trân trọng {verb}"), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("vn", "B", 24)
+        pdf.cell(inner, 14, _nfc(e.name), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("vn", "", 14)
+        pdf.cell(inner, 8, _nfc(f"Lớp {e.class_name} – {e.school_name}"), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
         if kind == "khen":
             what = f"Đã đạt {PRIZE_NAMES[r.prize]} – {res.round.name}"
         else:
             what = f"Đã hoàn thành {res.round.name} với {e.score}/{e.total} câu trả lời đúng"
-        pdf.multi_cell(0, 9, _nfc(f"{what}\n{res.contest.title}"), align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(6)
-        place = f"{cert.place}, " if cert.place else ""
-        pdf.set_font("vn", "", 13)
-        pdf.cell(
-            0, 8, f"{place}ngày {day.day} tháng {day.month} năm {day.year}", align="R", new_x="LMARGIN", new_y="NEXT"
-        )
+        pdf.multi_cell(inner, 7, _nfc(f"{what}\n{res.contest.title}"), align="C", new_x="LMARGIN", new_y="NEXT")
+
+        # The signature block: it starts below the text above, and ends well inside the frame.
+        x = PAGE_W - MARGIN - SIGN_W
+        y = max(pdf.get_y() + 3, 128.0)
+        y = min(y, PAGE_H - MARGIN - (8 + 7 + SIGN_ROOM + 8))
+        pdf.set_xy(x, y)
+        pdf.set_font("vn", "I", 13)
+        pdf.cell(SIGN_W, 8, _nfc(official_date(day, cert.place)), align="C", new_x="LEFT", new_y="NEXT")
         pdf.set_font("vn", "B", 13)
-        pdf.cell(0, 8, cert.issuer.upper(), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(SIGN_W, 7, _nfc((cert.signer_title or cert.issuer).upper()), align="C", new_x="LEFT", new_y="NEXT")
+        pdf.ln(SIGN_ROOM)  # room for the signature and the seal
+        pdf.set_x(x)
+        if cert.signer_name:
+            pdf.cell(SIGN_W, 8, _nfc(cert.signer_name), align="C", new_x="LEFT", new_y="NEXT")
     if not people:
         pdf.add_page()
         pdf.set_font("vn", "", 14)

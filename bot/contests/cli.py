@@ -113,7 +113,7 @@ async def dispatch(deps: Deps, args: argparse.Namespace) -> int:
                 res = await svc.results(uow, contest, rnd)
                 print(f"{contest.title} – {rnd.name}: {len(res.ranked)} bài, giá trị thực {res.actual}")
                 for ranked in res.ranked:
-                    print("\t".join(str(x) for x in exports.row_of(ranked, res.flagged)))
+                    print("\t".join(exports.row_text(ranked, res.flagged)))
                 for u in res.units:
                     print(
                         f"tập thể {u.rank}. {u.unit.name}: {u.participants} người, {u.rate:.1%}"
@@ -133,11 +133,11 @@ async def dispatch(deps: Deps, args: argparse.Namespace) -> int:
                 res = await svc.results(uow, contest, rnd)
                 out: Path = args.out
                 out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (a one-shot CLI command)
-                stem = f"ket-qua-{contest.slug}-dot-{rnd.number}"
+                stem = exports.file_stem(res)
                 (out / f"{stem}.xlsx").write_bytes(exports.results_xlsx(res))
                 (out / f"{stem}.csv").write_bytes(exports.results_csv(res))
                 pdf, pages = certificates.certificates_pdf(res)
-                (out / f"giay-chung-nhan-{contest.slug}-dot-{rnd.number}.pdf").write_bytes(pdf)
+                (out / f"{exports.file_stem(res, 'giay-chung-nhan')}.pdf").write_bytes(pdf)
                 for fmt, rows in (("xlsx", len(res.ranked)), ("csv", len(res.ranked)), ("pdf", pages)):
                     await uow.audit.add(
                         None, "contest.export", f"round:{rnd.id}", {"format": fmt, "rows": rows, "via": "cli"}, now

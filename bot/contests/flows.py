@@ -225,9 +225,10 @@ async def _ask_registration(
         return
     klass = classes[-1]
     school = await ctx.uow.schools.get(klass.school_id)
+    name = await ctx.uow.contests.roster_name(klass.id, ctx.user.id) or ctx.user.display_name
     lines = [
         _("📝 Đăng ký dự thi {title}").format(title=contest.title),
-        _("Họ và tên: {name}").format(name=ctx.user.display_name),
+        _("Họ và tên: {name}").format(name=name),
         _("Lớp: {klass}").format(klass=klass.name),
         _("Trường: {school}").format(school=school.name if school else ""),
         "",
@@ -266,10 +267,12 @@ async def on_register(ctx: Ctx, arg: str) -> None:
     if not svc.in_scope(svc.definition(contest), klass):
         raise UserFacingError(_("Hội thi này không dành cho lớp của em."))
     school = await ctx.uow.schools.get(klass.school_id)
+    # The roster's spelling of the name once the student is matched to it ("Trần Văn Bình", not "Tran Van Binh").
+    name = await ctx.uow.contests.roster_name(klass.id, ctx.user.id) or ctx.user.display_name
     reg = await ctx.uow.contests.register(
         contest.id,
         ctx.user.id,
-        ctx.user.display_name,
+        name,
         klass.school_id,
         school.name if school else "",
         klass.id,

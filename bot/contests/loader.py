@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -16,6 +17,12 @@ class DefinitionError(ValueError):
         self.errors = errors
 
 
+def _message(err: Any) -> str:
+    # Our own checks say what is wrong in Vietnamese; pydantic puts "Value error, " in front of them.
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ") if err.get("type") == "value_error" else msg
+
+
 def load_contest(path: Path | str) -> ContestDef:
     path = Path(path)
     try:
@@ -26,7 +33,7 @@ def load_contest(path: Path | str) -> ContestDef:
         return ContestDef.model_validate(data)
     except ValidationError as exc:
         raise DefinitionError(
-            [f"{path.name}: {'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}" for err in exc.errors()]
+            [f"{path.name}: {'.'.join(str(p) for p in e['loc']) or '(file)'}: {_message(e)}" for e in exc.errors()]
         ) from None
 
 

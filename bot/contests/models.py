@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.content.models import TOPICS, Band
 from bot.contests.ranking import prize_minimum
@@ -108,11 +117,49 @@ class CollectivePrize(_Strict):
     top: int = Field(default=3, ge=0)
 
 
+_PREFIX_RE = re.compile(r"^[A-ZĐ0-9]+(?:[-.&][A-ZĐ0-9]+)*$")
+
+
 class Certificates(_Strict):
-    # Giấy chứng nhận for official participants scoring at least this many; Giấy khen for prize winners.
+    """What the certificates print. Giấy chứng nhận for official participants scoring at least `pass_score`;
+    Giấy khen for prize winners."""
+
     pass_score: int = Field(default=10, ge=0)
-    issuer: str = "Ban Tổ chức Hội thi"
-    place: str = ""
+    issuer: str = "Ban Tổ chức Hội thi"  # the issuing body, top left and in "… trân trọng khen tặng"
+    place: str = ""  # "Thanh Trì" → "Thanh Trì, ngày 19 tháng 8 năm 2026"
+    signer_title: str = ""  # "TRƯỞNG BAN TỔ CHỨC", above the room for the signature and the seal
+    signer_name: str = ""  # under that room: "Nguyễn Văn An"
+    number_prefix: str = ""  # the body's symbol in the number: "PGDĐT" → "Số: 12/GK-PGDĐT"
+
+    @field_validator("issuer", "place", "signer_title", "signer_name", "number_prefix", mode="before")
+    @classmethod
+    def _text(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ValueError(f"{info.field_name} phải là một dòng chữ")
+        value = " ".join(value.split())
+        if len(value) > 80:
+            raise ValueError(f"{info.field_name} dài quá 80 ký tự")
+        return value
+
+    @field_validator("number_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value and (len(value) > 30 or not _PREFIX_RE.fullmatch(value)):
+            raise ValueError(
+                "number_prefix chỉ gồm chữ in hoa không dấu (trừ Đ), chữ số, nối bằng dấu gạch ngang, "
+                f"tối đa 30 ký tự, ví dụ PGDĐT hoặc BTC-HT (đang ghi: {value!r})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _signer(self) -> Certificates:
+        if self.signer_name and not self.signer_title:
+            raise ValueError("có signer_name (họ tên người ký) thì cần cả signer_title (chức vụ người ký)")
+        if self.issuer == "":
+            raise ValueError("issuer (cơ quan, đơn vị cấp giấy) không được để trống")
+        return self
 
 
 class ContestDef(_Strict):

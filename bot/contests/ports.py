@@ -157,6 +157,10 @@ class ContestRepository(Protocol):
         """The new registration, or None when the user was registered for this contest already."""
         ...
 
+    async def roster_name(self, class_id: int, user_id: int) -> str | None:
+        """The name on the class roster row the student is matched to (the school's spelling), if any."""
+        ...
+
     async def lock_registration(self, registration_id: int, now: dt.datetime) -> None: ...
     async def add_entry(
         self,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Table,
+    and_,
     func,
     insert,
     select,
@@ -362,6 +363,12 @@ class SqlContestRepository(SqlRepository):
     async def update_round(self, round_id: int, **fields: Any) -> None:
         await self.session.execute(update(m.ContestRound).where(m.ContestRound.id == round_id).values(**fields))
 
+    async def roster_name(self, class_id: int, user_id: int) -> str | None:
+        stmt = select(m.RosterEntry.full_name).where(
+            m.RosterEntry.class_id == class_id, m.RosterEntry.user_id == user_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def registration(self, contest_id: int, user_id: int) -> RegistrationRec | None:
         row = (await self.session.execute(_REGISTRATION, {"contest_id": contest_id, "user_id": user_id})).first()
         return _registration(row) if row else None  # type: ignore[arg-type]
@@ -523,9 +530,18 @@ class SqlContestRepository(SqlRepository):
 
     async def official_results(self, round_id: int) -> list[Entry]:
         rows = await self.session.execute(
-            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt)
+            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt, m.RosterEntry.full_name)
             .join(m.ContestRegistration, m.ContestRegistration.id == m.ContestEntry.registration_id)
             .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
+            # Once the student is matched to the class roster, the school's spelling of the name ("Trần Văn
+            # Bình") is the one printed, not what was typed on a phone ("Tran Van Binh").
+            .outerjoin(
+                m.RosterEntry,
+                and_(
+                    m.RosterEntry.class_id == m.ContestRegistration.class_id,
+                    m.RosterEntry.user_id == m.ContestRegistration.user_id,
+                ),
+            )
             .where(m.ContestEntry.official_round_id == round_id, m.QuizAttempt.finished_at.is_not(None))
             .order_by(m.ContestEntry.id)
         )
@@ -533,7 +549,7 @@ class SqlContestRepository(SqlRepository):
             Entry(
                 registration_id=reg.id,
                 user_id=reg.user_id,
-                name=reg.display_name,
+                name=roster_name or reg.display_name,
                 school_id=reg.school_id,
                 school_name=reg.school_name,
                 class_id=reg.class_id,
@@ -545,7 +561,7 @@ class SqlContestRepository(SqlRepository):
                 finished_at=att.finished_at,
                 attempt_id=att.id,
             )
-            for entry, reg, att in rows
+            for entry, reg, att, roster_name in rows
         ]
 
     async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:

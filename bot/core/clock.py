@@ -29,3 +29,12 @@ def vn_time(ts: dt.datetime, fmt: str = "%H:%M %d/%m/%Y") -> str:
 def vn_datetime(day: dt.date, at: dt.time) -> dt.datetime:
     """The UTC instant of a wall-clock time in Vietnam on `day` (e.g. 07:00 tomorrow morning)."""
     return dt.datetime.combine(day, at, VN_TZ).astimezone(dt.UTC)
+
+
+def official_date(day: dt.date, place: str = "") -> str:
+    """The place and date line of an official document (Nghị định 30/2020/NĐ-CP): "Thanh Trì, ngày 19 tháng 8
+    năm 2026"; days below 10 and the months 1 and 2 take a leading zero ("ngày 05 tháng 02 năm 2027")."""
+    d = f"{day.day:02d}" if day.day < 10 else str(day.day)
+    m = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    words = f"ngày {d} tháng {m} năm {day.year}"
+    return f"{place}, {words}" if place else words[0].upper() + words[1:]

@@ -17,6 +17,20 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+def slugify(text: str, max_length: int = 80) -> str:
+    """A file-name stem from a Vietnamese title: "Hội thi An toàn giao thông 2026" → "hoi-thi-an-toan-giao-thong-2026".
+
+    Only a-z, 0-9 and single hyphens; cut at a word boundary to at most `max_length` characters."""
+    words = re.sub(r"[^a-z0-9]+", " ", fold(text)).split()
+    out = ""
+    for word in words:
+        candidate = f"{out}-{word}" if out else word
+        if len(candidate) > max_length:
+            break
+        out = candidate
+    return out or (words[0][:max_length] if words else "")
+
+
 _INDEX_RE = re.compile(r"^\s*(?:(?:cau|dap an|chon|so)\s*)?([a-j]|\d{1,2})\s*[.):]?\s*$", re.IGNORECASE)
 
 

@@ -100,7 +100,7 @@ def show_card(ctx: Ctx, lesson: Lesson, index: int) -> None:
     card = lesson.cards[index]
     parts = [f"📖 {lesson.title} ({index + 1}/{len(lesson.cards)})", "", card.text]
     if card.kind is CardKind.LAW and card.citations:
-        parts += ["", "⚖️ " + "; ".join(ctx.env.content.cite(c) for c in card.citations)]
+        parts += ["", "⚖️ " + "; ".join(ctx.env.content.cite(c, capital=i == 0) for i, c in enumerate(card.citations))]
     if index + 1 < len(lesson.cards):
         options = [(_("Tiếp theo ▶️"), f"lessons.card:{lesson.id}.{index + 1}")]
     else:

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, vn_time
 from bot.privacy import service as privacy
 from bot.privacy.ports import PrivacyUnitOfWork
 from bot.privacy.retention import purge
@@ -29,11 +29,23 @@ Opener = Callable[[argparse.Namespace], AbstractAsyncContextManager[Deps]]
 Command = Callable[[Deps, argparse.Namespace], Awaitable[int]]
 
 
+PURGE_NAMES = {
+    "accounts_erased_on_request": "tài khoản đã xóa theo yêu cầu",
+    "inactive_accounts_erased": "tài khoản lâu không dùng đã xóa",
+    "attempt_answers": "câu trả lời đã xóa",
+    "quiz_attempts": "bài làm đã xóa",
+    "lesson_progress": "tiến độ bài học đã xóa",
+    "activity": "lượt tham gia đã bỏ liên kết với người học",
+    "inbound_updates": "tin nhận đã xử lý đã xóa",
+    "parent_links": "liên kết phụ huynh hết hạn đã xóa",
+}
+
+
 async def cmd_purge(deps: Deps, _args: argparse.Namespace) -> int:
     totals = await purge(deps.uow_factory, deps.clock(), deps.retention_days, deps.retention_inbox_days)
     print("Đã xóa dữ liệu cá nhân hết hạn lưu giữ.")
     for key, value in sorted(totals.items()):
-        print(f"  {key}: {value}")
+        print(f"  {PURGE_NAMES.get(key, key)}: {value}")
     return 0
 
 
@@ -47,6 +59,9 @@ async def cmd_verify_audit(deps: Deps, _args: argparse.Namespace) -> int:
     return 1
 
 
+REQUEST_NAMES = {"export": "yêu cầu bản sao dữ liệu", "withdraw": "rút lại đồng ý", "erase": "yêu cầu xóa dữ liệu"}
+
+
 async def cmd_requests(deps: Deps, _args: argparse.Namespace) -> int:
     now = deps.clock()
     async with deps.uow_factory() as uow:
@@ -56,7 +71,9 @@ async def cmd_requests(deps: Deps, _args: argparse.Namespace) -> int:
         return 0
     for r in pending:
         late = "  QUÁ HẠN" if r.due_at < now else ""
-        print(f"#{r.id} {r.kind} tài khoản {r.user_id}: nhận {r.requested_at:%d/%m/%Y}, hạn {r.due_at:%d/%m/%Y}{late}")
+        kind = REQUEST_NAMES.get(r.kind, r.kind)
+        received, due = vn_time(r.requested_at, "%d/%m/%Y"), vn_time(r.due_at, "%d/%m/%Y")
+        print(f"#{r.id} {kind} – tài khoản {r.user_id}: nhận {received}, hạn {due}{late}")
     return 1 if any(r.due_at < now for r in pending) else 0
 
 

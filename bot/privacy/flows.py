@@ -51,8 +51,8 @@ def notice_lines(ctx: Ctx, for_parent: bool = False) -> list[str]:
             ),
             _(
                 "• Theo Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 (hiệu lực từ 01/01/2026), cha mẹ hoặc người "
-                "giám hộ thay mặt trẻ em thực hiện các quyền về dữ liệu (Điều 24 khoản 2); khi sự đồng ý được rút "
-                "lại, việc xử lý dữ liệu của trẻ phải dừng (Điều 24 khoản 3); im lặng không được coi là đồng ý "
+                "giám hộ thay mặt trẻ em thực hiện các quyền về dữ liệu (khoản 2 Điều 24); khi sự đồng ý được rút "
+                "lại, việc xử lý dữ liệu của trẻ phải dừng (khoản 3 Điều 24); im lặng không được coi là đồng ý "
                 "(Điều 9)."
             ),
             _("• Liên hệ: giáo viên chủ nhiệm hoặc người phụ trách của nhà trường."),

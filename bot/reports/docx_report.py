@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import unicodedata
@@ -18,6 +19,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from bot.core import activity as a
+from bot.core.clock import official_date
 from bot.reports import tables
 from bot.reports.service import ReportData
 
@@ -46,9 +48,7 @@ def vn_number(value: tables.Cell) -> str:
 
 def vn_date_words(place: str, day: int, month: int, year: int) -> str:
     """NĐ 30: days below 10 and months 1–2 are written with a leading zero."""
-    d = f"{day:02d}" if day < 10 else str(day)
-    m = f"{month:02d}" if month < 3 else str(month)
-    return f"{place}, ngày {d} tháng {m} năm {year}"
+    return official_date(dt.date(year, month, day), place)
 
 
 def abbreviation(name: str) -> str:
@@ -155,7 +155,10 @@ def _table_style(doc: DocxDocument) -> str:
 
 
 def _row_xml(values: list[str], widths: list[float], style_id: str, bold: bool, left: set[int]) -> str:
-    """One table row as WordprocessingML: writing the XML at once keeps a 500-class table fast."""
+    """One table row as WordprocessingML: writing the XML at once keeps a 500-class table fast.
+
+    A bold row is the header: Word and LibreOffice repeat it at the top of every page the table runs onto
+    (w:tblHeader); no row is split across two pages (w:cantSplit)."""
     cells = []
     for j, (text, w) in enumerate(zip(values, widths, strict=True)):
         jc = "left" if j in left else "center"
@@ -165,7 +168,8 @@ def _row_xml(values: list[str], widths: list[float], style_id: str, bold: bool, 
             f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/><w:jc w:val="{jc}"/></w:pPr>'
             f'<w:r>{rpr}<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:tc>'
         )
-    return f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"
+    tr_pr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if bold else "<w:trPr><w:cantSplit/></w:trPr>"
+    return f"<w:tr {nsdecls('w')}>{tr_pr}{''.join(cells)}</w:tr>"
 
 
 def _data_table(doc: DocxDocument, caption: str, table: tables.Table, widths: list[float]) -> None:
@@ -368,7 +372,7 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
     _para(doc, "5. Hội thi tìm hiểu pháp luật", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=6, first_line=1.27)
     contests = tables.contest_table(data)
     if contests.rows:
-        _data_table(doc, caption("Kết quả hội thi và giải thưởng"), contests, [2.6, 1.8, 1.8, 1.8, 1.8] + [1.7] * 4)
+        _data_table(doc, caption("Kết quả hội thi và giải thưởng"), contests, [4.6] + [1.5] * 8)
     else:
         _para(doc, "Trong kỳ báo cáo, hệ thống chưa ghi nhận hội thi nào.", **body)  # type: ignore[arg-type]
 

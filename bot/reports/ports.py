@@ -30,12 +30,13 @@ class CountRow:
 
 @dataclass(slots=True)
 class ContestRow:
-    ref: str
+    ref: str  # the contest's id, as the participation records store it
     entered: int
     submitted: int
     avg_score: float | None
     max_score: int | None
     prizes: dict[int, int]  # prize rank -> number awarded
+    title: str = ""  # the contest's title (the ref when the contest is gone)
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.text import slugify
 from bot.reports.service import ReportData
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -18,10 +19,17 @@ class ReportFile:
 
 
 def file_stem(data: ReportData) -> str:
-    scope = data.scope_label.replace(":", "-").replace(",", "-")
-    if scope.startswith("classes-") and len(scope) > 40:
-        scope = "lop"
-    return f"{data.period.tag}-{'toan-dac-khu' if scope == 'all' else scope}"
+    """The period and the scope by name: "2026-H1-toan-dac-khu", "2026-truong-thcs-le-loi", "2026-H1-lop-7a-7b"."""
+    if data.district_wide:
+        where = "toan-dac-khu"
+    elif data.scope.class_ids is None:
+        where = slugify(data.school_name or "truong", 60)
+    else:
+        names = [slugify(c.name, 20) for c in data.figures.classes.values()]
+        where = slugify("lop " + " ".join(names), 60) if names else "lop"
+        if len(names) > 6:
+            where = slugify(f"{data.school_name or ''} cac lop", 60)
+    return f"{data.period.tag}-{where}"
 
 
 def render_report(data: ReportData) -> list[ReportFile]:

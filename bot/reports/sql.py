@@ -95,6 +95,13 @@ class SqlReportRepository(SqlRepository):
         )
         for ref, rank, n in (await self.session.execute(prize_stmt)).all():
             contests[str(ref)].prizes[int(rank)] = int(n)
+        ids = [int(ref) for ref in contests if ref.isdigit()]
+        if ids:
+            title_stmt = select(m.Contest.id, m.Contest.title).where(m.Contest.id.in_(ids))
+            for cid, title in (await self.session.execute(title_stmt)).all():
+                contests[str(cid)].title = title
+        for row in contests.values():
+            row.title = row.title or row.ref
 
         school_stmt = select(m.School.id, m.School.name).order_by(m.School.name)
         class_stmt = select(m.SchoolClass).order_by(m.SchoolClass.school_id, m.SchoolClass.grade, m.SchoolClass.name)

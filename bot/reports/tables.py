@@ -152,7 +152,8 @@ def contest_table(data: ReportData) -> Table:
     )
     for c in data.figures.contests:
         avg = round(c.avg_score, 2) if c.avg_score is not None else None
-        t.rows.append([c.ref, c.entered, c.submitted, avg, c.max_score, *[c.prizes.get(p, 0) for p in PRIZE_NAMES]])
+        prizes = [c.prizes.get(p, 0) for p in PRIZE_NAMES]
+        t.rows.append([c.title or c.ref, c.entered, c.submitted, avg, c.max_score, *prizes])
     return t
 
 

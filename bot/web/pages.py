@@ -33,6 +33,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
+from bot.web import broadcasts, classes
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, USER, page, refusal
 from bot.web.service import digest
@@ -240,7 +241,7 @@ async def results_xlsx(request: web.Request) -> web.StreamResponse:
             deps.clock(),
         )
         await uow.commit()
-    return _download(data, mime.XLSX, f"ket-qua-{res.contest.slug}-dot-{res.round.number}.xlsx")
+    return _download(data, mime.XLSX, f"{exports.file_stem(res)}.xlsx")
 
 
 async def results_csv(request: web.Request) -> web.StreamResponse:
@@ -253,7 +254,7 @@ async def results_csv(request: web.Request) -> web.StreamResponse:
         detail = {"format": "csv", "rows": len(res.ranked), "via": "web"}
         await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
         await uow.commit()
-    return _download(data, "text/csv; charset=utf-8", f"ket-qua-{res.contest.slug}-dot-{res.round.number}.csv")
+    return _download(data, "text/csv; charset=utf-8", f"{exports.file_stem(res)}.csv")
 
 
 def _download(data: bytes, content_type: str, name: str) -> web.Response:
@@ -305,6 +306,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
     app.router.add_get("/bao-cao", report_list)
+    broadcasts.add_routes(app)
+    app.router.add_get("/lop", classes.class_list)
+    app.router.add_get("/lop/{klass}/in", classes.class_poster)
+    app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)
     app.router.add_get(FILE_PATH + "/{token}", file_download)
     app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.content.loader import Content
 from bot.core.clock import Clock, vn_time
 from bot.core.i18n import I18n
 from bot.core.ports import UserRec
@@ -19,13 +20,16 @@ from bot.web.ports import WebSessionRec
 @dataclass(frozen=True)
 class WebDeps:
     """What the console uses: a unit-of-work factory, the clock, the catalogs, its public address, and what the
-    pages read (report options for the periods)."""
+    pages read (report options for the periods, the content for the lessons to send)."""
 
     uow_factory: Callable[[], Any]
     clock: Clock
     i18n: I18n
     base_url: str
     reports: ReportOptions
+    content: Content
+    # The Telegram bot's username once its channel has started (join links t.me/<bot>?start=<class code>).
+    bot_username: Callable[[], str | None] = lambda: None
 
 
 DEPS = web.AppKey("deps", WebDeps)

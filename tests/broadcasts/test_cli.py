@@ -64,7 +64,10 @@ def test_cli_imports_a_roster_and_creates_and_reports_a_broadcast(
     out = capsys.readouterr().out
     assert "Đã tạo lần gửi #1" in out and "1 học sinh" in out
     assert main(["broadcast", "list"]) == 0
-    assert "#1\t" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # What the subject is and where each message stands, in Vietnamese; the time is Vietnam's.
+    assert "#1\t" in out and "\tluyện tập\t" in out and "đang chờ 1" in out
+    assert not re.search(r"practice|lesson|pending|sent|\d\dZ", out), out
     assert main(["broadcast", "status", "1"]) == 0
     out = capsys.readouterr().out
     assert "đang chờ 1" in out and "Học sinh: 1; đã nhận 0" in out

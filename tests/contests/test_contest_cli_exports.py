@@ -20,6 +20,8 @@ from db import models as m
 from tests.conftest import FakeClock
 from tests.contests.helpers import Chat, make_roster
 
+# The files are named from the contest's title and the round's name.
+STEM = "hoi-thi-tim-hieu-phap-luat-ngay-hoi-toan-dan-bao-ve-an-ninh-to-quoc-2027-dot-1"
 EXAMPLE = Path(__file__).resolve().parents[2] / "content" / "quizzes" / "contests" / "ngay-hoi-2027.yaml"
 
 
@@ -76,7 +78,7 @@ async def test_cli_runs_a_contest_and_exports_it(app: App, clock: FakeClock, tmp
     printed = capsys.readouterr().out
     assert "Đã công bố Đợt 1" in printed
 
-    wb = load_workbook(out / "ket-qua-ngay-hoi-2027-dot-1.xlsx")
+    wb = load_workbook(out / f"ket-qua-{STEM}.xlsx")
     ws = wb["Xếp hạng"]
     assert [c.value for c in ws[1]] == list(exports.COLUMNS)
     rows = list(ws.iter_rows(min_row=2, values_only=True))
@@ -84,11 +86,11 @@ async def test_cli_runs_a_contest_and_exports_it(app: App, clock: FakeClock, tmp
     best = next(s for s in roster.students if s[1] == rows[0][1] or s[3] == rows[0][1])
     assert rows[0][1] == best[3] and rows[0][10] == "Giải Nhất"
     assert "Giải tập thể" in wb.sheetnames and [c.value for c in wb["Giải tập thể"][1]] == list(exports.UNIT_COLUMNS)
-    csv_text = (out / "ket-qua-ngay-hoi-2027-dot-1.csv").read_bytes().decode("utf-8-sig")
+    csv_text = (out / f"ket-qua-{STEM}.csv").read_bytes().decode("utf-8-sig")
     assert csv_text.splitlines()[0].split(",")[:5] == ["Hạng", "Họ và tên", "Trường", "Lớp", "Điểm"]
     assert best[3] in csv_text
 
-    reader = PdfReader(io.BytesIO((out / "giay-chung-nhan-ngay-hoi-2027-dot-1.pdf").read_bytes()))
+    reader = PdfReader(io.BytesIO((out / f"giay-chung-nhan-{STEM}.pdf").read_bytes()))
     pages = [p.extract_text() for p in reader.pages]
     assert len(pages) == 3  # every student won a prize here
     assert best[3] in pages[0] and "GIẤY KHEN" in pages[0] and "Giải Nhất" in pages[0]

@@ -161,8 +161,8 @@ async def test_a_deletion_after_publishing_changes_names_not_published_figures(
     assert re.search(r"66[.,]7", printed) and ERASED_NAME in printed and name_b not in printed
     out = tmp_path / "out"
     assert await _cli(app, "export", "thu-nghiem", "--round", "1", "--out", str(out)) == 0
-    assert name_b not in (out / "ket-qua-thu-nghiem-dot-1.csv").read_bytes().decode("utf-8-sig")
-    pages = [p.extract_text() for p in PdfReader(out / "giay-chung-nhan-thu-nghiem-dot-1.pdf").pages]
+    assert name_b not in (out / "ket-qua-hoi-thi-thu-nghiem-ngay-hoi.csv").read_bytes().decode("utf-8-sig")
+    pages = [p.extract_text() for p in PdfReader(out / "giay-chung-nhan-hoi-thi-thu-nghiem-ngay-hoi.pdf").pages]
     assert len(pages) == 1 and name_a in pages[0]  # no certificate names a deleted person
 
     # The stored record: the row keeps its figures and loses its link to the person; the name is nowhere.

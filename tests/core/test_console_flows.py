@@ -67,7 +67,7 @@ async def test_student_onboards_reads_a_lesson_and_practises(app: App) -> None:
         assert f"Câu {i + 1}/5" in screen
         screen = await student.send(option_number(screen, "sai một" if i < 2 else "Đáp án đúng"))
     assert "Em đúng 3/5 câu" in screen
-    assert screen.count("👉 Đáp án đúng") == 2 and "📖 Điều" in screen and "Luật 1/2020/QH14" in screen
+    assert screen.count("👉 Đáp án đúng") == 2 and "📖 Điều" in screen and "Luật Thử A số 1/2020/QH14" in screen
 
     async with app.sessions() as s:
         attempt = (await s.execute(select(m.QuizAttempt).where(m.QuizAttempt.kind == "practice"))).scalar_one()

@@ -38,6 +38,10 @@ ALLOWED = {
     ("bot/core/services/reports.py", "Ngày kết thúc phải sau ngày bắt đầu."),
     ("bot/core/services/reports.py", "Ngày không hợp lệ: "),
     ("bot/core/services/reports.py", " (dùng YYYY-MM-DD hoặc DD/MM/YYYY)."),
+    # The place and date line of official documents (reports, certificates), which are always in Vietnamese.
+    ("bot/core/clock.py", "ngày "),
+    ("bot/core/clock.py", " tháng "),
+    ("bot/core/clock.py", " năm "),
     # The console channel's own help for developers trying the bot in a terminal.
     ("bot/channels/console/app.py", "Đổi người dùng: /as hs"),
     ("bot/channels/console/app.py", "(Bây giờ em là: "),

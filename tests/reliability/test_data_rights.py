@@ -276,9 +276,10 @@ def test_the_cli_lists_pending_requests_and_purge_carries_them_out(
 
     asyncio.run(queue_deletion())
     assert main(["privacy", "requests"]) == 0
-    assert "erase tài khoản 1" in capsys.readouterr().out
+    assert "yêu cầu xóa dữ liệu – tài khoản 1" in capsys.readouterr().out
     assert main(["privacy", "purge"]) == 0
-    assert "accounts_erased_on_request: 1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "tài khoản đã xóa theo yêu cầu: 1" in out and "_" not in out
     assert main(["privacy", "requests"]) == 0
     assert "Không có yêu cầu nào đang chờ" in capsys.readouterr().out
     assert main(["privacy", "verify-audit"]) == 0

@@ -75,8 +75,8 @@ async def test_who_sees_the_report_entry_and_who_is_refused(app: App) -> None:
     screen = await admin.send("/baocao 2026")
     assert "📄 Báo cáo năm 2026 – Trường THCS Lê Lợi" in screen
     assert [name for name, _ in admin.attachments] == [
-        f"bao-cao-2026-school-{d.school_a}.docx",
-        f"phu-luc-2026-school-{d.school_a}.xlsx",
+        "bao-cao-2026-truong-thcs-le-loi.docx",
+        "phu-luc-2026-truong-thcs-le-loi.xlsx",
     ]
     teacher = ConsoleSession(app.dispatcher, user="gv3")
     assert "📄 Báo cáo 6 tháng đầu năm 2026 – Trường Tiểu học Hòn Tre" in await teacher.send("/report 2026-H1")
@@ -106,7 +106,7 @@ def test_the_command_line_writes_the_files(tmp_path: Path, capsys) -> None:  # t
     assert printed.startswith("📄 Báo cáo 6 tháng đầu năm 2026 – toàn đặc khu\n👧 Học sinh tham gia: ")
     args = ["report", "--from", "2026-03-01", "--to", "2026-03-31", "--scope", "school:1", "--out", str(out)]
     assert main([*args, "--database-url", url]) == 0
-    assert (out / "bao-cao-2026-03-01_2026-03-31-school-1.docx").exists()
+    assert (out / "bao-cao-2026-03-01_2026-03-31-truong-thcs-le-loi.docx").exists()
     assert main(["report", "--period", "2026-H9", "--out", str(out), "--database-url", url]) == 2
     assert main(["report", "--period", "2026", "--scope", "school:77", "--out", str(out), "--database-url", url]) == 2
     assert "Kỳ báo cáo không hợp lệ" in capsys.readouterr().out

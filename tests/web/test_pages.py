@@ -72,6 +72,7 @@ async def test_the_organizer_follows_a_round_and_downloads_its_results(
 
     download = await client.get(f"/hoi-thi/vong/{round_id}/ket-qua.xlsx")
     assert download.status == 200 and "attachment" in download.headers["Content-Disposition"]
+    assert "ket-qua-hoi-thi-tim-hieu-phap-luat-2026" in download.headers["Content-Disposition"]  # from the title
     workbook = load_workbook(io.BytesIO(await download.read()))
     cells = {str(c.value) for row in workbook.worksheets[0].iter_rows() for c in row if c.value is not None}
     assert {"Trần Văn Bình", "Lê Thị An"} <= cells
