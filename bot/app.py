@@ -339,7 +339,9 @@ def build_app(
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
     links = file_links(env.web_base_url) if env.web_base_url else None
-    dispatcher = Dispatcher(uow_factory, routers(), env, i18n, clock, core, file_links=links)
+    dispatcher = Dispatcher(
+        uow_factory, routers(), env, i18n, clock, core, file_links=links, understanding=content.understanding
+    )
     return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
 
 

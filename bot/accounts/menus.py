@@ -44,6 +44,39 @@ MENUS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# The Vietnamese name of each command (both names work); help lists these to a user who reads Vietnamese.
+VIETNAMESE_NAMES: dict[str, str] = {
+    "start": "batdau",
+    "help": "trogiup",
+    "cancel": "huy",
+    "language": "ngonngu",
+    "lessons": "baihoc",
+    "practice": "luyentap",
+    "progress": "tiendo",
+    "contest": "thi",
+    "assigned": "baiduocgiao",
+    "join": "vaolop",
+    "privacy": "quyenriengtu",
+    "link": "lienket",
+    "classes": "lop",
+    "newclass": "taolop",
+    "newschool": "themtruong",
+    "invite": "moi",
+    "broadcast": "guibai",
+    "linkclass": "ganlop",
+    "report": "baocao",
+    "consent": "dongy",
+    "web": "trangquanly",
+}
+
+
+def command_names(locale: str) -> dict[str, str]:
+    """ "/name" of every command as a user of `locale` is shown it ("/baihoc" in Vietnamese, "/lessons" else);
+    `menu` has one name."""
+    names = {name: f"/{VIETNAMESE_NAMES[name] if locale == 'vi' else name}" for name in VIETNAMESE_NAMES}
+    return {**names, "menu": "/menu"}
+
+
 def command_menu(i18n: I18n, role: str, locale: str) -> list[tuple[str, str]]:
     """(command, description) for a role ("student", "teacher", ..., or "group" for group chats)."""
     return [(name, i18n.gettext(locale, text)) for name, text in MENUS.get(role, MENUS["student"])]

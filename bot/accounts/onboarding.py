@@ -7,6 +7,7 @@ from bot.accounts import service as accounts
 from bot.accounts.menu import show_menu
 from bot.accounts.ports import ClassRec, Ctx
 from bot.core.errors import UserFacingError
+from bot.core.i18n import N_
 from bot.core.roles import ROLE_NAMES, Role
 from bot.core.router import Router
 
@@ -33,7 +34,7 @@ async def cmd_start(ctx: Ctx, args: str) -> None:
     if code:
         await use_code(ctx, code)
         return
-    await show_menu(ctx, ctx._("Chào mừng em quay lại! 👋"))
+    await show_menu(ctx, ctx.by_register(N_("Chào mừng em quay lại! 👋"), N_("Chào mừng thầy/cô quay lại! 👋")))
 
 
 @router.action("onboarding.start")
@@ -196,7 +197,12 @@ async def on_name(ctx: Ctx, text: str) -> None:
     _ = ctx._
     name = accounts.clean_display_name(text)
     if name is None:
-        ctx.repeat_prompt(_("Tên chỉ gồm chữ cái và khoảng trắng, từ 2 đến 60 ký tự, không có chữ số. Em gõ lại nhé."))
+        ctx.repeat_prompt(
+            ctx.by_register(
+                N_("Tên chỉ gồm chữ cái và khoảng trắng, từ 2 đến 60 ký tự, không có chữ số. Em gõ lại nhé."),
+                N_("Tên chỉ gồm chữ cái và khoảng trắng, từ 2 đến 60 ký tự, không có chữ số. Thầy/cô gõ lại nhé."),
+            )
+        )
         return
     await ctx.uow.users.update(ctx.user.id, display_name=name)
     ctx.user.display_name = name
@@ -225,6 +231,9 @@ async def use_code(ctx: Ctx, code: str) -> None:
     klass = await accounts.find_class(ctx, code)
     if klass is None:
         raise UserFacingError(
-            _('Mã "{code}" không đúng. Em kiểm tra lại với thầy cô nhé.').format(code=code.strip()[:20])
+            ctx.by_register(
+                N_('Mã "{code}" không đúng. Em kiểm tra lại với thầy cô nhé.'),
+                N_('Mã "{code}" không đúng. Thầy/cô kiểm tra lại mã nhé.'),
+            ).format(code=code.strip()[:20])
         )
     await _joined(ctx, klass)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.content.loader import Content
 from bot.core.context import Context
 from bot.core.ports import UnitOfWork
 
@@ -149,6 +150,8 @@ class AccountsEnv(Protocol):
     def invite_ttl_hours(self) -> int: ...
     @property
     def notice_version(self) -> str: ...
+    @property
+    def content(self) -> Content: ...
 
 
 Ctx = Context[AccountsUnitOfWork, AccountsEnv]

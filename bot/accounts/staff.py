@@ -135,11 +135,11 @@ async def _create_class(ctx: Ctx, school_id: int, name: str, grade: int) -> None
     await show_menu(ctx, "\n".join(lines))
 
 
-@router.command("newschool")
+@router.command("newschool", "themtruong")
 async def cmd_new_school(ctx: Ctx, _args: str) -> None:
     require_role(ctx, Role.ORGANIZER)
     ctx.set_flow("staff", "staff.school_name")
-    ctx.ask(ctx._("Gõ tên trường (ví dụ: Trường THCS Lê Lợi):"), [(ctx._("Hủy"), "menu")])
+    ctx.ask(ctx._("Thầy/cô gõ tên trường (ví dụ: Trường THCS Lê Lợi):"), [(ctx._("Hủy"), "menu")])
 
 
 @router.action("staff.new_school")
@@ -153,7 +153,7 @@ async def on_school_name(ctx: Ctx, text: str) -> None:
     _ = ctx._
     name = " ".join(text.split())
     if not 3 <= len(name) <= 200:
-        ctx.repeat_prompt(_("Tên trường từ 3 đến 200 ký tự. Gõ lại nhé."))
+        ctx.repeat_prompt(_("Tên trường từ 3 đến 200 ký tự. Thầy/cô gõ lại nhé."))
         return
     school = await ctx.uow.schools.create(name, ctx.now)
     await ctx.uow.audit.add(ctx.user.id, "school.create", f"school:{school.id}", {}, ctx.now)
@@ -190,7 +190,7 @@ async def on_invite_admin(ctx: Ctx, _arg: str) -> None:
     _ = ctx._
     schools = await ctx.uow.schools.list()
     if not schools:
-        ctx.ask(_("Chưa có trường nào. Thêm trường trước nhé."), [(_("➕ Thêm trường"), "staff.new_school")])
+        ctx.ask(_("Chưa có trường nào. Thầy/cô thêm trường trước nhé."), [(_("➕ Thêm trường"), "staff.new_school")])
         return
     ctx.ask(
         _("Mời quản trị cho trường nào?"),

@@ -23,6 +23,8 @@ from bot.content.models import (
     SourceRegistry,
     legal_citation,
 )
+from bot.content.understanding import load_understanding
+from bot.core.understanding import Understanding
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
@@ -53,6 +55,8 @@ class Content:
     errors: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # item id -> file it came from
     # questions_on() by (day, topic, band, bank size): every contest attempt asks for the same day's pool.
+    # The word lists for free text and the hotlines (None only for a folder read without them, or with errors).
+    understanding: Understanding | None = None
     _served: dict[tuple[Any, ...], list[Question]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -255,4 +259,5 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
             content.questions[q.id] = q
             content.question_topic[q.id] = bank.topic
             content.files[q.id] = r
+    content.understanding = load_understanding(root, rel(root), errors)
     return content

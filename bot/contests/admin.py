@@ -286,7 +286,7 @@ async def on_new_title(ctx: Ctx, text: str) -> None:
     _ = ctx._
     title = " ".join(text.split())
     if not 5 <= len(title) <= 200:
-        ctx.repeat_prompt(_("Tên hội thi từ 5 đến 200 ký tự. Gõ lại nhé."))
+        ctx.repeat_prompt(_("Tên hội thi từ 5 đến 200 ký tự. Thầy/cô gõ lại nhé."))
         return
     ctx.set_flow("contest", "new_days", title=title)
     ctx.ask(

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.core.clock import vn_date
-from bot.core.errors import BACK_TO_MENU, STALE, UserFacingError
+from bot.core.errors import BACK_TO_MENU, STAFF_FORMS, STALE, UserFacingError
 from bot.core.events import IncomingEvent
 from bot.core.i18n import I18n
 from bot.core.ports import ConversationRec, UnitOfWork, UserRec
 from bot.core.replies import Choice, ChoicePrompt, Reply
+from bot.core.roles import STAFF
 
 if TYPE_CHECKING:
     from bot.core.router import Router
@@ -48,14 +49,28 @@ class Context(Generic[U, E]):
     out: list[Reply] = field(default_factory=list)
     # Set when handling a choice: answers to it may replace the message that carried it.
     answering_prompt: bool = False
+    # Set when the text typed must not be kept anywhere, not even in the stored inbound update (distress).
+    forget_text: bool = False
 
     @property
     def today(self) -> dt.date:
         """Content validity follows the date in Vietnam."""
         return vn_date(self.now)
 
+    @property
+    def is_staff(self) -> bool:
+        """Teachers, school admins and organizers, who are addressed as "thầy/cô"; everyone else as "em"."""
+        return self.user.role in STAFF
+
     def _(self, message: str) -> str:
+        """`message` translated for the user; a shared sentence (bot.core.errors) in its staff form for staff."""
+        if self.user.role in STAFF:
+            message = STAFF_FORMS.get(message, message)
         return self.i18n.gettext(self.user.locale, message)
+
+    def by_register(self, student: str, staff: str) -> str:
+        """The message written for staff ("thầy/cô") or the one written for a student ("em"), translated."""
+        return self.i18n.gettext(self.user.locale, staff if self.is_staff else student)
 
     def stale(self) -> UserFacingError:
         """The refusal for a choice that no longer applies (an old button, a forged payload)."""

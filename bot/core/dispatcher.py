@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.core import safety
 from bot.core import text as textmod
+from bot.core import understanding as understand
 from bot.core.clock import Clock
 from bot.core.context import Context, CoreSettings
 from bot.core.errors import APOLOGY, STALE, STALE_SHORT, Refusal, UserFacingError
 from bot.core.events import EventKind, IncomingEvent
 from bot.core.flood import SLOW_DOWN, FloodGuard, FloodRule, Verdict, replies_for
-from bot.core.i18n import I18n
+from bot.core.i18n import N_, I18n
 from bot.core.ports import UnitOfWork, UnitOfWorkFactory, UserRec
 from bot.core.replies import Reply, reply_to_dict
 from bot.core.router import Router
@@ -48,10 +51,12 @@ class Dispatcher:
         clock: Clock,
         settings: CoreSettings | None = None,
         file_links: FileLinks | None = None,
+        understanding: understand.Understanding | None = None,
     ) -> None:
         """`routers`: every feature's, in the order the composition root lists them; `env`: what the features
         read besides the database (content, their settings), handed to each flow as `ctx.env`; `file_links`:
-        turns the files of a reply into links for channels that cannot carry them (the web console's)."""
+        turns the files of a reply into links for channels that cannot carry them (the web console's);
+        `understanding`: the word lists and hotlines for free text (without them, only command words)."""
         self.file_links = file_links
         self.uow_factory = uow_factory
         self.env = env
@@ -62,6 +67,12 @@ class Dispatcher:
         self.router = Router()
         for router in routers:
             self.router.include(router)
+        self.understanding = understanding
+        self._helped_in_flood: set[str] = set()  # accounts given the hotlines while over the flood limit
+        if understanding is not None:
+            unknown = set(understanding.lexicon.intents) - set(self.router.commands)
+            if unknown:
+                raise ValueError(f"intents without a command: {sorted(unknown)}")
 
     async def handle(
         self,
@@ -141,9 +152,24 @@ class Dispatcher:
 
     def _flood_limited(self, event: IncomingEvent) -> list[Reply] | None:
         """The replies for an account over its flood limit (nothing is stored for that event), else None."""
-        verdict = self.flood.check(f"{event.address.channel}:{event.address.user_id}", self.clock())
+        account = f"{event.address.channel}:{event.address.user_id}"
+        verdict = self.flood.check(account, self.clock())
         if verdict is Verdict.ALLOW:
+            self._helped_in_flood.discard(account)
             return None
+        # A child typing fast about being hurt still gets the hotlines, once per burst (nothing is stored: no
+        # transaction is opened for an event over the limit, so this one is not counted).
+        understanding = self.understanding
+        if (
+            understanding is not None
+            and event.kind is EventKind.TEXT
+            and account not in self._helped_in_flood
+            and understand.is_distress(event.text[:_DISTRESS_SCAN], understanding.lexicon)
+        ):
+            self._helped_in_flood.add(account)
+            locale = "en" if (event.locale_hint or "").lower().startswith("en") else "vi"
+            gettext = functools.partial(self.i18n.gettext, locale)
+            return [Reply(text=safety.distress_message(gettext, locale, "child", understanding))]
         log.info("flood limit: a %s event of a %s account dropped", event.kind.value, event.address.channel)
         return replies_for(verdict, event.kind is EventKind.CHOICE, self.i18n.gettext(None, SLOW_DOWN))
 
@@ -210,6 +236,8 @@ class Dispatcher:
                 ctx.out = await self.file_links(uow, ctx.user, addr.channel, ctx.out, now, ctx._)
             # ctx.user, not user: linking an account moves this conversation to the linked user.
             await uow.conversations.save(ctx.user.id, ctx.conv, now)
+            if ctx.forget_text and inbox_id is not None:
+                await uow.inbox.forget_text(inbox_id, event.text)
         if inbox_id is not None and not await uow.inbox.mark_handled(
             inbox_id, [reply_to_dict(r) for r in ctx.out], now
         ):
@@ -263,18 +291,27 @@ class Dispatcher:
         return None
 
     async def _text(self, ctx: Context[UnitOfWork, object], text: str) -> None:
-        _ = ctx._
         if not text.strip():
-            ctx.say(_("Em chưa gõ gì cả. Gõ /help nếu em cần giúp nhé."))
-            return
-        if len(text) > ctx.settings.max_text_length:
-            ctx.say(
-                _("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).").format(n=ctx.settings.max_text_length)
-            )
+            ctx.say(ctx.by_register(_EMPTY, _EMPTY_STAFF))
             return
         options = ctx.conv.prompt.get("options", [])
         labels = [label for _t, _a, label in options]
         text_step = self.router.text_steps.get(ctx.conv.step) if ctx.conv.step else None
+        # A child who says they are hurt or in danger is answered first, whatever was pending (which stays as it
+        # was). Staff typing into a step (a class name, a contest title) are writing, not telling.
+        understanding = self.understanding
+        # The whole label of an offered option is an answer in the content's words, not the child's.
+        a_label = any(textmod.fold(label) == textmod.fold(text) for label in labels)
+        if (
+            understanding is not None
+            and not a_label
+            and self._distress(ctx, understanding, text, text_step is not None)
+        ):
+            await safety.answer_distress(ctx, understanding, text_step is not None)
+            return
+        if len(text) > ctx.settings.max_text_length:
+            ctx.say(ctx.by_register(_TOO_LONG, _TOO_LONG_STAFF).format(n=ctx.settings.max_text_length))
+            return
         word = textmod.command_word(text)
         if options:
             idx = textmod.match_choice(text, labels, bool(ctx.conv.prompt.get("lettered")))
@@ -293,18 +330,63 @@ class Dispatcher:
         if with_args is not None:
             await self._command(ctx, *with_args)
             return
+        # Intents ("em muốn học bài") wherever no step waits for an answer: on a menu, not in a quiz question.
+        if understanding is not None and not ctx.conv.step and not textmod.looks_like_index(text):
+            found = understand.intent(text, understanding.lexicon)
+            if found is not None:
+                await self._command(ctx, found.command, found.argument)
+                return
+        # On the menu (no flow, no step), text that is nothing of the above gets the short help with the menu.
+        if (
+            options
+            and not ctx.conv.flow
+            and not ctx.conv.step
+            and self.router.unexpected_text is not None
+            and not textmod.looks_like_index(text)
+        ):
+            await self.router.unexpected_text(ctx, text)
+            return
         if options:
             if textmod.looks_like_index(text):
                 hint = (
-                    _("Em chọn một chữ cái từ A đến {last} nhé.").format(last=textmod.LETTERS[len(options) - 1])
+                    ctx.by_register(_PICK_LETTER, _PICK_LETTER_STAFF).format(last=textmod.LETTERS[len(options) - 1])
                     if ctx.conv.prompt.get("lettered")
-                    else _("Em chọn một số từ 1 đến {n} nhé.").format(n=len(options))
+                    else ctx.by_register(_PICK_NUMBER, _PICK_NUMBER_STAFF).format(n=len(options))
                 )
-            else:
-                hint = _("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
+            elif ctx.conv.step or understanding is None:
+                hint = ctx.by_register(_PICK_ONE, _PICK_ONE_STAFF)
+            else:  # a menu: say what can be typed too
+                hint = ctx.by_register(_PICK_OR_TYPE, _PICK_ONE_STAFF)
             ctx.repeat_prompt(hint)
             return
         if self.router.unexpected_text is not None:
             await self.router.unexpected_text(ctx, text)
         else:
-            ctx.say(_("Mình chưa hiểu ý em. Gõ /help để xem mình làm được gì nhé."))
+            ctx.say(ctx.by_register(_NOT_UNDERSTOOD, _NOT_UNDERSTOOD_STAFF))
+
+    @staticmethod
+    def _distress(
+        ctx: Context[UnitOfWork, object], understanding: understand.Understanding, text: str, text_step: bool
+    ) -> bool:
+        if text_step and ctx.is_staff:
+            return False
+        return understand.is_distress(text[:_DISTRESS_SCAN], understanding.lexicon)
+
+
+# How much of a long message is read for distress (a platform message is at most about 4,000 characters).
+_DISTRESS_SCAN = 4096
+_EMPTY = N_("Em chưa gõ gì cả. Gõ /help nếu em cần giúp nhé.")
+_EMPTY_STAFF = N_("Thầy/cô chưa gõ gì cả. Gõ /help nếu thầy/cô cần giúp nhé.")
+_TOO_LONG = N_("Tin nhắn dài quá rồi. Em gõ ngắn hơn nhé (dưới {n} ký tự).")
+_TOO_LONG_STAFF = N_("Tin nhắn dài quá rồi. Thầy/cô gõ ngắn hơn nhé (dưới {n} ký tự).")
+_PICK_LETTER = N_("Em chọn một chữ cái từ A đến {last} nhé.")
+_PICK_LETTER_STAFF = N_("Thầy/cô chọn một chữ cái từ A đến {last} nhé.")
+_PICK_NUMBER = N_("Em chọn một số từ 1 đến {n} nhé.")
+_PICK_NUMBER_STAFF = N_("Thầy/cô chọn một số từ 1 đến {n} nhé.")
+_PICK_ONE = N_("Mình chưa hiểu ý em. Em chọn một trong các lựa chọn dưới đây nhé.")
+_PICK_ONE_STAFF = N_("Mình chưa hiểu ý thầy/cô. Thầy/cô chọn một trong các lựa chọn dưới đây nhé.")
+_PICK_OR_TYPE = N_(
+    "Mình chưa hiểu ý em. Em có thể gõ “học bài”, “luyện tập”, “thi”, “tiến độ”, hoặc chọn một lựa chọn dưới đây nhé."
+)
+_NOT_UNDERSTOOD = N_("Mình chưa hiểu ý em. Gõ /help để xem mình làm được gì nhé.")
+_NOT_UNDERSTOOD_STAFF = N_("Mình chưa hiểu ý thầy/cô. Thầy/cô gõ /help để xem mình làm được gì nhé.")

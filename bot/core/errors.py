@@ -14,14 +14,21 @@ from typing import Any
 
 from bot.core.i18n import N_
 
-# The sentences several features say; each is written (and translated) once.
+# The sentences several features say; each is written (and translated) once. Written to a student ("em");
+# those that address the reader have a staff form ("thầy/cô") in STAFF_FORMS, which `Context._` picks for staff.
 STALE = N_("Lựa chọn này đã cũ rồi. Em dùng tin nhắn mới nhất nhé.")
 STALE_SHORT = N_("Lựa chọn này đã cũ rồi.")
-APOLOGY = N_("Xin lỗi, mình đang gặp trục trặc. Em thử lại sau ít phút nhé.")
+# Said before the user is known (an unexpected error), so it addresses no one in particular.
+APOLOGY = N_("Xin lỗi, mình đang gặp trục trặc. Hãy thử lại sau ít phút nhé.")
 BACK_TO_MENU = N_("⬅️ Về menu")
 CANCEL = N_("Hủy")
 NO_NAME = N_("(chưa có tên)")
 ALREADY_ANSWERED = N_("Em đã trả lời câu này rồi.")
+
+STAFF_FORMS: dict[str, str] = {
+    STALE: N_("Lựa chọn này đã cũ rồi. Thầy/cô dùng tin nhắn mới nhất nhé."),
+    ALREADY_ANSWERED: N_("Thầy/cô đã trả lời câu này rồi."),
+}
 
 
 class UserFacingError(Exception):

@@ -11,7 +11,8 @@ from bot.core.i18n import N_
 from bot.core.replies import Reply
 
 # Shown once per burst; later excess events of the same burst get no answer at all (no reply storm).
-SLOW_DOWN = N_("Em bấm chậm lại một chút nhé 🙂 Mình đang xử lý tin trước của em.")
+# Said before the user is loaded (no transaction is opened), so it addresses no one in particular.
+SLOW_DOWN = N_("Bấm chậm lại một chút nhé 🙂 Mình đang xử lý tin nhắn trước.")
 
 
 class Verdict(enum.Enum):

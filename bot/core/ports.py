@@ -160,6 +160,11 @@ class InboxRepository(Protocol):
         """Mark a stored update handled, with its replies; False when it was handled before (nothing changed)."""
         ...
 
+    async def forget_text(self, inbox_id: int, text: str) -> None:
+        """The stored update keeps its shape (it can still be parsed to send its replies) but no longer holds
+        `text`: what a child typed about being hurt or in danger is never kept."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One per handled event. Repositories never commit; `commit()` does, once. Features extend this protocol

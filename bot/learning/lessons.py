@@ -7,6 +7,7 @@ from bot.accounts.menu import show_menu
 from bot.content.models import CardKind, Lesson
 from bot.core import activity
 from bot.core.errors import UserFacingError
+from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.learning import quiz
 from bot.learning.ports import AttemptRec, Ctx
@@ -48,7 +49,7 @@ async def ask_topic(ctx: Ctx, _arg: str = "") -> None:
     _ = ctx._
     ctx.set_flow("lessons")
     ctx.ask(
-        _("📚 Em muốn học chủ đề nào?"),
+        ctx.by_register(N_("📚 Em muốn học chủ đề nào?"), N_("📚 Thầy/cô muốn xem bài học chủ đề nào?")),
         [(topic_name(ctx, t), f"lessons.topic:{t}") for t in TOPIC_NAMES] + [(_("⬅️ Về menu"), "menu")],
         replace_previous=ctx.answering_prompt,
     )

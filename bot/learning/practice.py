@@ -6,6 +6,7 @@ import random
 
 from bot.accounts.consent import require_ready
 from bot.core import activity
+from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.learning import quiz
 from bot.learning.ports import AttemptRec, Ctx
@@ -25,7 +26,10 @@ async def ask_topic(ctx: Ctx, _arg: str = "") -> None:
     _ = ctx._
     ctx.set_flow("practice")
     ctx.ask(
-        _("✍️ Em muốn luyện tập chủ đề nào? Mỗi lượt có {n} câu.").format(n=ctx.env.practice_questions),
+        ctx.by_register(
+            N_("✍️ Em muốn luyện tập chủ đề nào? Mỗi lượt có {n} câu."),
+            N_("✍️ Thầy/cô muốn luyện tập chủ đề nào? Mỗi lượt có {n} câu."),
+        ).format(n=ctx.env.practice_questions),
         [(topic_name(ctx, t), f"practice.topic:{t}") for t in TOPIC_NAMES] + [(_("⬅️ Về menu"), "menu")],
         replace_previous=ctx.answering_prompt,
     )

@@ -88,6 +88,23 @@ def notice_lines(ctx: Ctx, for_parent: bool = False) -> list[str]:
     ]
 
 
+def _staff_notice_lines(ctx: Ctx) -> list[str]:
+    """What a teacher, a school admin or an organizer reads about their own data (addressed as thầy/cô)."""
+    _ = ctx._
+    return [
+        _("🔒 Dữ liệu của thầy/cô"),
+        _(
+            "• Mình lưu: tên thầy/cô gõ, vai trò, trường và các lớp thầy/cô phụ trách, những việc thầy/cô làm trên "
+            "bot (tạo lớp, gửi bài, ghi nhận đồng ý…) để nhà trường kiểm tra khi cần, và mã tài khoản Telegram/Zalo "
+            "để trả lời thầy/cô."
+        ),
+        _(
+            "• Thầy/cô nhận bản sao dữ liệu bằng nút dưới đây; cần sửa hay xóa, thầy/cô liên hệ người phụ trách của "
+            "nhà trường."
+        ),
+    ]
+
+
 def _status_line(ctx: Ctx, child: bool, guardian: bool) -> str:
     _ = ctx._
     return _("Đồng ý của em: {child}. Đồng ý của bố mẹ: {guardian}.").format(
@@ -112,6 +129,7 @@ async def cmd_privacy(ctx: Ctx, _args: str) -> None:
         return
     lines = notice_lines(ctx)
     if user.role in STAFF:
+        lines = _staff_notice_lines(ctx)
         lines.append(_("Thầy/cô ghi nhận đồng ý của phụ huynh bằng lệnh /consent."))
         ctx.ask(
             "\n".join(lines), [(_("📦 Nhận bản sao dữ liệu"), f"privacy.export:{user.id}"), (_("⬅️ Về menu"), "menu")]
@@ -174,9 +192,15 @@ async def on_export(ctx: Ctx, arg: str) -> None:
     subject = await _subject(ctx, arg)
     attachment = await privacy.export_attachment(ctx, subject)
     ctx.say(
-        _(
-            "📦 Đây là bản sao toàn bộ dữ liệu mình đang lưu (tệp JSON). Em giữ tệp này cẩn thận, đừng gửi cho người "
-            "lạ nhé."
+        ctx.by_register(
+            N_(
+                "📦 Đây là bản sao toàn bộ dữ liệu mình đang lưu (tệp JSON). Em giữ tệp này cẩn thận, đừng gửi cho "
+                "người lạ nhé."
+            ),
+            N_(
+                "📦 Đây là bản sao toàn bộ dữ liệu mình đang lưu (tệp JSON). Thầy/cô giữ tệp này cẩn thận, đừng gửi "
+                "cho người lạ nhé."
+            ),
         ),
         attachments=(attachment,),
     )

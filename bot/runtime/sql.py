@@ -12,6 +12,18 @@ from db import models as m
 from db.sql import SqlRepository, hot, p, rowcount, sql_statement
 
 _inbox: Table = m.InboundUpdate.__table__  # type: ignore[assignment]
+FORGOTTEN = "…"  # what stands in a stored update for text it must not keep
+
+
+def _without(value: Any, text: str) -> Any:
+    """`value` (a JSON document) with every string that holds `text` replaced by FORGOTTEN."""
+    if isinstance(value, dict):
+        return {k: _without(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, text) for v in value]
+    if isinstance(value, str) and text.strip() and text.strip() in value:
+        return FORGOTTEN
+    return value
 
 
 _MARK_HANDLED = hot(
@@ -54,6 +66,11 @@ class SqlInboxRepository(SqlRepository):
         """False when the update was already handled: the caller must then roll back its changes."""
         result = await self.session.execute(_MARK_HANDLED, {"inbox_id": inbox_id, "b_replies": replies, "now": now})
         return bool(rowcount(result))
+
+    async def forget_text(self, inbox_id: int, text: str) -> None:
+        row = await self.session.get(m.InboundUpdate, inbox_id)
+        if row is not None:
+            row.payload = _without(row.payload, text)
 
     async def mark_done_many(self, inbox_ids: list[int], now: dt.datetime) -> None:
         await self.session.execute(_MARK_DONE, {"ids": list(inbox_ids), "now": now})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.content.loader import DEFAULT_CONTENT_DIR
 from bot.content.models import TOPICS
+from bot.content.understanding import HOTLINES_FILE, UNDERSTANDING_FILE
 
 SOURCES = [
     {
@@ -112,9 +115,12 @@ def lesson(topic: str, band: str, idx: int) -> dict[str, Any]:
 
 
 def write_test_content(root: Path, questions_per_topic: int = 8) -> Path:
-    """Write sources, one lesson per band per topic and a bank per topic under `root`; returns root."""
+    """Write sources, one lesson per band per topic and a bank per topic under `root`; returns root. The word
+    lists and the hotlines are the real ones, so the tests of free text test what a school has in its files."""
     (root / "lessons").mkdir(parents=True, exist_ok=True)
     (root / "quizzes").mkdir(parents=True, exist_ok=True)
+    for name in (UNDERSTANDING_FILE, HOTLINES_FILE):
+        shutil.copyfile(DEFAULT_CONTENT_DIR / name, root / name)
     (root / "sources.yaml").write_text(yaml.safe_dump({"sources": SOURCES}, allow_unicode=True), encoding="utf-8")
     for t, topic in enumerate(TOPICS):
         (root / "lessons" / topic).mkdir(exist_ok=True)

@@ -130,7 +130,7 @@ async def test_a_flood_gets_one_friendly_notice_and_is_not_processed(
         update = server.callback_update(A, token, mid) if i % 2 else server.message_update(A, "/thi")
         shown += await a.deliver(update)
     texts = [c.text for c in shown]
-    assert texts == ["Em bấm chậm lại một chút nhé 🙂 Mình đang xử lý tin trước của em."], texts
+    assert texts == ["Bấm chậm lại một chút nhé 🙂 Mình đang xử lý tin nhắn trước."], texts
     assert await contest_rows(app) == before
     # Every dropped tap was answered (the button stops spinning) and kept its keyboard.
     assert [c.params.get("text") for c in server.calls("answerCallbackQuery")[-5:]] == [None] * 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TextIO
 
 from bot.channels.console.transport import CHANNEL, ConsoleOutput, Outbox, attachment_line
@@ -30,6 +30,16 @@ def render(reply: Reply, outbox: Outbox | None = None) -> str:
     for attachment in reply.attachments:
         lines.append(attachment_line(attachment.filename, attachment.content, outbox))
     return "\n".join(lines)
+
+
+def switch_to(line: str, bot_commands: Collection[str] = ()) -> str | None:
+    """The demo user a console line switches to ("/as gv" -> "gv", "/as" alone -> "hs"), or None when the line
+    is for the bot. Only "/as" followed by a space (or nothing) switches: "/assigned" is the bot's command, and a
+    command the bot itself registers as "as" would take precedence over the console's."""
+    words = line.split(maxsplit=1)
+    if not words or words[0] != "/as" or "as" in bot_commands:
+        return None
+    return words[1].strip() if len(words) > 1 else "hs"
 
 
 class ConsoleSession:
@@ -95,8 +105,8 @@ async def run_console(
         line = line.rstrip("\n")
         if line.strip() in ("/quit", "/exit"):
             return
-        if line.strip().startswith("/as"):
-            who = line.strip()[3:].strip() or "hs"
+        who = switch_to(line, dispatcher.router.commands)
+        if who is not None:
             session.user = who
             print(f"(Bây giờ em là: {who})", file=stdout, flush=True)
             continue
