@@ -641,3 +641,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # `python -m bot.app` works like `python -m bot`
     sys.exit(main())
+
+
+def main_exit() -> None:
+    """The `antt-bot` command installed in the virtual environment."""
+    sys.exit(main())
