@@ -42,6 +42,11 @@ def test_run_without_a_token_starts_the_console_with_the_demo_school(tmp_path: P
     code = re.search(r"mã lớp: ([A-Z0-9]+)", first.stdout)
     assert code, first.stdout
     assert "/as gv" in first.stdout
+    # The web console starts beside it with a sign-in link for the demo organizer (or says its port is taken).
+    assert re.search(
+        r"Trang quản lý trên web (\(ban tổ chức thử nghiệm\): http://127\.0\.0\.1:\d+/dang-nhap\?t=|không mở được)",
+        first.stdout,
+    )
     # A student types through the whole onboarding in the terminal.
     script = "\n".join(["/start", "1", "1", code.group(1), "Phạm Minh Châu", "/help", "/quit"]) + "\n"
     second = run_cli(["run"], tmp_path, stdin=script, extra_env={"CONTENT_DIR": str(content)})
@@ -84,3 +89,11 @@ def test_help_lists_the_subcommands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for sub in ("run", "db", "content", "seed"):
         assert sub in result.stdout
+
+
+def test_the_antt_bot_command_of_the_virtual_environment_is_the_same_command_line(tmp_path: Path) -> None:
+    """The README shows `.venv/bin/antt-bot ...`: installed with the project, it answers like `python -m bot`."""
+    command = Path(sys.executable).with_name("antt-bot")
+    assert command.exists(), "pip install -e . installs the antt-bot command beside the environment's python"
+    done = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and "contest" in done.stdout and "report" in done.stdout
