@@ -76,14 +76,20 @@ def _form(form: Any) -> tuple[str, str, list[int], str, int] | None:
     return kind, ref, classes, when, int(days) if days.isdigit() and int(days) <= 60 else 0
 
 
+async def _posted(request: web.Request) -> tuple[str, str, list[int], str, int] | web.Response:
+    """The compose form of a member of staff, or the page that says what is missing."""
+    if request[USER].role not in SCHOOL_STAFF:
+        return refusal(request, 403, FOR_SCHOOL_STAFF)
+    parsed = _form(await request.post())
+    return parsed if parsed is not None else refusal(request, 422, BAD_FORM)
+
+
 async def preview(request: web.Request) -> web.StreamResponse:
     """Before anything is stored: what goes to how many, and a button that sends it."""
     user, deps = request[USER], request.app[DEPS]
-    if user.role not in SCHOOL_STAFF:
-        return refusal(request, 403, FOR_SCHOOL_STAFF)
-    parsed = _form(await request.post())
-    if parsed is None:
-        return refusal(request, 422, BAD_FORM)
+    parsed = await _posted(request)
+    if isinstance(parsed, web.Response):
+        return parsed
     kind, ref, class_ids, when, days = parsed
     async with deps.uow_factory() as uow:
         try:
@@ -98,11 +104,9 @@ async def preview(request: web.Request) -> web.StreamResponse:
 
 async def send(request: web.Request) -> web.StreamResponse:
     user, deps = request[USER], request.app[DEPS]
-    if user.role not in SCHOOL_STAFF:
-        return refusal(request, 403, FOR_SCHOOL_STAFF)
-    parsed = _form(await request.post())
-    if parsed is None:
-        return refusal(request, 422, BAD_FORM)
+    parsed = await _posted(request)
+    if isinstance(parsed, web.Response):
+        return parsed
     kind, ref, class_ids, when, days = parsed
     now = deps.clock()
     today = vn_date(now)

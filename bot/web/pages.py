@@ -227,34 +227,27 @@ def _gettext(request: web.Request) -> Callable[[str], str]:
 
 
 async def results_xlsx(request: web.Request) -> web.StreamResponse:
-    deps = request.app[DEPS]
-    res = await _results(request)
-    if isinstance(res, web.Response):
-        return res
-    data = exports.results_xlsx(res)
-    async with deps.uow_factory() as uow:
-        await uow.audit.add(
-            request[USER].id,
-            "contest.export",
-            f"round:{res.round.id}",
-            {"format": "xlsx", "rows": len(res.ranked), "via": "web"},
-            deps.clock(),
-        )
-        await uow.commit()
-    return _download(data, mime.XLSX, f"{exports.file_stem(res)}.xlsx")
+    return await _export(request, "xlsx", exports.results_xlsx, mime.XLSX)
 
 
 async def results_csv(request: web.Request) -> web.StreamResponse:
+    return await _export(request, "csv", exports.results_csv, "text/csv; charset=utf-8")
+
+
+async def _export(
+    request: web.Request, fmt: str, write: Callable[[contests.RoundResults], bytes], content_type: str
+) -> web.StreamResponse:
+    """The round's results as a file, with the audit row the chat and the CLI write too."""
     deps = request.app[DEPS]
     res = await _results(request)
     if isinstance(res, web.Response):
         return res
-    data = exports.results_csv(res)
+    data = write(res)
     async with deps.uow_factory() as uow:
-        detail = {"format": "csv", "rows": len(res.ranked), "via": "web"}
+        detail = {"format": fmt, "rows": len(res.ranked), "via": "web"}
         await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
         await uow.commit()
-    return _download(data, "text/csv; charset=utf-8", f"{exports.file_stem(res)}.csv")
+    return _download(data, content_type, f"{exports.file_stem(res)}.{fmt}")
 
 
 async def certificates_file(request: web.Request) -> web.StreamResponse:
