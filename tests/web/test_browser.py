@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from docx import Document
 from openpyxl import load_workbook
 
 from bot.app import App
+from bot.broadcasts.roster_xlsx import write_roster
 from bot.web.server import make_web_app
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
@@ -84,7 +86,7 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     await make_contest(web_app, contest_def(clock(), title="Hội thi Tìm hiểu pháp luật 2026"))
-    chats = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An"])
+    chats = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An", "Phạm Minh Châu"])
     await sit(chats[0], right=5)
     await sit(chats[1], right=2)
     token = await link_for(web_app, "btc")
@@ -124,8 +126,49 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
         cells = {str(c.value) for row in load_workbook(io.BytesIO(data)).worksheets[0].iter_rows() for c in row}
         assert {"Trần Văn Bình", "Lê Thị An"} <= cells
 
+        # The live progress moves by itself (htmx, every 5 s) when another student starts.
+        started = page.locator("#live tfoot td").first
+        await playwright.expect(started).to_have_text("2")
+        await chats[2].start_official()
+        await playwright.expect(started).to_have_text("3", timeout=12_000)
+
+        # Closing asks first; the page then says it is closed.
+        await page.get_by_role("link", name="Đóng vòng thi…").click()
+        await page.get_by_role("button", name="Xác nhận: Đóng vòng thi").click()
+        assert await page.get_by_role("status").filter(has_text="Đã đóng").is_visible()
+        await check_page(page, shots, "da-dong")
+
         await page.get_by_role("button", name="Đăng xuất").click()
         assert await page.get_by_role("heading", name="Thầy/cô đã đăng xuất").is_visible()
         await page.goto(f"{served}/hoi-thi")
         assert await page.get_by_role("heading", name="Thầy/cô cần đăng nhập").is_visible()
+        await browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_teacher_uploads_a_roster_with_a_bad_row_and_downloads_the_report(
+    web_app: App, served: str, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "danh-sach-7A.xlsx"
+    sheet.write_bytes(write_roster([("Trần Văn Bình", "HS01"), ("", "HS02")]))
+    token = await link_for(web_app, "gv")
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await (await browser.new_context(accept_downloads=True, locale="vi-VN")).new_page()
+        await page.goto(f"{served}/dang-nhap?t={token}")
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await page.get_by_role("link", name="Lớp học").click()
+        await check_page(page, tmp_path, "lop")
+        await page.get_by_label("Danh sách lớp").set_input_files(str(sheet))
+        await page.get_by_role("button", name="Tải lên").click()
+        assert await page.get_by_role("alert").is_visible()
+        assert await page.get_by_text("Dòng 3: thiếu họ và tên.").is_visible()
+
+        await page.get_by_role("link", name="Báo cáo").click()
+        await check_page(page, tmp_path, "bao-cao")
+        async with page.expect_download() as info:
+            await page.get_by_role("link", name="Báo cáo (Word)").first.click()
+        data = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
+        text = "\n".join(par.text for par in Document(io.BytesIO(data)).paragraphs)
+        assert "năm 2027" in text
         await browser.close()
