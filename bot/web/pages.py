@@ -35,14 +35,13 @@ from bot.reports.service import (
 )
 from bot.web import broadcasts, classes
 from bot.web.files import FILE_PATH
-from bot.web.render import DEPS, USER, page, refusal
+from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
 from bot.web.service import digest
 
 FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
 FILE_GONE = N_(
     "Tệp này không còn tải được: đường dẫn đã quá 24 giờ hoặc không đúng. Hãy yêu cầu lại tệp trong chat nhé."
 )
-NOT_FOUND = N_("Không tìm thấy trang này, hoặc thầy/cô không có quyền xem.")
 # The columns of the overview, as the report names them.
 COUNTED = {
     activity.LESSON_DELIVERED: N_("Bài học đã gửi"),

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.content.loader import Content
 from bot.core.clock import Clock, vn_time
-from bot.core.i18n import I18n
+from bot.core.i18n import N_, I18n
 from bot.core.ports import UserRec
 from bot.reports.options import ReportOptions
 from bot.web.ports import WebSessionRec
@@ -33,6 +33,7 @@ class WebDeps:
 
 
 DEPS = web.AppKey("deps", WebDeps)
+NOT_FOUND = N_("Không tìm thấy trang này, hoặc thầy/cô không có quyền xem.")
 USER = web.RequestKey("user", UserRec)  # the signed-in user, set by the security middleware
 SESSION = web.RequestKey("session", WebSessionRec)
 

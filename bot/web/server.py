@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.core.i18n import N_
 from bot.web import pages
 from bot.web.files import FILE_PATH
-from bot.web.render import DEPS, SESSION, USER, WebDeps, page, refusal
+from bot.web.render import DEPS, NOT_FOUND, SESSION, USER, WebDeps, page, refusal
 from bot.web.service import SESSION_TTL, SIGN_IN_PATH, csrf_ok, digest, redeem, session_user
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ LINK_SPENT_TITLE = N_("Đường dẫn không dùng được")
 LINK_SPENT = N_(
     "Đường dẫn này đã được dùng, đã hết hạn hoặc không đúng. Thầy/cô gõ /web trong chat để nhận đường dẫn mới nhé."
 )
+
+FAILED = N_("Có lỗi khi làm việc này nên chưa có gì thay đổi. Thầy/cô thử lại sau ít phút nhé.")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -68,7 +70,17 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
     public = request.path in PUBLIC or request.path.startswith(("/static/", FILE_PATH + "/"))
     if found is None and not public:
         return page(request, "signed_out.html", status=401, signed_out=False)
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:
+        response = refusal(request, 404, NOT_FOUND)
+    except web.HTTPMethodNotAllowed:
+        response = refusal(request, 405, NOT_FOUND)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("web console: %s %s failed", request.method, request.path.split("/")[1])
+        response = refusal(request, 500, FAILED)
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

@@ -92,3 +92,12 @@ async def test_students_get_no_link_and_teachers_no_contest_pages(web_app: App, 
     assert (await client.get("/hoi-thi/vong/1/ket-qua.xlsx")).status == 403
     html = await (await client.get("/")).text()
     assert 'href="/hoi-thi"' not in html  # no menu entry for what the role cannot open
+
+
+async def test_an_unknown_page_is_a_vietnamese_page_with_the_right_status(
+    web_app: App, client: TestClient[Any, Any]
+) -> None:
+    await sign_in(client, await link_for(web_app, "btc"))
+    missing = await client.get("/khong-co-trang-nay")
+    assert missing.status == 404 and "Không tìm thấy trang này" in await missing.text()
+    assert missing.headers["X-Frame-Options"] == "DENY"
