@@ -4,6 +4,8 @@ and for one school's admin, the report page, and the overview again while a dist
 
     python bench/web_bench.py                      # SQLite file in a temporary directory, full scale
     python bench/web_bench.py --rows 200000        # smaller, for a quick look
+    python bench/web_bench.py --database-url postgresql://user@host/db --reset   # an EMPTY throwaway database
+    python bench/web_bench.py --keep /tmp/district.db   # seed once into that SQLite file, reuse it next time
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.report_bench import build
 from bot.app import unit_of_work_factory
@@ -70,17 +72,26 @@ def line(name: str, ms: list[float]) -> str:
 
 async def main(args: argparse.Namespace) -> int:
     tmp = tempfile.TemporaryDirectory()
-    url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'bench.db'}"
+    keep = Path(args.keep) if args.keep else None
+    url = args.database_url or f"sqlite+aiosqlite:///{keep or Path(tmp.name) / 'bench.db'}"
+    seeded = keep is not None and keep.exists()
     engine = create_engine(url)
     options = ReportOptions()
     period = parse_period("2026", options)
     try:
         async with engine.begin() as conn:
+            if args.reset:
+                await conn.run_sync(Base.metadata.drop_all)
             await conn.run_sync(Base.metadata.create_all)
-        t0 = time.perf_counter()
-        rows = await build(engine, args.schools, args.students, args.rows, period.start, period.end)
-        seconds = time.perf_counter() - t0
-        print(f"seeded {rows} activity rows for {args.schools} schools, {args.students} students in {seconds:.0f} s")
+        if seeded:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(select(func.count()).select_from(m.Activity))).scalar_one()
+            print(f"reusing {keep}: {rows} activity rows")
+        else:
+            t0 = time.perf_counter()
+            rows = await build(engine, args.schools, args.students, args.rows, period.start, period.end)
+            seconds = time.perf_counter() - t0
+            print(f"seeded {rows} activity rows for {args.schools} schools, {args.students} students in {seconds:.0f} s")
         uow_factory = unit_of_work_factory(session_factory(engine))
         async with engine.connect() as conn:
             school_id = (await conn.execute(select(m.School.id).limit(1))).scalar_one()
@@ -117,5 +128,8 @@ if __name__ == "__main__":
     parser.add_argument("--schools", type=int, default=30)
     parser.add_argument("--students", type=int, default=15_000)
     parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--database-url", help="a throwaway database (default: a temporary SQLite file)")
+    parser.add_argument("--reset", action="store_true", help="drop every table of --database-url first")
+    parser.add_argument("--keep", help="a SQLite file to seed once and reuse")
     parser.add_argument("-n", type=int, default=20, help="requests per page")
     sys.exit(asyncio.run(main(parser.parse_args())))

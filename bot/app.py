@@ -144,6 +144,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "parent_links": privacy_sql.SqlParentLinkRepository,
     "privacy": privacy_sql.SqlPrivacyRepository,
     "reports": reports_sql.SqlReportRepository,
+    "snapshots": reports_sql.SqlSnapshotRepository,
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
 }

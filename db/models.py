@@ -226,7 +226,11 @@ class Activity(Base):
     lookups never record who."""
 
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_kind_at", "kind", "at"), Index("ix_activity_school_at", "school_id", "at"))
+    __table_args__ = (
+        Index("ix_activity_kind_at", "kind", "at"),
+        Index("ix_activity_school_at", "school_id", "at"),
+        Index("ix_activity_class_at", "class_id", "at"),  # a teacher's overview: their classes only
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[dt.datetime]
@@ -579,3 +583,23 @@ class WebFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
     created_at: Mapped[dt.datetime]
+
+
+# --- reports ---
+
+
+class FigureSnapshot(Base):
+    """The participation figures of a school's or the district's overview as last computed (a JSON copy of the
+    report's figures), with the newest participation record they include: the console shows them at once and
+    computes newer ones in the background. Counts only, no personal data."""
+
+    __tablename__ = "figure_snapshots"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(64))  # "kind first last", e.g. "year 2025-11-16 2026-11-15"
+    scope: Mapped[str] = mapped_column(String(200))  # the scope as JSON
+    upto_id: Mapped[int] = mapped_column(BigInteger)  # the newest activity id the figures include
+    computed_at: Mapped[dt.datetime]
+    payload: Mapped[str] = mapped_column(Text)
+    viewed_at: Mapped[dt.datetime] = mapped_column(index=True)
+    refreshing_since: Mapped[dt.datetime | None]

@@ -67,8 +67,38 @@ class ReportRepository(Protocol):
     ) -> ReportFigures: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotRec:
+    """An overview's figures as last computed (`payload`: JSON), with the newest record they include."""
+
+    key: str
+    period: str
+    scope: str
+    upto_id: int
+    computed_at: dt.datetime
+    payload: str
+    viewed_at: dt.datetime
+
+
+class SnapshotRepository(Protocol):
+    async def latest_activity_id(self) -> int: ...
+    async def get(self, key: str) -> SnapshotRec | None: ...
+    async def save(self, rec: SnapshotRec) -> None:
+        """Insert or replace, and end its refresh claim."""
+
+    async def claim(self, key: str, now: dt.datetime, taken_before: dt.datetime) -> bool:
+        """Mark `key` as being refreshed unless another process has claimed it after `taken_before`."""
+
+    async def viewed(self, key: str, now: dt.datetime) -> None: ...
+    async def stale(self, viewed_after: dt.datetime, latest_id: int) -> list[SnapshotRec]:
+        """The snapshots someone looked at after `viewed_after` that miss newer records."""
+
+    async def forget_unviewed(self, viewed_before: dt.datetime) -> int: ...
+
+
 class ReportsUnitOfWork(AccountsUnitOfWork, Protocol):
     reports: ReportRepository
+    snapshots: SnapshotRepository
 
 
 class ReportsEnv(AccountsEnv, Protocol):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.accounts.ports import ClassRec
-from bot.reports.ports import ContestRow, CountRow, ReportFigures, ReportScope
+from bot.reports.ports import ContestRow, CountRow, ReportFigures, ReportScope, SnapshotRec
 from db import models as m
-from db.sql import SqlRepository
+from db.sql import SqlRepository, rowcount
 
 A = m.Activity
 
@@ -137,3 +139,52 @@ class SqlReportRepository(SqlRepository):
             classes=classes,
             enrolled_by_class=enrolled,
         )
+
+
+S = m.FigureSnapshot
+
+
+def _snapshot(row: Any) -> SnapshotRec:
+    return SnapshotRec(row.key, row.period, row.scope, row.upto_id, row.computed_at, row.payload, row.viewed_at)
+
+
+class SqlSnapshotRepository(SqlRepository):
+    async def latest_activity_id(self) -> int:
+        # max() of the primary key: one step down its index on both databases.
+        return int((await self.session.execute(select(func.max(A.id)))).scalar() or 0)
+
+    async def get(self, key: str) -> SnapshotRec | None:
+        row = (await self.session.execute(select(S.__table__).where(S.key == key))).first()
+        return _snapshot(row) if row is not None else None
+
+    async def save(self, rec: SnapshotRec) -> None:
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        values = {
+            "key": rec.key,
+            "period": rec.period,
+            "scope": rec.scope,
+            "upto_id": rec.upto_id,
+            "computed_at": rec.computed_at,
+            "payload": rec.payload,
+            "viewed_at": rec.viewed_at,
+            "refreshing_since": None,
+        }
+        stmt = make(S).values(**values)
+        changed = {k: stmt.excluded[k] for k in values if k not in ("key", "viewed_at")}
+        await self.session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changed))
+
+    async def claim(self, key: str, now: dt.datetime, taken_before: dt.datetime) -> bool:
+        free = or_(S.refreshing_since.is_(None), S.refreshing_since < taken_before)
+        result = await self.session.execute(update(S).where(S.key == key, free).values(refreshing_since=now))
+        return rowcount(result) == 1
+
+    async def viewed(self, key: str, now: dt.datetime) -> None:
+        await self.session.execute(update(S).where(S.key == key).values(viewed_at=now))
+
+    async def stale(self, viewed_after: dt.datetime, latest_id: int) -> list[SnapshotRec]:
+        stmt = select(S.__table__).where(S.viewed_at > viewed_after, S.upto_id < latest_id).order_by(S.viewed_at.desc())
+        return [_snapshot(row) for row in (await self.session.execute(stmt)).all()]
+
+    async def forget_unviewed(self, viewed_before: dt.datetime) -> int:
+        return rowcount(await self.session.execute(delete(S).where(S.viewed_at < viewed_before)))

@@ -20,6 +20,7 @@ from bot.core.clock import vn_date
 from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.roles import Role
+from bot.reports import snapshots
 from bot.reports.options import ReportOptions
 from bot.reports.render import render_report
 from bot.reports.service import (
@@ -28,12 +29,12 @@ from bot.reports.service import (
     ReportAccessDenied,
     authorize,
     build_report,
-    figures_for,
     offered_periods,
     parse_period,
     reporting_year,
 )
 from bot.web import broadcasts, classes
+from bot.web.background import BACKGROUND
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
 from bot.web.service import digest
@@ -71,7 +72,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
             scope, _label = await authorize(uow, user, "mine")
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
-        figures = await figures_for(uow, scope, period)
+    shown = await snapshots.overview_figures(deps.uow_factory, scope, period, now, request.app[BACKGROUND].spawn)
+    figures = shown.figures
     # Every class and month of the scope is a row, those with no activity too (zeros say something).
     by_class = {row.key: row for row in figures.by_class}
     by_month = {row.key: row for row in figures.by_month}
@@ -85,6 +87,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
         kinds=COUNTED,
         by_class=by_class,
         months=months,
+        computed_at=shown.computed_at,
+        current=shown.current,
     )
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.core.i18n import N_
 from bot.web import pages
+from bot.web.background import background_ctx
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, SESSION, USER, WebDeps, page, refusal
 from bot.web.service import SESSION_TTL, SIGN_IN_PATH, csrf_ok, digest, redeem, session_user
@@ -136,6 +137,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 def make_web_app(deps: WebDeps) -> web.Application:
     app = web.Application(middlewares=[security], client_max_size=MAX_BODY)
     app[DEPS] = deps
+    app.cleanup_ctx.append(background_ctx)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("bot.web", "templates"),
