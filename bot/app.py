@@ -78,7 +78,7 @@ from bot.web.service import sign_in_link
 from db import locks
 from db import repositories as kernel_sql
 from db.migrate import upgrade, upgrade_async
-from db.session import create_engine, session_factory
+from db.session import create_engine, create_read_engine, session_factory
 from db.uow import RepositoryFactory, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -194,8 +194,14 @@ class App:
     env: Env
     dispatcher: Dispatcher
     clock: Clock
+    # Long reads (the overview's figures, reports) on connections of their own where the database needs it
+    # (a SQLite file: see `create_read_engine`); else the same units of work as everything else.
+    read_engine: AsyncEngine | None = None
+    reader: Callable[[], AppUnitOfWork] | None = None
 
     async def close(self) -> None:
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
         await self.engine.dispose()
 
     # --- the narrow things each part receives ---------------------------------------------------------------
@@ -251,6 +257,7 @@ class App:
         settings = self.dispatcher.settings  # the Telegram channel writes the bot's username there at start
         return WebDeps(
             self.uow_factory,
+            self.reader or self.uow_factory,
             self.clock,
             self.i18n,
             self.env.web_base_url,
@@ -343,7 +350,9 @@ def build_app(
     dispatcher = Dispatcher(
         uow_factory, routers(), env, i18n, clock, core, file_links=links, understanding=content.understanding
     )
-    return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock)
+    read_engine = create_read_engine(settings.database_url)
+    reader = unit_of_work_factory(session_factory(read_engine, fast_path=False)) if read_engine else uow_factory
+    return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock, read_engine, reader)
 
 
 def web_base_url(settings: Settings, console: bool = False) -> str:

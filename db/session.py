@@ -63,6 +63,39 @@ def create_engine(url: str, *, fast_path: bool = True, **kwargs: Any) -> AsyncEn
     return create_async_engine(url, **kwargs)
 
 
+def create_read_engine(url: str) -> AsyncEngine | None:
+    """For long reads (a district's figures, a report) on a SQLite file: connections of their own, in threads
+    (aiosqlite), read-only, in deferred transactions that hold no write lock. WAL lets them read their snapshot
+    while the bot's one writer goes on, and the event loop is never held by a query that scans millions of rows.
+    None elsewhere: PostgreSQL's pool already reads beside the writers, and an in-memory database is one
+    connection's own."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=2, max_overflow=0, pool_timeout=600
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA query_only=ON")  # a write here is a bug: refused by SQLite itself
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN DEFERRED")  # one snapshot for every statement of the read
+        finally:
+            cursor.close()
+
+    return engine
+
+
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -116,13 +116,16 @@ def loads(text: str) -> ReportFigures:
     )
 
 
-async def compute(uow_factory: Callable[[], Any], scope: ReportScope, period: Period, now: dt.datetime) -> Overview:
-    """Count now and keep the result. The newest record id is read first, so the figures include at least the
-    records up to it (a record added meanwhile at worst makes the next visit refresh once more)."""
-    async with uow_factory() as uow:
+Units = Callable[[], Any]
+
+
+async def compute(reader: Units, writer: Units, scope: ReportScope, period: Period, now: dt.datetime) -> Overview:
+    """Count now (through `reader`, the units of work for long reads) and keep the result (through `writer`).
+    The newest record id is read in the same snapshot as the figures, so they include every record up to it."""
+    async with reader() as uow:
         latest = await uow.snapshots.latest_activity_id()
         figures = await figures_for(uow, scope, period)
-    async with uow_factory() as uow:
+    async with writer() as uow:
         key = key_of(scope, period)
         await uow.snapshots.save(
             SnapshotRec(key, period_text(period), scope_text(scope), latest, now, dumps(figures), now)
@@ -132,7 +135,8 @@ async def compute(uow_factory: Callable[[], Any], scope: ReportScope, period: Pe
 
 
 async def overview_figures(
-    uow_factory: Callable[[], Any],
+    reader: Units,
+    writer: Units,
     scope: ReportScope,
     period: Period,
     now: dt.datetime,
@@ -141,10 +145,10 @@ async def overview_figures(
     """The figures of `scope` in `period` for the overview: exact when nothing was added since they were
     computed; otherwise the last ones while `in_background` computes newer ones (one process at a time)."""
     if not uses_snapshots(scope):
-        async with uow_factory() as uow:
+        async with reader() as uow:
             return Overview(await figures_for(uow, scope, period), now, True)
     key = key_of(scope, period)
-    async with uow_factory() as uow:
+    async with writer() as uow:
         snap = await uow.snapshots.get(key)
         latest = await uow.snapshots.latest_activity_id()
         if snap is not None:
@@ -155,23 +159,23 @@ async def overview_figures(
             await uow.commit()
             if current or now - snap.computed_at < SERVE_STALE_FOR:
                 if claimed:
-                    in_background(refresh(uow_factory, snap, now))
+                    in_background(refresh(reader, writer, snap, now))
                 return Overview(loads(snap.payload), snap.computed_at, current)
-    return await compute(uow_factory, scope, period, now)
+    return await compute(reader, writer, scope, period, now)
 
 
-async def refresh(uow_factory: Callable[[], Any], snap: SnapshotRec, now: dt.datetime) -> None:
+async def refresh(reader: Units, writer: Units, snap: SnapshotRec, now: dt.datetime) -> None:
     try:
-        await compute(uow_factory, scope_of(snap.scope), period_of(snap.period), now)
+        await compute(reader, writer, scope_of(snap.scope), period_of(snap.period), now)
     except Exception:
         # The claim lapses by itself (CLAIM_LASTS): the next visit tries again.
         log.exception("figures snapshot refresh failed")
 
 
-async def keep_fresh(uow_factory: Callable[[], Any], now: dt.datetime) -> int:
+async def keep_fresh(reader: Units, writer: Units, now: dt.datetime) -> int:
     """Compute again every snapshot someone looked at today that misses newer records (a job, so that the
     organizer's next visit is already current), and forget those nobody looks at. Returns how many it computed."""
-    async with uow_factory() as uow:
+    async with writer() as uow:
         uow_typed: ReportsUnitOfWork = uow
         latest = await uow_typed.snapshots.latest_activity_id()
         stale = await uow_typed.snapshots.stale(now - KEEP_FRESH_FOR, latest)
@@ -179,5 +183,5 @@ async def keep_fresh(uow_factory: Callable[[], Any], now: dt.datetime) -> int:
         claimed = [s for s in stale if await uow_typed.snapshots.claim(s.key, now, now - CLAIM_LASTS)]
         await uow.commit()
     for snap in claimed:
-        await refresh(uow_factory, snap, now)
+        await refresh(reader, writer, snap, now)
     return len(claimed)

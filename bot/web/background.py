@@ -50,7 +50,7 @@ async def keep_fresh_loop(app: web.Application, every: float = KEEP_FRESH_EVERY)
     while True:
         await asyncio.sleep(every)
         try:
-            await snapshots.keep_fresh(deps.uow_factory, deps.clock())
+            await snapshots.keep_fresh(deps.reader, deps.uow_factory, deps.clock())
         except Exception:
             log.exception("keeping the overview's figures fresh failed")
 

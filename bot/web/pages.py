@@ -72,7 +72,9 @@ async def overview(request: web.Request) -> web.StreamResponse:
             scope, _label = await authorize(uow, user, "mine")
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
-    shown = await snapshots.overview_figures(deps.uow_factory, scope, period, now, request.app[BACKGROUND].spawn)
+    shown = await snapshots.overview_figures(
+        deps.reader, deps.uow_factory, scope, period, now, request.app[BACKGROUND].spawn
+    )
     figures = shown.figures
     # Every class and month of the scope is a row, those with no activity too (zeros say something).
     by_class = {row.key: row for row in figures.by_class}

@@ -19,10 +19,12 @@ from bot.web.ports import WebSessionRec
 
 @dataclass(frozen=True)
 class WebDeps:
-    """What the console uses: a unit-of-work factory, the clock, the catalogs, its public address, and what the
-    pages read (report options for the periods, the content for the lessons to send)."""
+    """What the console uses: units of work (and those for long reads), the clock, the catalogs, its public
+    address, and what the pages read (report options for the periods, the content for the lessons to send)."""
 
     uow_factory: Callable[[], Any]
+    # Units of work for long reads that must not hold the writer (see `db.session.create_read_engine`).
+    reader: Callable[[], Any]
     clock: Clock
     i18n: I18n
     base_url: str

@@ -89,7 +89,8 @@ async def test_a_snapshot_gives_back_exactly_the_figures_the_database_counts(web
     async with web_app.uow_factory() as uow:
         school_id = (await uow.users.by_account("console", "qt")).school_id  # type: ignore[union-attr]
         counted = await figures_for(uow, ReportScope(school_id=school_id), period)
-    kept = await snapshots.compute(web_app.uow_factory, ReportScope(school_id=school_id), period, clock())
+    scope = ReportScope(school_id=school_id)
+    kept = await snapshots.compute(web_app.reader, web_app.uow_factory, scope, period, clock())
     async with web_app.uow_factory() as uow:
         rec = await uow.snapshots.get(snapshots.key_of(ReportScope(school_id=school_id), period))
     assert rec is not None and snapshots.loads(rec.payload) == counted == kept.figures
@@ -100,7 +101,7 @@ async def test_one_process_at_a_time_refreshes_a_snapshot_and_a_dead_claim_lapse
     web_app: App, clock: FakeClock
 ) -> None:
     period = parse_period(str(clock().year + 1), ReportOptions())
-    await snapshots.compute(web_app.uow_factory, ReportScope(), period, clock())
+    await snapshots.compute(web_app.reader, web_app.uow_factory, ReportScope(), period, clock())
     key = snapshots.key_of(ReportScope(), period)
     now = clock()
 
@@ -117,15 +118,15 @@ async def test_one_process_at_a_time_refreshes_a_snapshot_and_a_dead_claim_lapse
 
 async def test_the_job_refreshes_what_people_looked_at_and_forgets_the_rest(web_app: App, clock: FakeClock) -> None:
     period = parse_period(str(clock().year + 1), ReportOptions())
-    await snapshots.compute(web_app.uow_factory, ReportScope(), period, clock())
-    assert await snapshots.keep_fresh(web_app.uow_factory, clock()) == 0  # nothing new: nothing to count
+    await snapshots.compute(web_app.reader, web_app.uow_factory, ReportScope(), period, clock())
+    assert await snapshots.keep_fresh(web_app.reader, web_app.uow_factory, clock()) == 0  # nothing new
     await opened_lessons(web_app, 2)
-    assert await snapshots.keep_fresh(web_app.uow_factory, clock()) == 1
+    assert await snapshots.keep_fresh(web_app.reader, web_app.uow_factory, clock()) == 1
     async with web_app.uow_factory() as uow:
         rec = await uow.snapshots.get(snapshots.key_of(ReportScope(), period))
     assert rec is not None and snapshots.loads(rec.payload).totals.counts[activity.LESSON_OPENED] == 2
 
     later = clock() + snapshots.FORGET_AFTER + dt.timedelta(days=1)
-    assert await snapshots.keep_fresh(web_app.uow_factory, later) == 0
+    assert await snapshots.keep_fresh(web_app.reader, web_app.uow_factory, later) == 0
     async with web_app.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(m.FigureSnapshot)) == 0
