@@ -23,8 +23,8 @@ from bot.web.render import DEPS, USER, page, refusal
 NOT_IN_CLASS = N_("Học sinh này không ở trong lớp của thầy/cô.")
 BAD_CHOICE = N_("Thầy/cô chọn một học sinh và một dòng của danh sách lớp rồi bấm “Ghép” nhé.")
 DONE = {
-    "ghep": N_("✅ Đã ghép học sinh với danh sách lớp."),
-    "dong-y": N_("✅ Đã ghi nhận phiếu đồng ý số {ref} cho {name}."),
+    "ghep": N_("Đã ghép học sinh với danh sách lớp."),
+    "dong-y": N_("Đã ghi nhận phiếu đồng ý số {ref} cho {name}."),
     "da-co": N_("{name} đã có đồng ý của phụ huynh từ trước; không ghi thêm."),
 }
 
