@@ -24,6 +24,7 @@ NOT_IN_CLASS = N_("Học sinh này không ở trong lớp của thầy/cô.")
 BAD_CHOICE = N_("Thầy/cô chọn một học sinh và một dòng của danh sách lớp rồi bấm “Ghép” nhé.")
 DONE = {
     "ghep": N_("Đã ghép học sinh với danh sách lớp."),
+    "khong-co": N_("Đã ghi nhận: {name} không có trong danh sách lớp. Khi nhập danh sách mới, trang này sẽ hỏi lại."),
     "dong-y": N_("Đã ghi nhận phiếu đồng ý số {ref} cho {name}."),
     "da-co": N_("{name} đã có đồng ý của phụ huynh từ trước; không ghi thêm."),
 }
@@ -137,6 +138,23 @@ async def confirm_match(request: web.Request) -> web.StreamResponse:
     return _done(klass, "ghep", member)
 
 
+async def not_on_roster(request: web.Request) -> web.StreamResponse:
+    """The teacher says the student is on none of the rows: the roster service's not_on_roster, as in the chat."""
+    deps = request.app[DEPS]
+    member = _int((await request.post()).get("hoc_sinh"))
+    async with deps.uow_factory() as uow:
+        klass = await managed(request, uow)
+        if isinstance(klass, web.Response):
+            return klass
+        try:
+            await roster.not_on_roster(uow, request[USER], klass.id, member if member is not None else -1, deps.clock())
+        except Refusal as exc:
+            await uow.rollback()
+            return await _page(request, uow, klass, 422, alert=exc.translated(_gettext(request)))
+        await uow.commit()
+    return _done(klass, "khong-co", member or 0)
+
+
 async def record_consent(request: web.Request) -> web.StreamResponse:
     """The guardian's signed paper form, under its number: the privacy service's record_paper_form, which checks
     the number as the chat does and writes the consent and its audit row."""
@@ -169,4 +187,5 @@ async def record_consent(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/lop/{klass}/hoc-sinh", students_page)
     app.router.add_post("/lop/{klass}/ghep", confirm_match)
+    app.router.add_post("/lop/{klass}/khong-co", not_on_roster)
     app.router.add_post("/lop/{klass}/dong-y", record_consent)

@@ -20,6 +20,7 @@ from bot.web.service import digest
 from db import models as m
 from tests.reliability.helpers import option_number
 from tests.web.conftest import csrf_of, link_for, origin, sign_in
+from tests.web.test_classes import sheet
 
 
 async def demo_class(app: App) -> int:
@@ -175,6 +176,38 @@ async def test_a_teacher_confirms_a_match_through_the_roster_service(
     assert await state(web_app) == before
 
 
+async def test_a_student_on_none_of_the_rows_is_not_offered_again_until_a_new_sheet(
+    web_app: App, client: TestClient[Any, Any]
+) -> None:
+    class_id = await demo_class(web_app)
+    await roster(web_app, class_id, [("Nguyễn Văn An", "HS01"), ("Nguyễn Văn An", "HS02")])
+    an = await join(web_app, "an", "Nguyễn Văn An", class_id)
+    elsewhere = await other_class(web_app, "gv2", "7B", own_school=True)
+    stranger = await join(web_app, "la", "Nguyễn Văn An", elsewhere)
+    csrf = await signed_in(web_app, client, "gv", class_id)
+    before = await state(web_app)
+    for bad in ({"hoc_sinh": str(stranger)}, {"hoc_sinh": "999999"}, {"hoc_sinh": ""}, {}):
+        status, text = await post(client, f"/lop/{class_id}/khong-co", csrf=csrf, **bad)
+        assert status == 422 and "Học sinh này không còn chờ xác nhận." in text, bad
+    status, _t = await post(client, f"/lop/{elsewhere}/khong-co", csrf=csrf, hoc_sinh=str(stranger))
+    assert status == 404
+    status, _t = await post(client, f"/lop/{class_id}/khong-co", hoc_sinh=str(an))  # no CSRF token
+    assert status == 403
+    assert await state(web_app) == before
+
+    status, _t = await post(client, f"/lop/{class_id}/khong-co", csrf=csrf, hoc_sinh=str(an))
+    assert status == 303
+    page = await (await client.get(f"/lop/{class_id}/hoc-sinh?xong=khong-co&hs={an}")).text()
+    assert "Nguyễn Văn An không có trong danh sách lớp" in page and "Không còn học sinh nào cần xác nhận." in page
+    assert [e.user_id for e in await entries(web_app, class_id)] == [None, None]
+    assert [a.scope for a in await actions(web_app, "roster.unlisted")] == [f"class:{class_id}"]
+    # A new sheet: the student may be on it, so the page asks again.
+    form = sheet([("Nguyễn Văn Anh", "HS03")], csrf)
+    assert (await client.post(f"/lop/{class_id}/danh-sach", data=form, headers=origin(client))).status == 200
+    page = await (await client.get(f"/lop/{class_id}/hoc-sinh")).text()
+    assert "Học sinh “Nguyễn Văn An” đã vào lớp 7A" in page
+
+
 async def test_a_teacher_records_the_signed_paper_form_as_the_chat_does(
     web_app: App, client: TestClient[Any, Any]
 ) -> None:
@@ -321,3 +354,18 @@ async def test_the_chat_refuses_a_paper_form_after_the_family_withdrew(web_app: 
     screen = await teacher.send("7A-13")
     assert "đã rút lại đồng ý" in screen
     assert await state(web_app) == before
+
+
+async def test_in_the_chat_too_a_student_on_none_of_the_rows_is_not_offered_again(web_app: App) -> None:
+    class_id = await demo_class(web_app)
+    await roster(web_app, class_id, [("Nguyễn Văn An", "HS01"), ("Nguyễn Văn An", "HS02")])
+    an = await join(web_app, "an", "Nguyễn Văn An", class_id)
+    teacher = ConsoleSession(web_app.dispatcher, user="gv")
+    screen = await teacher.send("/classes")
+    screen = await teacher.send(option_number(screen, "🏫 7A"))
+    screen = await teacher.send(option_number(screen, "Xác nhận học sinh (1)"))
+    screen = await teacher.send(option_number(screen, "Không có trong danh sách"))
+    assert "em không có trong danh sách lớp" in screen and "Không còn học sinh nào cần xác nhận." in screen
+    async with web_app.uow_factory() as uow:
+        assert await uow.rosters.unlisted(class_id) == {an}
+    assert [e.user_id for e in await entries(web_app, class_id)] == [None, None]
