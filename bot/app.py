@@ -264,6 +264,7 @@ class App:
             self.env.reports,
             self.content,
             bot_username=lambda: settings.bot_username,
+            notice_version=self.env.notice_version,
         )
 
     def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:

@@ -603,3 +603,20 @@ class FigureSnapshot(Base):
     payload: Mapped[str] = mapped_column(Text)
     viewed_at: Mapped[dt.datetime] = mapped_column(index=True)
     refreshing_since: Mapped[dt.datetime | None]
+
+
+# --- roster matching: students the teacher said are not on the class's sheet ---
+
+
+class RosterUnlisted(Base):
+    """A student who joined a class and, the teacher said, is on none of its roster rows: not offered for matching
+    again until a new sheet is imported for the class."""
+
+    __tablename__ = "roster_unlisted"
+    __table_args__ = (UniqueConstraint("class_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime]

@@ -105,7 +105,7 @@ async def on_matches(ctx: Ctx, arg: str) -> None:
         _("Học sinh “{name}” đã vào lớp {klass}. Em ấy là ai trong danh sách lớp?").format(
             name=first.member.display_name, klass=klass.name
         ),
-        options + [(_("Không có trong danh sách"), f"class.show:{klass.id}")],
+        options + [(_("Không có trong danh sách"), f"class.unlisted:{klass.id}.{first.member.user_id}")],
         replace_previous=ctx.answering_prompt,
     )
 
@@ -117,6 +117,15 @@ async def on_link(ctx: Ctx, arg: str) -> None:
     class_id, member_id, entry_id = (int_arg(p) for p in (parts + ["", "", ""])[:3])
     await roster.confirm_match(ctx.uow, ctx.user, class_id, member_id, entry_id, ctx.now)
     ctx.say(ctx._("✅ Đã ghép học sinh với danh sách lớp."))
+    await on_matches(ctx, str(class_id))
+
+
+@router.action("class.unlisted")
+async def on_unlisted(ctx: Ctx, arg: str) -> None:
+    require_role(ctx, *SCHOOL_STAFF)
+    class_id, member_id = (int_arg(p) for p in (arg.split(".") + ["", ""])[:2])
+    await roster.not_on_roster(ctx.uow, ctx.user, class_id, member_id, ctx.now)
+    ctx.say(ctx._("Đã ghi nhận: em không có trong danh sách lớp. Khi nhập danh sách mới, bot sẽ hỏi lại."))
     await on_matches(ctx, str(class_id))
 
 

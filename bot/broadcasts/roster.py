@@ -179,6 +179,8 @@ async def import_roster(
             continue
         new.append((row.full_name, key, row.code))
     result.added = await uow.rosters.add_entries(klass.id, new, now) if new else 0
+    if new:  # a new sheet: whom the teacher found on none of the old rows may be on the new ones
+        await uow.rosters.clear_unlisted(klass.id)
     await uow.audit.add(user.id if user else None, "roster.import", f"class:{klass.id}", {"added": result.added}, now)
     await auto_link(uow, klass.id)
     return result
@@ -202,7 +204,9 @@ async def auto_link(uow: BroadcastsUnitOfWork, class_id: int) -> list[PendingMat
     members = await uow.rosters.members(class_id)
     linked = {e.user_id for e in entries if e.user_id is not None}
     free = [e for e in entries if e.user_id is None]
-    unlinked = [mb for mb in members if mb.user_id not in linked and mb.display_name]
+    # Those the teacher found on none of the rows are left alone until a new sheet is imported.
+    unlisted = await uow.rosters.unlisted(class_id)
+    unlinked = [mb for mb in members if mb.user_id not in linked and mb.user_id not in unlisted and mb.display_name]
     keys = [fold(mb.display_name or "") for mb in unlinked]
     pending: list[PendingMatch] = []
     for member, key in zip(unlinked, keys, strict=True):
@@ -231,3 +235,17 @@ async def confirm_match(
         raise Refusal(N_("Không ghép được: học sinh hoặc dòng này đã được ghép rồi."))
     await uow.audit.add(user.id if user else None, "roster.link", f"class:{klass.id}", {}, now)
     return entry
+
+
+async def not_on_roster(
+    uow: BroadcastsUnitOfWork, user: UserRec | None, class_id: int, member_id: int, now: dt.datetime
+) -> None:
+    """The teacher says a student who joined is on none of the roster's rows: the student stays in the class,
+    unmatched, and is not offered again until a new sheet is imported."""
+    klass = await managed_class(uow, user, class_id)
+    members = {mb.user_id for mb in await uow.rosters.members(klass.id)}
+    linked = {e.user_id for e in await uow.rosters.entries(klass.id) if e.user_id is not None}
+    if member_id not in members or member_id in linked:
+        raise Refusal(N_("Học sinh này không còn chờ xác nhận."))
+    if await uow.rosters.mark_unlisted(klass.id, member_id, user.id if user else None, now):
+        await uow.audit.add(user.id if user else None, "roster.unlisted", f"class:{klass.id}", {}, now)

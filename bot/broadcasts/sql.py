@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    delete,
     func,
     select,
     update,
@@ -94,6 +95,19 @@ class SqlRosterRepository(SqlRepository):
             .order_by(m.Membership.joined_at, m.User.id)
         )
         return [MemberRec(uid, name) for uid, name in rows]
+
+    async def unlisted(self, class_id: int) -> set[int]:
+        rows = await self.session.execute(select(m.RosterUnlisted.user_id).where(m.RosterUnlisted.class_id == class_id))
+        return {uid for (uid,) in rows}
+
+    async def mark_unlisted(self, class_id: int, user_id: int, decided_by: int | None, now: dt.datetime) -> bool:
+        stmt = insert_ignore(self.session, m.RosterUnlisted, ["class_id", "user_id"]).values(
+            class_id=class_id, user_id=user_id, decided_by=decided_by, decided_at=now
+        )
+        return bool(rowcount(await self.session.execute(stmt)))
+
+    async def clear_unlisted(self, class_id: int) -> None:
+        await self.session.execute(delete(m.RosterUnlisted).where(m.RosterUnlisted.class_id == class_id))
 
     async def rename_class(self, class_id: int, name: str) -> None:
         await self.session.execute(update(m.SchoolClass).where(m.SchoolClass.id == class_id).values(name=name))

@@ -6,35 +6,76 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.accounts.consent import GUARDIAN, PARENT_LINK, consent_status
+from bot.accounts.consent import GUARDIAN, PAPER_FORM, PARENT_LINK, consent_status
 from bot.core.codes import new_code
-from bot.core.errors import UserFacingError
+from bot.core.errors import Refusal, UserFacingError
+from bot.core.i18n import N_
 from bot.core.ports import UserRec
 from bot.core.roles import Role
 from bot.core.text import normalise_code
 from bot.privacy import service as privacy
-from bot.privacy.ports import Ctx
+from bot.privacy.ports import Ctx, PrivacyUnitOfWork
 
 # `/start P_<code>`: Telegram deep-link payloads allow letters, digits, "_" and "-".
 PARENT_PREFIX = "P_"
 PARENT_LINK_TTL = dt.timedelta(days=14)
+BAD_REFERENCE = N_("Số phiếu gồm chữ và số, có ít nhất một chữ số, tối đa 32 ký tự. Thầy/cô gõ lại nhé.")
+WITHDRAWN = N_(
+    "Gia đình em đã rút lại đồng ý và dữ liệu của em đang chờ xóa, nên không ghi nhận thêm phiếu đồng ý nào."
+)
 
 
 async def record_guardian(
     ctx: Ctx, student_id: int, method: str, reference: str | None = None, recorded_by: int | None = None
 ) -> bool:
     """Record the guardian's consent; False (and nothing written) when an active one already exists."""
-    _child, guardian = await consent_status(ctx.uow, student_id)
+    return await _record_guardian(
+        ctx.uow, ctx.user.id, student_id, method, ctx.env.notice_version, ctx.now, reference, recorded_by
+    )
+
+
+async def _record_guardian(
+    uow: PrivacyUnitOfWork,
+    actor_id: int,
+    student_id: int,
+    method: str,
+    notice_version: str,
+    now: dt.datetime,
+    reference: str | None = None,
+    recorded_by: int | None = None,
+) -> bool:
+    _child, guardian = await consent_status(uow, student_id)
     if guardian:
         return False
-    by = recorded_by if recorded_by is not None else ctx.user.id
-    await ctx.uow.consents.add(
-        student_id, GUARDIAN, method, ctx.env.notice_version, ctx.now, recorded_by=by, reference=reference
-    )
-    await ctx.uow.audit.add(
-        ctx.user.id, "consent.record", f"user:{student_id}", {"kind": GUARDIAN, "method": method}, ctx.now
-    )
+    by = recorded_by if recorded_by is not None else actor_id
+    await uow.consents.add(student_id, GUARDIAN, method, notice_version, now, recorded_by=by, reference=reference)
+    await uow.audit.add(actor_id, "consent.record", f"user:{student_id}", {"kind": GUARDIAN, "method": method}, now)
     return True
+
+
+async def erasure_pending(uow: PrivacyUnitOfWork, student_ids: list[int]) -> set[int]:
+    """The students among `student_ids` whose data is queued for deletion (after withdrawing their consent)."""
+    wanted = set(student_ids)
+    return {r.user_id for r in await uow.privacy.requests(status="pending", kind=privacy.ERASE) if r.user_id in wanted}
+
+
+async def record_paper_form(
+    uow: PrivacyUnitOfWork, staff: UserRec, student_id: int, text: str, notice_version: str, now: dt.datetime
+) -> tuple[str, bool]:
+    """A member of staff saw the guardian's signed paper form: record it under its number, in the chat and in the
+    web console alike. The caller has checked that the student is in a class `staff` manages. Refused for a
+    reference that is not a form number, and while a withdrawal's deletion is pending (the family said no: an
+    old form does not bring the data back). Returns (the reference as stored, False when an active guardian
+    consent already existed and nothing was written)."""
+    ref = clean_form_reference(text)
+    if ref is None:
+        raise Refusal(BAD_REFERENCE)
+    if await erasure_pending(uow, [student_id]):
+        raise Refusal(WITHDRAWN)
+    recorded = await _record_guardian(
+        uow, staff.id, student_id, PAPER_FORM, notice_version, now, reference=ref, recorded_by=staff.id
+    )
+    return ref, recorded
 
 
 def clean_form_reference(text: str) -> str | None:

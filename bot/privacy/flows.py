@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.accounts.consent import PAPER_FORM, consent_status
+from bot.accounts.consent import consent_status
 from bot.accounts.menu import show_menu
 from bot.accounts.ports import ClassRec
 from bot.accounts.service import can_manage_class
@@ -442,12 +442,13 @@ async def on_consent_paper(ctx: Ctx, arg: str) -> None:
 @router.text("consent.form_ref")
 async def on_form_ref(ctx: Ctx, text: str) -> None:
     _ = ctx._
-    ref = consent.clean_form_reference(text)
-    if ref is None:
-        ctx.repeat_prompt(_("Số phiếu gồm chữ và số, có ít nhất một chữ số, tối đa 32 ký tự. Thầy/cô gõ lại nhé."))
+    if consent.clean_form_reference(text) is None:
+        ctx.repeat_prompt(_(consent.BAD_REFERENCE))
         return
     class_id, student = await _student_for_staff(ctx, str(ctx.conv.data.get("target", "")))
-    recorded = await consent.record_guardian(ctx, student.id, PAPER_FORM, reference=ref)
+    ref, recorded = await consent.record_paper_form(
+        ctx.uow, ctx.user, student.id, text, ctx.env.notice_version, ctx.now
+    )
     msg = (
         _("✅ Đã ghi nhận phiếu đồng ý số {ref} cho {name}.")
         if recorded

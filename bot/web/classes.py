@@ -50,7 +50,7 @@ async def class_list(request: web.Request) -> web.StreamResponse:
     return page(request, "classes.html", classes=classes, counts=counts, entries=entries, links=links)
 
 
-async def _managed(request: web.Request, uow: Any) -> ClassRec | web.Response:
+async def managed(request: web.Request, uow: Any) -> ClassRec | web.Response:
     """The class in the URL if the user may manage it; otherwise the page that says so (the same for a class
     that does not exist and another teacher's)."""
     raw = request.match_info["klass"]
@@ -64,7 +64,7 @@ async def _managed(request: web.Request, uow: Any) -> ClassRec | web.Response:
 
 async def class_poster(request: web.Request) -> web.StreamResponse:
     async with request.app[DEPS].uow_factory() as uow:
-        klass = await _managed(request, uow)
+        klass = await managed(request, uow)
     if isinstance(klass, web.Response):
         return klass
     link = join_link(request, klass.join_code)
@@ -78,7 +78,7 @@ async def roster_upload(request: web.Request) -> web.StreamResponse:
     sheet = form.get("tep")
     data = sheet.file.read(MAX_ROSTER + 1) if isinstance(sheet, web.FileField) else b""
     async with deps.uow_factory() as uow:
-        klass = await _managed(request, uow)
+        klass = await managed(request, uow)
         if isinstance(klass, web.Response):
             return klass
         errors: list[str] = []

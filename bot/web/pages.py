@@ -33,7 +33,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes
+from bot.web import broadcasts, classes, students
 from bot.web.background import BACKGROUND
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
@@ -327,6 +327,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/lop", classes.class_list)
     app.router.add_get("/lop/{klass}/in", classes.class_poster)
     app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)
+    students.add_routes(app)
     app.router.add_get(FILE_PATH + "/{token}", file_download)
     app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)

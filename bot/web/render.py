@@ -32,6 +32,8 @@ class WebDeps:
     content: Content
     # The Telegram bot's username once its channel has started (join links t.me/<bot>?start=<class code>).
     bot_username: Callable[[], str | None] = lambda: None
+    # The version of the privacy notice a consent recorded here is given under, as in the chat (`Env`).
+    notice_version: str = ""
 
 
 DEPS = web.AppKey("deps", WebDeps)

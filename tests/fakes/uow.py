@@ -36,6 +36,7 @@ class World:
     classes: dict[int, ClassRec] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)  # class id -> user ids
     roster: dict[int, RosterRec] = field(default_factory=dict)
+    unlisted: set[tuple[int, int]] = field(default_factory=set)  # (class id, user id)
     consents: dict[int, list[ConsentRec]] = field(default_factory=dict)
     audit: list[AuditRow] = field(default_factory=list)
     # What the reports repository answers (the SQL aggregation is the database tests' business).
@@ -137,6 +138,18 @@ class FakeRosters(_Repo):
 
     async def members(self, class_id: int) -> list[MemberRec]:
         return [MemberRec(uid, self.s.users[uid].display_name) for uid in self.s.members[class_id]]
+
+    async def unlisted(self, class_id: int) -> set[int]:
+        return {uid for cid, uid in self.s.unlisted if cid == class_id}
+
+    async def mark_unlisted(self, class_id: int, user_id: int, decided_by: int | None, now: dt.datetime) -> bool:
+        if (class_id, user_id) in self.s.unlisted:
+            return False
+        self.s.unlisted.add((class_id, user_id))
+        return True
+
+    async def clear_unlisted(self, class_id: int) -> None:
+        self.s.unlisted = {(cid, uid) for cid, uid in self.s.unlisted if cid != class_id}
 
 
 class FakeConsents(_Repo):

@@ -26,6 +26,7 @@ from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
 from tests.web.conftest import link_for
 from tests.web.test_pages import add_students, sit
+from tests.web.test_students import demo_class, join, roster
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 # CI sets REQUIRE_BROWSER=1 where it installed Chromium: then a missing browser fails instead of skipping.
@@ -171,4 +172,44 @@ async def test_a_teacher_uploads_a_roster_with_a_bad_row_and_downloads_the_repor
         data = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
         text = "\n".join(par.text for par in Document(io.BytesIO(data)).paragraphs)
         assert "năm 2027" in text
+        await browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_teacher_confirms_a_student_and_records_a_guardians_paper_form(
+    web_app: App, served: str, tmp_path: Path
+) -> None:
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    class_id = await demo_class(web_app)
+    await roster(web_app, class_id, [("Nguyễn Văn An", "HS01"), ("Nguyễn Văn An", "HS02"), ("Lê Thị Bình", "HS03")])
+    await join(web_app, "an", "Nguyễn Văn An", class_id)
+    await join(web_app, "binh", "Lê Thị Bình", class_id)
+    await join(web_app, "khoa", "Trần Minh Khoa", class_id)
+    token = await link_for(web_app, "gv")
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await (await browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 800})).new_page()
+        await page.goto(f"{served}/dang-nhap?t={token}")
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await page.get_by_role("link", name="Lớp học").click()
+        await page.get_by_role("link", name="Học sinh: xác nhận và đồng ý của phụ huynh").click()
+        assert await page.get_by_role("heading", name="Học sinh lớp 7A", level=1).is_visible()
+        await check_page(page, shots, "hoc-sinh")
+
+        await page.get_by_label("Nguyễn Văn An (HS02)").check()
+        await page.get_by_role("button", name="Ghép Nguyễn Văn An").click()
+        assert await page.get_by_role("status").filter(has_text="Đã ghép học sinh").is_visible()
+
+        # A parent's name instead of the form's number: said next to the field, nothing recorded.
+        field = page.get_by_label("Số phiếu đồng ý của phụ huynh em Trần Minh Khoa")
+        await field.fill("Trần Thị Mẹ")
+        await page.get_by_role("button", name="Ghi nhận Trần Minh Khoa").click()
+        assert await page.get_by_role("alert").filter(has_text="ít nhất một chữ số").is_visible()
+        await page.get_by_label("Số phiếu đồng ý của phụ huynh em Trần Minh Khoa").fill("7A-12")
+        await page.get_by_role("button", name="Ghi nhận Trần Minh Khoa").click()
+        assert await page.get_by_role("status").filter(has_text="Đã ghi nhận phiếu đồng ý số 7A-12").is_visible()
+        row = page.locator("tr", has=page.get_by_role("rowheader", name="Trần Minh Khoa"))
+        assert "phiếu giấy số 7A-12" in await row.inner_text()
+        await check_page(page, shots, "dong-y")
         await browser.close()
