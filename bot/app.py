@@ -146,6 +146,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "reports": reports_sql.SqlReportRepository,
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
+    "web_report_jobs": web_sql.SqlWebReportJobRepository,
 }
 
 
