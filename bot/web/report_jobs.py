@@ -123,7 +123,8 @@ class ChartCache:
             cache.popitem(last=False)
 
 
-JOBS = web.AppKey("report_jobs", set)  # this process's running tasks, kept only so they are not collected
+# This process's running tasks, kept only so they are not collected (and stopped on shutdown).
+JOBS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("report_jobs")
 CHART_CACHE = web.AppKey("chart_cache", ChartCache)
 
 
@@ -197,7 +198,7 @@ async def _start(request: web.Request, scope: str, period: Period) -> web.Stream
         await uow.commit()
     if new:
         task = asyncio.create_task(run_job(deps, job_id))
-        tasks: set[asyncio.Task[None]] = request.app[JOBS]
+        tasks = request.app[JOBS]
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     return web.Response(status=303, headers={"Location": f"/bao-cao/viec/{job_id}"})
@@ -445,7 +446,8 @@ def topic_rows(figures: Any, _: Callable[[str], str]) -> list[tuple[str, Any]]:
 
 async def _cancel_jobs(app: web.Application) -> None:
     """On shutdown the jobs in hand stop; they are recorded as interrupted and may be made again."""
-    tasks = list(app[JOBS])
+    running = app[JOBS]
+    tasks = list(running)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

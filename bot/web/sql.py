@@ -162,6 +162,8 @@ class SqlWebReportJobRepository(SqlRepository):
                         )
                         .returning(J.id)
                     )
+                if new is None:
+                    raise RuntimeError("report job: the insert returned no id")
                 return int(new), True
             except IntegrityError:
                 continue
