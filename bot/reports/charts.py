@@ -8,6 +8,7 @@ import io
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.core import activity as a
 from bot.reports import tables
@@ -44,6 +45,17 @@ def _stacked(ax: Axes, labels: list[str], series: dict[str, list[int]], horizont
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(series))
     ax.grid(axis="x" if horizontal else "y", alpha=0.3)
     ax.set_axisbelow(True)
+    _counts(ax, horizontal, max(base, default=0))
+
+
+def _counts(ax: Axes, horizontal: bool, top: int) -> None:
+    """A count axis from 0 with whole-number ticks (and 0 to 1 when nothing was counted yet)."""
+    axis = ax.xaxis if horizontal else ax.yaxis
+    axis.set_major_locator(MaxNLocator(integer=True))
+    if horizontal:
+        ax.set_xlim(0, None if top else 1)
+    else:
+        ax.set_ylim(0, None if top else 1)
 
 
 def _svg(fig: Figure) -> bytes:
@@ -99,6 +111,7 @@ def unit_figure(data: ReportData) -> Figure:
     ax.tick_params(axis="y", labelsize=7 if len(rows) > 15 else 8)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
+    _counts(ax, True, max((max(r[1], r[2]) for r in rows), default=0))
     return fig
 
 

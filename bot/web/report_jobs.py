@@ -440,7 +440,8 @@ async def chart(request: web.Request) -> web.StreamResponse:
 def topic_rows(figures: Any, _: Callable[[str], str]) -> list[tuple[str, Any]]:
     """The overview's rows by topic: each of the five topics (with no activity too), then any other."""
     found = {row.key: row for row in figures.by_topic}
-    rows = [(_(label), found.get(topic)) for topic, label in TOPIC_NAMES.items()]
+    # The topic's name without its emoji (the chat's), as the chart names it.
+    rows = [(_(label).partition(" ")[2], found.get(topic)) for topic, label in TOPIC_NAMES.items()]
     return rows + [(str(k), row) for k, row in found.items() if k is not None and k not in TOPIC_NAMES]
 
 
