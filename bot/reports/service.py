@@ -215,7 +215,13 @@ async def report_data(
 ) -> ReportData:
     """Check the scope and aggregate the figures, writing nothing (a report made later writes `audit_report`)."""
     scope, label = await authorize(uow, actor, requested)
-    figures = await figures_for(uow, scope, period)
+    return assemble(scope, label, period, await figures_for(uow, scope, period), options, now)
+
+
+def assemble(
+    scope: ReportScope, label: str, period: Period, figures: ReportFigures, options: ReportOptions, now: dt.datetime
+) -> ReportData:
+    """The report's data from figures already aggregated for an authorized scope."""
     school_name = figures.schools.get(scope.school_id) if scope.school_id is not None else None
     if scope.class_ids is not None and len(figures.schools) == 1:
         school_name = next(iter(figures.schools.values()))

@@ -64,10 +64,11 @@ async def overview(request: web.Request) -> web.StreamResponse:
     period, deadline = reporting_period(vn_date(now), deps.reports)
     async with deps.uow_factory() as uow:
         try:
-            scope, _label = await authorize(uow, user, "mine")
+            scope, label = await authorize(uow, user, "mine")
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
         figures = await figures_for(uow, scope, period)
+    report_jobs.prime_charts(request, scope, label, period, figures)
     # Every class and month of the scope is a row, those with no activity too (zeros say something).
     by_class = {row.key: row for row in figures.by_class}
     by_month = {row.key: row for row in figures.by_month}

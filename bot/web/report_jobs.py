@@ -29,12 +29,14 @@ from bot.core.ports import UserRec
 from bot.core.roles import Role
 from bot.learning.topics import TOPIC_NAMES
 from bot.reports import tables
+from bot.reports.ports import ReportFigures, ReportScope
 from bot.reports.render import DOCX_MIME, XLSX_MIME, docx_name, xlsx_name
 from bot.reports.service import (
     Period,
     PeriodError,
     ReportAccessDenied,
     ReportData,
+    assemble,
     audit_report,
     authorize,
     build_report,
@@ -108,12 +110,14 @@ class JobView:
 
 
 class ChartCache:
-    """Per process, only to save work: a scope's figures for `CHART_TTL` seconds, and the SVGs drawn from them
-    by the hash of what they show (the ETag, so a browser asks again cheaply)."""
+    """Per process, only to save work: a scope's figures for `CHART_TTL` seconds (the overview leaves its own
+    there, so its three charts aggregate nothing again; requests arriving together aggregate once), and the SVGs
+    drawn from them by the hash of what they show (the ETag, so a browser asks again cheaply)."""
 
     def __init__(self, size: int = 48) -> None:
         self.data: OrderedDict[tuple[str, str], tuple[float, ReportData, str]] = OrderedDict()
         self.svgs: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.size = size
 
     def put(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -121,6 +125,17 @@ class ChartCache:
         cache.move_to_end(key)
         while len(cache) > self.size:
             cache.popitem(last=False)
+
+    def fresh(self, key: tuple[str, str]) -> tuple[float, ReportData, str] | None:
+        found = self.data.get(key)
+        return found if found is not None and time.monotonic() - found[0] <= CHART_TTL else None
+
+    def keep(self, data: ReportData) -> tuple[float, ReportData, str]:
+        shown = json.dumps([t.rows for t in tables.all_tables(data)], default=str, ensure_ascii=False)
+        digest_ = hashlib.sha256(f"{data.scope_label}|{data.period.tag}|{shown}".encode()).hexdigest()
+        entry = (time.monotonic(), data, digest_)
+        self.put(self.data, (data.scope_label, data.period.tag), entry)
+        return entry
 
 
 # This process's running tasks, kept only so they are not collected (and stopped on shutdown).
@@ -417,12 +432,12 @@ async def chart(request: web.Request) -> web.StreamResponse:
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
         key = (label, period.tag)
-        cached = cache.data.get(key)
-        if cached is None or time.monotonic() - cached[0] > CHART_TTL:
-            data = await report_data(uow, user, scope, period, deps.reports, deps.clock())
-            shown = json.dumps([t.rows for t in tables.all_tables(data)], default=str, ensure_ascii=False)
-            cached = (time.monotonic(), data, hashlib.sha256(f"{label}|{period.tag}|{shown}".encode()).hexdigest())
-            cache.put(cache.data, key, cached)
+        cached = cache.fresh(key)
+        if cached is None:
+            async with cache.locks.setdefault(key, asyncio.Lock()):  # the page's charts arrive together
+                cached = cache.fresh(key)
+                if cached is None:
+                    cached = cache.keep(await report_data(uow, user, scope, period, deps.reports, deps.clock()))
     _at, data, figures_hash = cached
     etag = f'"{figures_hash[:32]}-{name}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=60"}
@@ -435,6 +450,12 @@ async def chart(request: web.Request) -> web.StreamResponse:
         svg = await asyncio.to_thread(charts.chart_svg, data, name)
         cache.put(cache.svgs, (figures_hash, name), svg)
     return web.Response(body=svg, content_type="image/svg+xml", headers=headers)
+
+
+def prime_charts(request: web.Request, scope: ReportScope, label: str, period: Period, figures: ReportFigures) -> None:
+    """A page that has just aggregated a scope's figures leaves them for its charts."""
+    deps = request.app[DEPS]
+    request.app[CHART_CACHE].keep(assemble(scope, label, period, figures, deps.reports, deps.clock()))
 
 
 def topic_rows(figures: Any, _: Callable[[str], str]) -> list[tuple[str, Any]]:
