@@ -222,7 +222,7 @@ async def _start(request: web.Request, scope: str, period: Period) -> web.Stream
 async def report_file(request: web.Request) -> web.StreamResponse:
     """The report (DOCX) or its annex (XLSX) of a period for the user's own scope, made while the browser waits,
     and audited: the address the console had before the jobs, kept for links and scripts that use it."""
-    from bot.reports.render import render_report
+    from bot.reports.render import render_report  # the file libraries load only when a report is made
 
     deps = request.app[DEPS]
     tag, kind = request.match_info["period"], request.match_info["kind"]
@@ -361,8 +361,7 @@ async def run_job(deps: WebDeps, job_id: int) -> None:
 
 
 async def _make(deps: WebDeps, job: WebReportJobRec) -> None:
-    # The file modules load matplotlib, python-docx and openpyxl: only when a report is made (slow to import).
-    from bot.reports import charts, docx_report, xlsx_annex
+    from bot.reports import charts, docx_report, xlsx_annex  # matplotlib, python-docx, openpyxl: slow to import
 
     period = parse_period(job.period, deps.reports)
     async with deps.uow_factory() as uow:
@@ -445,7 +444,7 @@ async def chart(request: web.Request) -> web.StreamResponse:
         return web.Response(status=304, headers=headers)
     svg = cache.svgs.get((figures_hash, name))
     if svg is None:
-        from bot.reports import charts
+        from bot.reports import charts  # matplotlib loads with the first chart, not with the console
 
         svg = await asyncio.to_thread(charts.chart_svg, data, name)
         cache.put(cache.svgs, (figures_hash, name), svg)
