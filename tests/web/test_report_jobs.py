@@ -225,3 +225,26 @@ async def test_charts_are_svg_of_the_users_own_scope_and_cached_by_their_figures
     await signed_in(web_app, client, "btc")
     school = await client.get(f"/bao-cao/bieu-do/2027/theo-thang.svg?pham-vi=school:{school_id}")
     assert school.status == 200
+
+
+async def test_an_organizer_makes_one_schools_report_from_the_scope_list(
+    web_app: App, client: TestClient[Any, Any]
+) -> None:
+    async with web_app.uow_factory() as uow:
+        school = (await uow.schools.list())[0]
+    await sign_in(client, await link_for(web_app, "btc"))
+    listing = await (await client.get("/bao-cao")).text()
+    assert '<label for="pham-vi">Phạm vi báo cáo</label>' in listing
+    assert '<option value="mine">Toàn đặc khu</option>' in listing
+    assert f'<option value="school:{school.id}">{school.name}</option>' in listing
+    job = await started(client, csrf_of(listing), "2027-H1", f"school:{school.id}")
+    html = await until_settled(client, job)
+    assert f"Báo cáo 6 tháng đầu năm 2027 – {school.name}" in html
+    chart = f"/bao-cao/bieu-do/2027-H1/theo-don-vi.svg?pham-vi=school%3A{school.id}"
+    assert chart in html  # the charts of that school
+    assert (await client.get(chart)).content_type == "image/svg+xml"
+    docx = await client.get(f"{job}/docx")
+    assert docx.headers["Content-Disposition"] == 'attachment; filename="bao-cao-2027-H1-truong-thcs-thu-nghiem.docx"'
+    async with web_app.sessions() as s:
+        scopes = (await s.scalars(select(m.AuditLog.scope).where(m.AuditLog.action == "report.create"))).all()
+    assert scopes == [f"school:{school.id}"]
