@@ -147,6 +147,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "snapshots": reports_sql.SqlSnapshotRepository,
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
+    "web_report_jobs": web_sql.SqlWebReportJobRepository,
 }
 
 

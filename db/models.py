@@ -620,3 +620,28 @@ class RosterUnlisted(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime]
+
+
+# --- web console: report jobs ---
+
+
+class WebReportJob(Base):
+    """A report made in the background for the web console: who asked, for which scope and period, how far it
+    got. `active_key` is set while it is queued or running (unique: one such job per user, scope and period, even
+    across processes) and cleared when it ends. Its files are web_files rows, written only when it succeeds."""
+
+    __tablename__ = "web_report_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(32))  # as asked: mine|all|school:ID|class:ID
+    period: Mapped[str] = mapped_column(String(32))  # the period's tag: 2027-H1, 2027
+    kind: Mapped[str] = mapped_column(String(16))  # the period's kind: half|year
+    state: Mapped[str] = mapped_column(String(16))  # queued|running|done|failed
+    step: Mapped[str] = mapped_column(String(16))  # queued|figures|charts|docx|xlsx|saving|done
+    error: Mapped[str | None] = mapped_column(String(32))  # render|denied|stale|stopped
+    active_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    docx_file_id: Mapped[int | None] = mapped_column(ForeignKey("web_files.id", ondelete="SET NULL"))
+    xlsx_file_id: Mapped[int | None] = mapped_column(ForeignKey("web_files.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]

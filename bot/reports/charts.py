@@ -1,4 +1,5 @@
-"""PNG charts for the report (matplotlib's Agg canvas, no display needed): by month, by topic, by school or class."""
+"""Charts of participation (matplotlib's Agg canvas, no display needed): by month, by topic, by school or class;
+PNG in the report, SVG on the web console's pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.core import activity as a
 from bot.reports import tables
@@ -43,9 +45,28 @@ def _stacked(ax: Axes, labels: list[str], series: dict[str, list[int]], horizont
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(series))
     ax.grid(axis="x" if horizontal else "y", alpha=0.3)
     ax.set_axisbelow(True)
+    _counts(ax, horizontal, max(base, default=0))
 
 
-def by_month(data: ReportData) -> bytes:
+def _counts(ax: Axes, horizontal: bool, top: int) -> None:
+    """A count axis from 0 with whole-number ticks (and 0 to 1 when nothing was counted yet)."""
+    axis = ax.xaxis if horizontal else ax.yaxis
+    axis.set_major_locator(MaxNLocator(integer=True))
+    if horizontal:
+        ax.set_xlim(0, None if top else 1)
+    else:
+        ax.set_ylim(0, None if top else 1)
+
+
+def _svg(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    # Text drawn as paths (the default): the SVG carries no text a browser could read as markup.
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def month_figure(data: ReportData) -> Figure:
     t = tables.month_table(data, CHART_KINDS)
     labels = [str(r[0]) for r in t.rows]
     series = {k: [int(r[2 + i] or 0) for r in t.rows] for i, k in enumerate(CHART_KINDS)}
@@ -55,10 +76,10 @@ def by_month(data: ReportData) -> bytes:
     ax.tick_params(axis="x", labelsize=8)
     if len(labels) > 8:
         ax.set_xticks(range(len(labels)), [label[:2] + "/" + label[-2:] for label in labels])
-    return _png(fig)
+    return fig
 
 
-def by_topic(data: ReportData) -> bytes:
+def topic_figure(data: ReportData) -> Figure:
     t = tables.topic_table(data, CHART_KINDS)
     rows = [r for r in t.rows if r[1] != tables.NO_TOPIC][::-1]
     labels = [str(r[1]) for r in rows]
@@ -67,10 +88,10 @@ def by_topic(data: ReportData) -> bytes:
     _stacked(ax, labels, series, horizontal=True)
     ax.set_title("Lượt tham gia theo chủ đề", fontsize=11)
     ax.tick_params(axis="y", labelsize=8)
-    return _png(fig)
+    return fig
 
 
-def by_unit(data: ReportData) -> bytes:
+def unit_figure(data: ReportData) -> Figure:
     """Students taking part per school (district-wide) or per class (one school or some classes)."""
     if data.district_wide:
         t = tables.school_table(data, ())
@@ -90,7 +111,29 @@ def by_unit(data: ReportData) -> bytes:
     ax.tick_params(axis="y", labelsize=7 if len(rows) > 15 else 8)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
-    return _png(fig)
+    _counts(ax, True, max((max(r[1], r[2]) for r in rows), default=0))
+    return fig
+
+
+def by_month(data: ReportData) -> bytes:
+    return _png(month_figure(data))
+
+
+def by_topic(data: ReportData) -> bytes:
+    return _png(topic_figure(data))
+
+
+def by_unit(data: ReportData) -> bytes:
+    return _png(unit_figure(data))
+
+
+# The charts of the web console's pages, by the name in their address.
+FIGURES = {"theo-thang": month_figure, "theo-chu-de": topic_figure, "theo-don-vi": unit_figure}
+
+
+def chart_svg(data: ReportData, name: str) -> bytes:
+    """One chart of `FIGURES` as SVG, for a page (KeyError for a name that is not one)."""
+    return _svg(FIGURES[name](data))
 
 
 def all_charts(data: ReportData) -> dict[str, bytes]:

@@ -32,6 +32,14 @@ def file_stem(data: ReportData) -> str:
     return f"{data.period.tag}-{where}"
 
 
+def docx_name(data: ReportData) -> str:
+    return f"bao-cao-{file_stem(data)}.docx"
+
+
+def xlsx_name(data: ReportData) -> str:
+    return f"phu-luc-{file_stem(data)}.xlsx"
+
+
 def render_report(data: ReportData) -> list[ReportFile]:
     """DOCX first (the report), then the XLSX annex, then the charts it embeds."""
     from bot.reports.charts import all_charts  # matplotlib loads only when a report is made (slow to import)
@@ -41,8 +49,8 @@ def render_report(data: ReportData) -> list[ReportFile]:
     charts = all_charts(data)
     stem = file_stem(data)
     files = [
-        ReportFile(f"bao-cao-{stem}.docx", build_docx(data, charts), DOCX_MIME),
-        ReportFile(f"phu-luc-{stem}.xlsx", build_xlsx(data), XLSX_MIME),
+        ReportFile(docx_name(data), build_docx(data, charts), DOCX_MIME),
+        ReportFile(xlsx_name(data), build_xlsx(data), XLSX_MIME),
     ]
     files += [ReportFile(name.replace(".png", f"-{stem}.png"), png, "image/png") for name, png in charts.items()]
     return files

@@ -200,19 +200,44 @@ async def build_report(
     now: dt.datetime,
 ) -> ReportData:
     """Check the scope, aggregate the figures and write the audit row (committed with the caller's unit of work)."""
+    data = await report_data(uow, actor, requested, period, options, now)
+    await audit_report(uow, actor.id if actor is not None else None, data, now)
+    return data
+
+
+async def report_data(
+    uow: ReportsUnitOfWork,
+    actor: UserRec | None,
+    requested: str,
+    period: Period,
+    options: ReportOptions,
+    now: dt.datetime,
+) -> ReportData:
+    """Check the scope and aggregate the figures, writing nothing (a report made later writes `audit_report`)."""
     scope, label = await authorize(uow, actor, requested)
-    figures = await figures_for(uow, scope, period)
+    return assemble(scope, label, period, await figures_for(uow, scope, period), options, now)
+
+
+def assemble(
+    scope: ReportScope, label: str, period: Period, figures: ReportFigures, options: ReportOptions, now: dt.datetime
+) -> ReportData:
+    """The report's data from figures already aggregated for an authorized scope."""
     school_name = figures.schools.get(scope.school_id) if scope.school_id is not None else None
     if scope.class_ids is not None and len(figures.schools) == 1:
         school_name = next(iter(figures.schools.values()))
+    return ReportData(period, scope, label, school_name, figures, options, vn_date(now))
+
+
+async def audit_report(uow: ReportsUnitOfWork, actor_id: int | None, data: ReportData, now: dt.datetime) -> None:
+    """The audit row of a report made (with the files, in the same transaction where they are stored)."""
+    period = data.period
     await uow.audit.add(
-        actor.id if actor is not None else None,
+        actor_id,
         "report.create",
-        label,
+        data.scope_label,
         {"period": period.tag, "from": period.first.isoformat(), "to": period.last.isoformat()},
         now,
     )
-    return ReportData(period, scope, label, school_name, figures, options, vn_date(now))
 
 
 async def figures_for(uow: ReportsUnitOfWork, scope: ReportScope, period: Period) -> ReportFigures:

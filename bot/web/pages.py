@@ -22,18 +22,14 @@ from bot.core.i18n import N_
 from bot.core.roles import Role
 from bot.reports import snapshots
 from bot.reports.options import ReportOptions
-from bot.reports.render import render_report
 from bot.reports.service import (
     Period,
-    PeriodError,
     ReportAccessDenied,
     authorize,
-    build_report,
-    offered_periods,
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes, students
+from bot.web import broadcasts, classes, report_jobs, students
 from bot.web.background import BACKGROUND
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
@@ -69,13 +65,14 @@ async def overview(request: web.Request) -> web.StreamResponse:
     period, deadline = reporting_period(vn_date(now), deps.reports)
     async with deps.uow_factory() as uow:
         try:
-            scope, _label = await authorize(uow, user, "mine")
+            scope, label = await authorize(uow, user, "mine")
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
     shown = await snapshots.overview_figures(
         deps.reader, deps.uow_factory, scope, period, now, request.app[BACKGROUND].spawn
     )
     figures = shown.figures
+    report_jobs.prime_charts(request, scope, label, period, figures)
     # Every class and month of the scope is a row, those with no activity too (zeros say something).
     by_class = {row.key: row for row in figures.by_class}
     by_month = {row.key: row for row in figures.by_month}
@@ -91,6 +88,10 @@ async def overview(request: web.Request) -> web.StreamResponse:
         months=months,
         computed_at=shown.computed_at,
         current=shown.current,
+        topics=report_jobs.topic_rows(figures, _gettext(request)),
+        charts=report_jobs.CHARTS,
+        chart_period=period.tag,
+        chart_scope="mine",
     )
 
 
@@ -281,31 +282,6 @@ def _download(data: bytes, content_type: str, name: str) -> web.Response:
     )
 
 
-async def report_list(request: web.Request) -> web.StreamResponse:
-    deps = request.app[DEPS]
-    periods = offered_periods(vn_date(deps.clock()), deps.reports)
-    return page(request, "reports.html", periods=periods)
-
-
-async def report_file(request: web.Request) -> web.StreamResponse:
-    """The report (DOCX) or its annex (XLSX) of a period for the user's own scope, made now and audited."""
-    deps = request.app[DEPS]
-    tag, kind = request.match_info["period"], request.match_info["kind"]
-    try:
-        period = parse_period(tag, deps.reports)
-    except PeriodError:
-        return refusal(request, 404, NOT_FOUND)
-    async with deps.uow_factory() as uow:
-        try:
-            data = await build_report(uow, request[USER], "mine", period, deps.reports, deps.clock())
-        except ReportAccessDenied:
-            return refusal(request, 403, NOT_FOUND)
-        files = await asyncio.to_thread(render_report, data)
-        await uow.commit()  # the audit row, once the files exist
-    wanted = next(f for f in files if f.filename.endswith(f".{kind}"))
-    return _download(wanted.content, wanted.mime_type, wanted.filename)
-
-
 async def file_download(request: web.Request) -> web.StreamResponse:
     """A file the bot sent in the chat as a link (Zalo carries no files): the link is the key, for a day."""
     deps = request.app[DEPS]
@@ -322,14 +298,13 @@ async def file_download(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
-    app.router.add_get("/bao-cao", report_list)
+    report_jobs.add_routes(app)
     broadcasts.add_routes(app)
     app.router.add_get("/lop", classes.class_list)
     app.router.add_get("/lop/{klass}/in", classes.class_poster)
     app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)
     students.add_routes(app)
     app.router.add_get(FILE_PATH + "/{token}", file_download)
-    app.router.add_get(r"/bao-cao/{period}.{kind:docx|xlsx}", report_file)
     app.router.add_get("/hoi-thi/vong/{round}", round_results)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.csv", results_csv)

@@ -1,4 +1,5 @@
-"""What the web console stores: one-time sign-in links and browser sessions (only hashes of their secrets)."""
+"""What the web console stores: one-time sign-in links and browser sessions (only hashes of their secrets), files
+behind links, and the reports it makes in the background."""
 
 from __future__ import annotations
 
@@ -48,13 +49,63 @@ class WebFileRepository(Protocol):
         content: bytes,
         expires_at: dt.datetime,
         now: dt.datetime,
-    ) -> None: ...
+    ) -> int:
+        """The new file's id."""
+        ...
+
     async def get(self, token_hash: str, now: dt.datetime) -> WebFileRec | None: ...
+    async def by_id(self, file_id: int, user_id: int, now: dt.datetime) -> WebFileRec | None:
+        """A file of `user_id` by its id (a report job's), while it is kept."""
+        ...
+
     async def purge(self, now: dt.datetime) -> int: ...
+
+
+@dataclass(slots=True)
+class WebReportJobRec:
+    id: int
+    user_id: int
+    scope: str  # as asked: mine|all|school:ID|class:ID
+    period: str  # the period's tag
+    kind: str  # the period's kind: half|year
+    state: str  # queued|running|done|failed
+    step: str
+    error: str | None
+    docx_file_id: int | None
+    xlsx_file_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class WebReportJobRepository(Protocol):
+    async def start(
+        self, user_id: int, scope: str, period: str, kind: str, now: dt.datetime, stale_before: dt.datetime
+    ) -> tuple[int, bool]:
+        """A new queued job, or the one of the same user, scope, period and kind still queued or running (updated
+        since `stale_before`; an older one is failed as stale first): (its id, whether it is new). At most one such
+        job exists even when two processes start it at once."""
+        ...
+
+    async def get(self, job_id: int) -> WebReportJobRec | None: ...
+    async def recent(self, user_id: int, limit: int) -> list[WebReportJobRec]: ...
+    async def claim(self, job_id: int, now: dt.datetime) -> bool:
+        """Queued -> running: True for the one runner that moved it."""
+        ...
+
+    async def progress(self, job_id: int, step: str, now: dt.datetime) -> None:
+        """The step a running job is at (and the sign that its process is alive)."""
+        ...
+
+    async def finish(self, job_id: int, docx_file_id: int, xlsx_file_id: int, now: dt.datetime) -> None: ...
+    async def fail(self, job_id: int, error: str, now: dt.datetime) -> None: ...
+    async def purge(self, before: dt.datetime) -> int:
+        """Jobs created before `before` are forgotten (their files expire on their own)."""
+        ...
 
 
 class WebUnitOfWork(ReportsUnitOfWork, Protocol):
     web_files: WebFileRepository
+    web_report_jobs: WebReportJobRepository
     web: WebRepository
 
 

@@ -1,12 +1,14 @@
-"""The web console's tables: sign-in links and sessions."""
+"""The web console's tables: sign-in links and sessions, files behind links, report jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from bot.web.ports import WebFileRec, WebSessionRec
+from bot.web.ports import WebFileRec, WebReportJobRec, WebSessionRec
 from db import models as m
 from db.sql import SqlRepository, rowcount
 
@@ -67,19 +69,19 @@ class SqlWebFileRepository(SqlRepository):
         content: bytes,
         expires_at: dt.datetime,
         now: dt.datetime,
-    ) -> None:
-        self.session.add(
-            m.WebFile(
-                token_hash=token_hash,
-                user_id=user_id,
-                filename=filename[:200],
-                mime_type=mime_type,
-                content=content,
-                expires_at=expires_at,
-                created_at=now,
-            )
+    ) -> int:
+        row = m.WebFile(
+            token_hash=token_hash,
+            user_id=user_id,
+            filename=filename[:200],
+            mime_type=mime_type,
+            content=content,
+            expires_at=expires_at,
+            created_at=now,
         )
+        self.session.add(row)
         await self.session.flush()
+        return row.id
 
     async def get(self, token_hash: str, now: dt.datetime) -> WebFileRec | None:
         f = m.WebFile
@@ -92,5 +94,120 @@ class SqlWebFileRepository(SqlRepository):
         ).first()
         return WebFileRec(row.user_id, row.filename, row.mime_type, row.content) if row is not None else None
 
+    async def by_id(self, file_id: int, user_id: int, now: dt.datetime) -> WebFileRec | None:
+        f = m.WebFile
+        row = (
+            await self.session.execute(
+                select(f.user_id, f.filename, f.mime_type, f.content).where(
+                    f.id == file_id, f.user_id == user_id, f.expires_at > now
+                )
+            )
+        ).first()
+        return WebFileRec(row.user_id, row.filename, row.mime_type, row.content) if row is not None else None
+
     async def purge(self, now: dt.datetime) -> int:
         return rowcount(await self.session.execute(delete(m.WebFile).where(m.WebFile.expires_at <= now)))
+
+
+J = m.WebReportJob
+_JOB_COLUMNS = (
+    J.id,
+    J.user_id,
+    J.scope,
+    J.period,
+    J.kind,
+    J.state,
+    J.step,
+    J.error,
+    J.docx_file_id,
+    J.xlsx_file_id,
+    J.created_at,
+    J.updated_at,
+)
+
+
+def _job(row: Any) -> WebReportJobRec:
+    return WebReportJobRec(*row)
+
+
+class SqlWebReportJobRepository(SqlRepository):
+    async def start(
+        self, user_id: int, scope: str, period: str, kind: str, now: dt.datetime, stale_before: dt.datetime
+    ) -> tuple[int, bool]:
+        key = f"{user_id}:{scope}:{period}:{kind}"
+        # A job whose process died stops holding the place of a new one.
+        await self.session.execute(
+            update(J)
+            .where(J.active_key == key, J.updated_at < stale_before)
+            .values(state="failed", error="stale", active_key=None, updated_at=now)
+        )
+        for _attempt in range(2):
+            found = await self.session.scalar(select(J.id).where(J.active_key == key))
+            if found is not None:
+                return int(found), False
+            try:
+                async with self.session.begin_nested():  # of two processes inserting at once, one wins
+                    new = await self.session.scalar(
+                        insert(J)
+                        .values(
+                            user_id=user_id,
+                            scope=scope,
+                            period=period,
+                            kind=kind,
+                            state="queued",
+                            step="queued",
+                            active_key=key,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(J.id)
+                    )
+                if new is None:
+                    raise RuntimeError("report job: the insert returned no id")
+                return int(new), True
+            except IntegrityError:
+                continue
+        raise RuntimeError("report job: no row after two attempts")
+
+    async def get(self, job_id: int) -> WebReportJobRec | None:
+        row = (await self.session.execute(select(*_JOB_COLUMNS).where(J.id == job_id))).first()
+        return _job(row) if row is not None else None
+
+    async def recent(self, user_id: int, limit: int) -> list[WebReportJobRec]:
+        stmt = select(*_JOB_COLUMNS).where(J.user_id == user_id).order_by(J.id.desc()).limit(limit)
+        return [_job(row) for row in (await self.session.execute(stmt)).all()]
+
+    async def claim(self, job_id: int, now: dt.datetime) -> bool:
+        moved = await self.session.execute(
+            update(J).where(J.id == job_id, J.state == "queued").values(state="running", step="figures", updated_at=now)
+        )
+        return rowcount(moved) == 1
+
+    async def progress(self, job_id: int, step: str, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(J).where(J.id == job_id, J.state == "running").values(step=step, updated_at=now)
+        )
+
+    async def finish(self, job_id: int, docx_file_id: int, xlsx_file_id: int, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(J)
+            .where(J.id == job_id)
+            .values(
+                state="done",
+                step="done",
+                active_key=None,
+                docx_file_id=docx_file_id,
+                xlsx_file_id=xlsx_file_id,
+                updated_at=now,
+            )
+        )
+
+    async def fail(self, job_id: int, error: str, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(J)
+            .where(J.id == job_id, J.state.in_(("queued", "running")))
+            .values(state="failed", error=error, active_key=None, updated_at=now)
+        )
+
+    async def purge(self, before: dt.datetime) -> int:
+        return rowcount(await self.session.execute(delete(J).where(J.created_at < before, J.active_key.is_(None))))

@@ -1,6 +1,7 @@
 """The web console in a real headless Chromium (Debian's `chromium`, driven by Playwright; no browser is ever
 downloaded): sign in with the link the bot sent in the chat, read the overview, open a contest's results and
-download them; keyboard focus and text contrast checked on every page. Skipped, saying why, without Chromium."""
+download them; make a report and watch its progress, then open the DOCX; keyboard focus and text contrast
+checked on every page. Skipped, saying why, without Chromium."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import io
 import os
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from openpyxl import load_workbook
 
 from bot.app import App
 from bot.broadcasts.roster_xlsx import write_roster
+from bot.core import activity
+from bot.reports import docx_report
 from bot.web.server import make_web_app
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
@@ -103,6 +107,7 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
         await page.get_by_role("button", name="Đăng nhập").click()
         await page.wait_for_url(f"{served}/")
         assert await page.get_by_role("heading", name="Tổng quan", level=1).is_visible()
+        await wait_for_charts(page)
         await check_page(page, shots, "tong-quan")
 
         # The keyboard reaches the skip link first, then the menu.
@@ -147,15 +152,29 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_teacher_uploads_a_roster_with_a_bad_row_and_downloads_the_report(
-    web_app: App, served: str, tmp_path: Path
+async def test_a_teacher_uploads_a_roster_with_a_bad_row_and_makes_the_report(
+    web_app: App, served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     sheet = tmp_path / "danh-sach-7A.xlsx"
     sheet.write_bytes(write_roster([("Trần Văn Bình", "HS01"), ("", "HS02")]))
+    await practise(web_app, await add_students(web_app, ["Phạm Minh Châu", "Lê Thị An", "Võ Thị Hoa"]))
+    # Writing the Word file takes a moment here, so the page shows that step while it happens.
+    real = docx_report.build_docx
+
+    def slow_docx(*args: Any) -> bytes:
+        time.sleep(2.5)
+        return real(*args)
+
+    monkeypatch.setattr(docx_report, "build_docx", slow_docx)
     token = await link_for(web_app, "gv")
     async with playwright.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = await (await browser.new_context(accept_downloads=True, locale="vi-VN")).new_page()
+        context = await browser.new_context(
+            accept_downloads=True, locale="vi-VN", viewport={"width": 1280, "height": 800}
+        )
+        page = await context.new_page()
         await page.goto(f"{served}/dang-nhap?t={token}")
         await page.get_by_role("button", name="Đăng nhập").click()
         await page.get_by_role("link", name="Lớp học").click()
@@ -166,12 +185,22 @@ async def test_a_teacher_uploads_a_roster_with_a_bad_row_and_downloads_the_repor
         assert await page.get_by_text("Dòng 3: thiếu họ và tên.").is_visible()
 
         await page.get_by_role("link", name="Báo cáo").click()
+        await wait_for_charts(page)
         await check_page(page, tmp_path, "bao-cao")
+        await page.get_by_role("button", name="Lập báo cáo 2027", exact=True).click()
+        # The progress moves by itself (htmx, every second), then the downloads and the charts appear.
+        await playwright.expect(page.get_by_role("status")).to_have_text("Đang ghi tệp Word…", timeout=15_000)
+        assert await page.locator("#job li", has_text="Đang vẽ biểu đồ…").filter(has_text="xong").count() == 1
+        word = page.get_by_role("link", name="Tải báo cáo (Word)")
+        await playwright.expect(word).to_be_visible(timeout=20_000)
+        await wait_for_charts(page)
+        await check_page(page, shots, "bao-cao")
         async with page.expect_download() as info:
-            await page.get_by_role("link", name="Báo cáo (Word)").first.click()
+            await word.click()
         data = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
-        text = "\n".join(par.text for par in Document(io.BytesIO(data)).paragraphs)
-        assert "năm 2027" in text
+        document = Document(io.BytesIO(data))
+        assert "năm 2027" in "\n".join(par.text for par in document.paragraphs)
+        assert len(document.inline_shapes) == 3
         await browser.close()
 
 
@@ -213,3 +242,27 @@ async def test_a_teacher_confirms_a_student_and_records_a_guardians_paper_form(
         assert "phiếu giấy số 7A-12" in await row.inner_text()
         await check_page(page, shots, "dong-y")
         await browser.close()
+
+
+async def practise(app: App, chats: list[Any]) -> None:
+    """Lessons opened and finished, and practice, in a few topics: what the charts show."""
+    now = app.clock()
+    done = [("an-toan-giao-thong", 3), ("ma-tuy", 2), ("an-toan-mang", 1)]
+    async with app.uow_factory() as uow:
+        for i, chat in enumerate(chats):
+            user = await uow.users.by_account(chat.address.channel, chat.address.user_id)
+            assert user is not None
+            for topic, times in done[: len(chats) - i]:
+                for _ in range(times):
+                    for kind in (activity.LESSON_OPENED, activity.LESSON_COMPLETED, activity.PRACTICE_FINISHED):
+                        await uow.activity.add_for_student(kind, now, user.id, topic=topic)
+        await uow.commit()
+
+
+async def wait_for_charts(page: Any) -> None:
+    """Every chart on the page has loaded (an image that failed has no natural width)."""
+    charts = page.locator(".charts img")
+    assert await charts.count() == 3
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('.charts img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
