@@ -12,15 +12,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.content.models import (
+    STANDARD_FILE,
     TOPICS,
+    AnttStandard,
     Band,
     Citation,
     Dated,
     Lesson,
     Question,
     QuestionBank,
-    STANDARD_FILE,
-    AnttStandard,
     Source,
     SourceRegistry,
     legal_citation,
