@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.accounts.ports import SchoolRec
 from bot.content.models import AnttStandard
+from bot.core.clock import school_year_of
 from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.ports import UserRec
@@ -38,6 +39,9 @@ STATUS_NAMES: dict[str, str] = {
 RESULT_NAMES: dict[str, str] = {MET: N_("Đạt"), NOT_MET: N_("Chưa đạt")}
 
 
+__all__ = ["school_year_of"]  # the school year, as every part of the standard counts it
+
+
 class StandardRefusal(Refusal):
     """A rule of the standard said no."""
 
@@ -60,11 +64,6 @@ BAD_RESULT = N_("Kết quả đánh giá chỉ là “Đạt” hoặc “Chưa 
 BAD_DATE = N_("Ngày đánh giá chưa đúng. Thầy/cô gõ theo dạng ngày/tháng/năm, ví dụ 20/5/2027.")
 FUTURE_DATE = N_("Ngày đánh giá không được sau hôm nay.")
 NO_CRITERIA = N_("Danh sách tiêu chí chưa đọc được. Thầy/cô báo người quản lý nội dung kiểm tra tệp tiêu chí nhé.")
-
-
-def school_year_of(day: dt.date) -> str:
-    """The school year a day falls in: it starts in August ("2026-2027" from 1/8/2026)."""
-    return f"{day.year}-{day.year + 1}" if day.month >= 8 else f"{day.year - 1}-{day.year}"
 
 
 def status_of(rec: StandardRec | None) -> str:
