@@ -24,7 +24,6 @@ DONE = {
     "nop": N_("Đã nộp bản tự đánh giá."),
     "danh-gia": N_("Đã ghi kết quả đánh giá."),
 }
-BAD_FORM = N_("Biểu mẫu chưa đúng nên chưa có gì thay đổi.")
 
 
 def _gettext(request: web.Request) -> Any:
