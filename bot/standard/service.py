@@ -48,7 +48,7 @@ class StandardRefusal(Refusal):
 
 FOR_SCHOOL_ADMINS = N_("Việc này dành cho quản trị trường (người phụ trách ANTT của trường).")
 FOR_ORGANIZERS = N_("Việc này dành cho ban tổ chức của đặc khu.")
-FOR_ADMINS_AND_ORGANIZERS = N_("Tiêu chuẩn “An toàn về ANTT” dành cho quản trị trường và ban tổ chức.")
+FOR_ADMINS_AND_ORGANIZERS = N_("Tiêu chuẩn “An toàn về ANTT” chỉ dành cho quản trị trường và ban tổ chức.")
 NO_SCHOOL = N_("Tài khoản của thầy/cô chưa gắn với trường nào.")
 UNKNOWN_SCHOOL = N_("Không tìm thấy trường này.")
 NOT_REGISTERED = N_("Trường chưa đăng ký tiêu chuẩn năm học {year}.")
