@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.content.models import AnttStandard
+from bot.core.clock import school_year_of
 from bot.core.errors import UserFacingError
 from bot.core.i18n import N_
 from bot.core.roles import Role, require_role
@@ -22,7 +23,7 @@ TARGET = N_("🎯 Chỉ tiêu: 100% cơ sở giáo dục đăng ký và đạt t
 
 
 def _year(ctx: Ctx) -> str:
-    return standard.school_year_of(ctx.today)
+    return school_year_of(ctx.today)
 
 
 def _criteria(ctx: Ctx) -> AnttStandard:

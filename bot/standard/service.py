@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from bot.accounts.ports import SchoolRec
 from bot.content.models import AnttStandard
-from bot.core.clock import school_year_of
 from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.ports import UserRec
@@ -37,9 +36,6 @@ STATUS_NAMES: dict[str, str] = {
     EVALUATED_NOT_MET: N_("đã đánh giá: chưa đạt"),
 }
 RESULT_NAMES: dict[str, str] = {MET: N_("Đạt"), NOT_MET: N_("Chưa đạt")}
-
-
-__all__ = ["school_year_of"]  # the school year, as every part of the standard counts it
 
 
 class StandardRefusal(Refusal):

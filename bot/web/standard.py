@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.clock import vn_date
+from bot.core.clock import school_year_of, vn_date
 from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.roles import Role
@@ -44,7 +44,7 @@ async def home(request: web.Request) -> web.StreamResponse:
     if (denied := _allowed(request)) is not None:
         return denied
     deps, user = request.app[DEPS], request[USER]
-    year = standard.school_year_of(_today(request))
+    year = school_year_of(_today(request))
     criteria = deps.content.standard
     done = request.query.get("xong", "")
     notice = _gettext(request)(DONE[done]) if done in DONE else ""
@@ -101,7 +101,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     deps, user = request.app[DEPS], request[USER]
     async with deps.uow_factory() as uow:
         try:
-            await standard.register(uow, user, standard.school_year_of(_today(request)), deps.clock())
+            await standard.register(uow, user, school_year_of(_today(request)), deps.clock())
         except Refusal as exc:
             return page(request, "message.html", status=409, title=exc.translated(_gettext(request)), message="")
         await uow.commit()
@@ -126,7 +126,7 @@ async def self_assess(request: web.Request) -> web.StreamResponse:
     if (denied := _allowed(request)) is not None:
         return denied
     deps, user = request.app[DEPS], request[USER]
-    year = standard.school_year_of(_today(request))
+    year = school_year_of(_today(request))
     form = await request.post()
     async with deps.uow_factory() as uow:
         try:
@@ -153,7 +153,7 @@ async def school(request: web.Request) -> web.StreamResponse:
         return denied
     deps, user = request.app[DEPS], request[USER]
     raw = request.match_info["school"]
-    year = standard.school_year_of(_today(request))
+    year = school_year_of(_today(request))
     async with deps.uow_factory() as uow:
         try:
             found = await standard.school_status(uow, user, year, int(raw) if raw.isdigit() else -1)
@@ -176,7 +176,7 @@ async def evaluate(request: web.Request) -> web.StreamResponse:
         return denied
     deps, user = request.app[DEPS], request[USER]
     raw = request.match_info["school"]
-    year = standard.school_year_of(_today(request))
+    year = school_year_of(_today(request))
     form = await request.post()
     async with deps.uow_factory() as uow:
         try:
