@@ -147,18 +147,25 @@ async def self_assess(request: web.Request) -> web.StreamResponse:
     return web.Response(status=303, headers={"Location": "/tieu-chuan?xong=nop"})
 
 
+async def _named_school(request: web.Request, uow: Any, year: str) -> standard.SchoolStatus | web.Response:
+    """The school in the URL if the user may see it; otherwise the page that says so (the same for a school that
+    does not exist and another school)."""
+    raw = request.match_info["school"]
+    try:
+        return await standard.school_status(uow, request[USER], year, int(raw) if raw.isdigit() else -1)
+    except Refusal:
+        return refusal(request, 404, NOT_FOUND)
+
+
 async def school(request: web.Request) -> web.StreamResponse:
     """One school's self-assessment and evaluation (an organizer; a school admin only their own school)."""
     if (denied := _allowed(request)) is not None:
         return denied
-    deps, user = request.app[DEPS], request[USER]
-    raw = request.match_info["school"]
     year = school_year_of(_today(request))
-    async with deps.uow_factory() as uow:
-        try:
-            found = await standard.school_status(uow, user, year, int(raw) if raw.isdigit() else -1)
-        except Refusal:
-            return refusal(request, 404, NOT_FOUND)
+    async with request.app[DEPS].uow_factory() as uow:
+        found = await _named_school(request, uow, year)
+    if isinstance(found, web.Response):
+        return found
     done = request.query.get("xong", "")
     return _school_page(request, found, year, notice=_gettext(request)(DONE[done]) if done in DONE else "")
 
@@ -175,14 +182,12 @@ async def evaluate(request: web.Request) -> web.StreamResponse:
     if (denied := _allowed(request)) is not None:
         return denied
     deps, user = request.app[DEPS], request[USER]
-    raw = request.match_info["school"]
     year = school_year_of(_today(request))
     form = await request.post()
     async with deps.uow_factory() as uow:
-        try:
-            found = await standard.school_status(uow, user, year, int(raw) if raw.isdigit() else -1)
-        except Refusal:
-            return refusal(request, 404, NOT_FOUND)
+        found = await _named_school(request, uow, year)
+        if isinstance(found, web.Response):
+            return found
         try:
             standard.require_organizer(user)
             on = _date(str(form.get("ngay", "")))
