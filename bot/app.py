@@ -69,6 +69,9 @@ from bot.runtime.notices import deliver_notices, notices_loop
 from bot.runtime.ports import RuntimeUnitOfWork
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
+from bot.standard import flows as standard_flows
+from bot.standard import sql as standard_sql
+from bot.standard.ports import StandardUnitOfWork
 from bot.web import flows as web_flows
 from bot.web import sql as web_sql
 from bot.web.files import file_links
@@ -113,6 +116,8 @@ def routers() -> list[Router]:
         # privacy and reports
         privacy_flows.router,
         reports_flows.router,
+        # the "An toàn về ANTT" standard
+        standard_flows.router,
         # the web console's sign-in link
         web_flows.router,
     ]
@@ -148,6 +153,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
     "web_report_jobs": web_sql.SqlWebReportJobRepository,
+    "standard": standard_sql.SqlStandardRepository,
 }
 
 
@@ -158,6 +164,7 @@ class AppUnitOfWork(
     PrivacyUnitOfWork,
     ReportsUnitOfWork,
     RuntimeUnitOfWork,
+    StandardUnitOfWork,
     Protocol,
 ):
     """The unit of work with every feature's repositories (what `REPOSITORIES` builds)."""

@@ -645,3 +645,28 @@ class WebReportJob(Base):
     xlsx_file_id: Mapped[int | None] = mapped_column(ForeignKey("web_files.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+# --- the "An toàn về an ninh, trật tự" standard ---
+
+
+class StandardRegistration(Base):
+    """A school's registration for the standard in one school year, its self-assessment (answers by criterion
+    id: met, a note, evidence links) and the evaluation recorded with the police."""
+
+    __tablename__ = "standard_registrations"
+    __table_args__ = (UniqueConstraint("school_id", "school_year"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    school_year: Mapped[str] = mapped_column(String(9))  # "2026-2027"
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    registered_at: Mapped[dt.datetime]
+    # {criterion id: {"met": bool, "note": str, "links": [str]}}
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    self_assessed_at: Mapped[dt.datetime | None]
+    result: Mapped[str | None] = mapped_column(String(16))  # dat|chua_dat
+    evaluated_on: Mapped[dt.date | None] = mapped_column(Date)
+    evaluation_note: Mapped[str | None] = mapped_column(Text)
+    evaluated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    evaluated_at: Mapped[dt.datetime | None]

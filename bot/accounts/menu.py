@@ -20,6 +20,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
             (_("🏆 Hội thi"), "contest.home"),
             (_("📄 Báo cáo"), "reports.menu"),
+            (_("🛡️ Tiêu chuẩn ANTT"), "standard.home"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
@@ -31,6 +32,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
             (_("📄 Báo cáo"), "reports.menu"),
+            (_("🛡️ Tiêu chuẩn ANTT"), "standard.home"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]

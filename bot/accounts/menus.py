@@ -67,6 +67,7 @@ VIETNAMESE_NAMES: dict[str, str] = {
     "report": "baocao",
     "consent": "dongy",
     "web": "trangquanly",
+    "standard": "tieuchuan",
 }
 
 

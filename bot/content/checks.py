@@ -17,8 +17,9 @@ from bot.content.models import CardKind, Question
 NEAR_DUPLICATE_RATIO = 0.9
 TODO_PREFIX = "Em cần làm gì?"
 # NĐ 168/2024 was amended by NĐ 238/2026 from 15/8/2026 and the changed points are not verified:
-# every item citing it must stop being served by that day.
-SOURCE_DEADLINES: dict[str, dt.date] = {"nd-168-2024": dt.date(2026, 8, 14)}
+# every item citing it must stop being served by that day. Thông tư 31/2017 was replaced by Thông tư 18/2025
+# from 31/10/2025: an item citing it says so with its own valid_until.
+SOURCE_DEADLINES: dict[str, dt.date] = {"nd-168-2024": dt.date(2026, 8, 14), "tt-31-2017": dt.date(2025, 10, 30)}
 
 
 def normalise(text: str) -> str:

@@ -12,7 +12,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.content.models import (
+    STANDARD_FILE,
     TOPICS,
+    AnttStandard,
     Band,
     Citation,
     Dated,
@@ -57,6 +59,8 @@ class Content:
     # questions_on() by (day, topic, band, bank size): every contest attempt asks for the same day's pool.
     # The word lists for free text and the hotlines (None only for a folder read without them, or with errors).
     understanding: Understanding | None = None
+    # The criteria of the "An toàn về an ninh, trật tự" standard (None only for a folder read with errors).
+    standard: AnttStandard | None = None
     _served: dict[tuple[Any, ...], list[Question]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -260,4 +264,10 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
             content.question_topic[q.id] = bank.topic
             content.files[q.id] = r
     content.understanding = load_understanding(root, rel(root), errors)
+    std_path = root / STANDARD_FILE
+    if not std_path.exists():
+        errors.append(f"{rel(std_path)}: (file): missing")
+    else:
+        data = _read_yaml(std_path, rel(std_path), errors)
+        content.standard = _parse(AnttStandard, data, rel(std_path), errors) if data is not None else None
     return content

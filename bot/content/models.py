@@ -225,3 +225,40 @@ class QuestionBank(_Strict):
 
 class SourceRegistry(_Strict):
     sources: list[Source]
+
+
+# --- the "An toàn về an ninh, trật tự" standard (content/antt_standard.yaml) ---
+
+STANDARD_FILE = "antt_standard.yaml"
+
+
+class StandardCriterion(_Strict):
+    """One criterion of the standard: what the school does, and what it shows as evidence."""
+
+    id: Slug
+    group: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=600)]
+    evidence: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+
+
+class AnttStandard(_Strict):
+    """The district's list of criteria; `confirmed` stays false until the district has checked it against the
+    official guidance (the chat and the web console say so while it is false)."""
+
+    title: NonEmpty
+    confirmed: bool = False
+    criteria: list[StandardCriterion]
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria(cls, criteria: list[StandardCriterion]) -> list[StandardCriterion]:
+        if not 1 <= len(criteria) <= 60:
+            raise ValueError("the standard has 1 to 60 criteria")
+        ids = [c.id for c in criteria]
+        duplicate = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicate:
+            raise ValueError(f"duplicate criterion id: {', '.join(duplicate)}")
+        return criteria
+
+    def criterion(self, criterion_id: str) -> StandardCriterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)

@@ -31,6 +31,11 @@ def vn_datetime(day: dt.date, at: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, at, VN_TZ).astimezone(dt.UTC)
 
 
+def school_year_of(day: dt.date) -> str:
+    """The school year a day falls in; it starts in August ("2026-2027" from 1/8/2026)."""
+    return f"{day.year}-{day.year + 1}" if day.month >= 8 else f"{day.year - 1}-{day.year}"
+
+
 def official_date(day: dt.date, place: str = "") -> str:
     """The place and date line of an official document (Nghị định 30/2020/NĐ-CP): "Thanh Trì, ngày 19 tháng 8
     năm 2026"; days below 10 and the months 1 and 2 take a leading zero ("ngày 05 tháng 02 năm 2027")."""

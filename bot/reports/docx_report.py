@@ -376,6 +376,40 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
     else:
         _para(doc, "Trong kỳ báo cáo, hệ thống chưa ghi nhận hội thi nào.", **body)  # type: ignore[arg-type]
 
+    if data.standard is not None:
+        s, total = data.standard, len(data.standard.rows)
+        _para(
+            doc,
+            f"6. Thực hiện tiêu chuẩn “An toàn về an ninh, trật tự” (năm học {s.school_year})",
+            bold=True,
+            align=WD_ALIGN_PARAGRAPH.LEFT,
+            after=6,
+            first_line=1.27,
+        )
+
+        def pct(k: int) -> str:
+            return f" (đạt {vn_number(tables.rate(k, total))}%)" if total else ""
+
+        standard_lines = [
+            "- Chỉ tiêu: 100% cơ sở giáo dục đăng ký và đạt tiêu chuẩn “An toàn về an ninh, trật tự”.",
+            f"- Số cơ sở giáo dục đăng ký: {vn_number(s.registered)}/{vn_number(total)}{pct(s.registered)}; "
+            f"đã tự đánh giá: {vn_number(s.self_assessed)}; được đánh giá đạt tiêu chuẩn: "
+            f"{vn_number(s.met)}/{vn_number(total)}{pct(s.met)}.",
+        ]
+        if s.unregistered:
+            standard_lines.append("- Chưa đăng ký: " + ", ".join(s.unregistered) + ".")
+        if s.not_met:
+            standard_lines.append("- Đã đăng ký, chưa đạt tiêu chuẩn: " + ", ".join(s.not_met) + ".")
+        for line in standard_lines:
+            _para(doc, line, **body)  # type: ignore[arg-type]
+        if data.district_wide:
+            _data_table(
+                doc,
+                caption("Tiêu chuẩn “An toàn về ANTT” theo trường"),
+                tables.standard_table(data),
+                [1.1, 5.4, 1.8, 2.0, 3.8, 2.4],
+            )
+
     _para(doc, "II. TỒN TẠI, HẠN CHẾ", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=6, after=6)
     _placeholder(doc, "những tồn tại, hạn chế và nguyên nhân")
     _para(doc, "III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, after=6)

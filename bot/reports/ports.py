@@ -54,6 +54,46 @@ class ReportFigures:
     enrolled_by_class: dict[int, int]  # class id -> students who joined it
 
 
+@dataclass(slots=True)
+class StandardSchoolRow:
+    """One school and the "An toàn về ANTT" standard in the report's school year."""
+
+    school_id: int
+    name: str
+    registered: bool
+    self_assessed: bool
+    result: str | None  # dat|chua_dat, once evaluated
+    evaluated_on: dt.date | None
+
+
+@dataclass(slots=True)
+class StandardTally:
+    """The plan's target "100 % cơ sở giáo dục đăng ký và đạt tiêu chuẩn An toàn về ANTT", school by school."""
+
+    school_year: str
+    rows: list[StandardSchoolRow]
+
+    @property
+    def registered(self) -> int:
+        return sum(r.registered for r in self.rows)
+
+    @property
+    def self_assessed(self) -> int:
+        return sum(r.self_assessed for r in self.rows)
+
+    @property
+    def met(self) -> int:
+        return sum(r.result == "dat" for r in self.rows)
+
+    @property
+    def unregistered(self) -> list[str]:
+        return [r.name for r in self.rows if not r.registered]
+
+    @property
+    def not_met(self) -> list[str]:
+        return [r.name for r in self.rows if r.registered and r.result != "dat"]
+
+
 class ReportRepository(Protocol):
     async def figures(
         self,
@@ -65,6 +105,9 @@ class ReportRepository(Protocol):
         month_starts: list[dt.datetime],
         contest_kinds: tuple[str, str, str],
     ) -> ReportFigures: ...
+    async def standard(self, school_year: str, school_id: int | None) -> StandardTally:
+        """Every school (or the one school) with its registration for the standard in `school_year`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

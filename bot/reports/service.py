@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core import activity
-from bot.core.clock import VN_TZ, vn_date
+from bot.core.clock import VN_TZ, school_year_of, vn_date
 from bot.core.ports import UserRec
 from bot.core.roles import Role
 from bot.reports.options import ReportOptions
-from bot.reports.ports import ReportFigures, ReportScope, ReportsUnitOfWork
+from bot.reports.ports import ReportFigures, ReportScope, ReportsUnitOfWork, StandardTally
 
 
 class PeriodError(ValueError):
@@ -140,6 +140,8 @@ class ReportData:
     figures: ReportFigures
     options: ReportOptions
     issued_on: dt.date
+    # The "An toàn về ANTT" standard in the school year the period starts in (district and school reports only).
+    standard: StandardTally | None = None
 
     @property
     def district_wide(self) -> bool:
@@ -215,17 +217,27 @@ async def report_data(
 ) -> ReportData:
     """Check the scope and aggregate the figures, writing nothing (a report made later writes `audit_report`)."""
     scope, label = await authorize(uow, actor, requested)
-    return assemble(scope, label, period, await figures_for(uow, scope, period), options, now)
+    standard = None
+    if scope.class_ids is None:  # a teacher's classes have no standard of their own
+        standard = await uow.reports.standard(school_year_of(period.first), scope.school_id)
+    figures = await figures_for(uow, scope, period)
+    return assemble(scope, label, period, figures, options, now, standard)
 
 
 def assemble(
-    scope: ReportScope, label: str, period: Period, figures: ReportFigures, options: ReportOptions, now: dt.datetime
+    scope: ReportScope,
+    label: str,
+    period: Period,
+    figures: ReportFigures,
+    options: ReportOptions,
+    now: dt.datetime,
+    standard: StandardTally | None = None,
 ) -> ReportData:
     """The report's data from figures already aggregated for an authorized scope."""
     school_name = figures.schools.get(scope.school_id) if scope.school_id is not None else None
     if scope.class_ids is not None and len(figures.schools) == 1:
         school_name = next(iter(figures.schools.values()))
-    return ReportData(period, scope, label, school_name, figures, options, vn_date(now))
+    return ReportData(period, scope, label, school_name, figures, options, vn_date(now), standard)
 
 
 async def audit_report(uow: ReportsUnitOfWork, actor_id: int | None, data: ReportData, now: dt.datetime) -> None:
@@ -263,7 +275,7 @@ def period_phrase(period: Period, _: Callable[[str], str]) -> str:
 
 
 def summary_lines(data: ReportData, _: Callable[[str], str]) -> list[str]:
-    """Five lines for the chat message (and the terminal)."""
+    """Five lines for the chat message (and the terminal), and a sixth on the standard where the report has it."""
     c = data.count
     where = data.school_name or _("toàn đặc khu")
     return [
@@ -278,4 +290,16 @@ def summary_lines(data: ReportData, _: Callable[[str], str]) -> list[str]:
         _("🆘 Tra cứu trợ giúp: {h} lượt; tin gửi lớp: {b}").format(
             h=c(activity.HELP_VIEWED), b=c(activity.BROADCAST_SENT)
         ),
+    ] + standard_lines(data, _)
+
+
+def standard_lines(data: ReportData, _: Callable[[str], str]) -> list[str]:
+    s = data.standard
+    if s is None:
+        return []
+    n = len(s.rows)
+    return [
+        _("🛡️ Tiêu chuẩn ANTT (năm học {year}): {r}/{n} trường đăng ký, {a} đã tự đánh giá, {m}/{n} đạt").format(
+            year=s.school_year, r=s.registered, n=n, a=s.self_assessed, m=s.met
+        )
     ]

@@ -10,7 +10,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.accounts.ports import ClassRec
-from bot.reports.ports import ContestRow, CountRow, ReportFigures, ReportScope, SnapshotRec
+from bot.reports.ports import (
+    ContestRow,
+    CountRow,
+    ReportFigures,
+    ReportScope,
+    SnapshotRec,
+    StandardSchoolRow,
+    StandardTally,
+)
 from db import models as m
 from db.sql import SqlRepository, rowcount
 
@@ -139,6 +147,21 @@ class SqlReportRepository(SqlRepository):
             classes=classes,
             enrolled_by_class=enrolled,
         )
+
+    async def standard(self, school_year: str, school_id: int | None) -> StandardTally:
+        R = m.StandardRegistration
+        stmt = (
+            select(m.School.id, m.School.name, R.id, R.self_assessed_at, R.result, R.evaluated_on)
+            .outerjoin(R, and_(R.school_id == m.School.id, R.school_year == school_year))
+            .order_by(m.School.name)
+        )
+        if school_id is not None:
+            stmt = stmt.where(m.School.id == school_id)
+        rows = [
+            StandardSchoolRow(sid, name, rid is not None, assessed is not None, result, on)
+            for sid, name, rid, assessed, result, on in (await self.session.execute(stmt)).all()
+        ]
+        return StandardTally(school_year, rows)
 
 
 S = m.FigureSnapshot

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import activity as a
-from bot.reports.ports import CountRow
+from bot.reports.ports import CountRow, StandardSchoolRow
 from bot.reports.service import ReportData
 
 # Official wording; the report is always written in Vietnamese.
@@ -77,6 +77,7 @@ def summary_table(data: ReportData) -> Table:
     t.rows.append(["Số học sinh tham gia", f.totals.students])
     t.rows.append(["Tỉ lệ học sinh tham gia (%)", rate(f.totals.students, enrolled)])
     t.rows += [[KIND_LABELS[k], f.totals.counts.get(k, 0)] for k in a.ALL_KINDS]
+    t.rows += standard_summary_rows(data)
     return t
 
 
@@ -157,8 +158,42 @@ def contest_table(data: ReportData) -> Table:
     return t
 
 
-def all_tables(data: ReportData) -> list[Table]:
+def standard_status(row: StandardSchoolRow) -> str:
+    """A school's status for the standard, in the words of the district's view."""
+    if row.result is not None:
+        return "Đã đánh giá: đạt" if row.result == "dat" else "Đã đánh giá: chưa đạt"
+    if row.self_assessed:
+        return "Đã tự đánh giá"
+    return "Đã đăng ký" if row.registered else "Chưa đăng ký"
+
+
+def standard_summary_rows(data: ReportData) -> list[list[Cell]]:
+    """The plan's target as figures: schools registered, self-assessed and meeting the standard."""
+    s = data.standard
+    if s is None:
+        return []
+    n = len(s.rows)
     return [
+        ["Số cơ sở giáo dục", n],
+        [f"Cơ sở giáo dục đăng ký tiêu chuẩn “An toàn về ANTT” (năm học {s.school_year})", s.registered],
+        ["Tỉ lệ đăng ký (%)", rate(s.registered, n)],
+        ["Cơ sở giáo dục đã tự đánh giá", s.self_assessed],
+        ["Cơ sở giáo dục đạt tiêu chuẩn", s.met],
+        ["Tỉ lệ đạt tiêu chuẩn (%)", rate(s.met, n)],
+    ]
+
+
+def standard_table(data: ReportData) -> Table:
+    t = Table("Tiêu chuẩn ANTT", ["STT", "Trường", "Đăng ký", "Tự đánh giá", "Trạng thái", "Ngày đánh giá"])
+    for i, row in enumerate(data.standard.rows if data.standard else [], 1):
+        on = f"{row.evaluated_on:%d/%m/%Y}" if row.evaluated_on else None
+        yes = lambda flag: "Có" if flag else "Chưa"  # noqa: E731
+        t.rows.append([i, row.name, yes(row.registered), yes(row.self_assessed), standard_status(row), on])
+    return t
+
+
+def all_tables(data: ReportData) -> list[Table]:
+    tables = [
         summary_table(data),
         school_table(data),
         class_table(data),
@@ -166,3 +201,6 @@ def all_tables(data: ReportData) -> list[Table]:
         month_table(data),
         contest_table(data),
     ]
+    if data.standard is not None:
+        tables.append(standard_table(data))
+    return tables

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from bot.content.loader import DEFAULT_CONTENT_DIR
-from bot.content.models import TOPICS
+from bot.content.models import STANDARD_FILE, TOPICS
 from bot.content.understanding import HOTLINES_FILE, UNDERSTANDING_FILE
 
 SOURCES = [
@@ -119,7 +119,7 @@ def write_test_content(root: Path, questions_per_topic: int = 8) -> Path:
     lists and the hotlines are the real ones, so the tests of free text test what a school has in its files."""
     (root / "lessons").mkdir(parents=True, exist_ok=True)
     (root / "quizzes").mkdir(parents=True, exist_ok=True)
-    for name in (UNDERSTANDING_FILE, HOTLINES_FILE):
+    for name in (UNDERSTANDING_FILE, HOTLINES_FILE, STANDARD_FILE):
         shutil.copyfile(DEFAULT_CONTENT_DIR / name, root / name)
     (root / "sources.yaml").write_text(yaml.safe_dump({"sources": SOURCES}, allow_unicode=True), encoding="utf-8")
     for t, topic in enumerate(TOPICS):

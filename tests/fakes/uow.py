@@ -17,7 +17,7 @@ from bot.accounts.ports import ClassRec, ConsentRec, SchoolRec
 from bot.broadcasts.ports import MemberRec, RosterRec
 from bot.core.ports import AuditRec, UserRec
 from bot.core.roles import Role
-from bot.reports.ports import CountRow, ReportFigures, ReportScope
+from bot.reports.ports import CountRow, ReportFigures, ReportScope, StandardTally
 
 
 @dataclass
@@ -190,6 +190,9 @@ class FakeReports(_Repo):
     async def figures(self, *args: Any) -> ReportFigures:
         self.s.figure_calls.append(args)
         return self.s.figures or empty_figures()
+
+    async def standard(self, school_year: str, school_id: int | None) -> StandardTally:
+        return StandardTally(school_year, [])
 
 
 def empty_figures(schools: dict[int, str] | None = None) -> ReportFigures:

@@ -31,6 +31,7 @@ ACTIONS = {
     "invite": ("/invite", {"school_admin", "organizer"}),
     "consent": ("/consent", {"teacher", "school_admin"}),
     "new school": ("/newschool", {"organizer"}),
+    "safety standard": ("/tieuchuan", {"school_admin", "organizer"}),
 }
 USERS = {"student": "hs", "parent": "ph", "teacher": "gv", "school_admin": "qt", "organizer": "btc"}
 

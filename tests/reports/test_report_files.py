@@ -220,7 +220,15 @@ async def test_the_xlsx_annex_matches_the_stored_rows(app: App, district: Datase
     data, files = await make(app, "btc", "all")
     exp = Expected(await stored_rows(app), dt.date(2026, 1, 1), dt.date(2026, 6, 15), {})
     wb = load_workbook(io.BytesIO(files[1].content))
-    assert wb.sheetnames == ["Tổng hợp", "Theo trường", "Theo lớp", "Theo chủ đề", "Theo tháng", "Hội thi"]
+    assert wb.sheetnames == [
+        "Tổng hợp",
+        "Theo trường",
+        "Theo lớp",
+        "Theo chủ đề",
+        "Theo tháng",
+        "Hội thi",
+        "Tiêu chuẩn ANTT",
+    ]
 
     def sheet(name: str) -> list[list[Any]]:
         rows = [list(r) for r in wb[name].iter_rows(min_row=3, values_only=True)]
