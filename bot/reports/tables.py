@@ -157,8 +157,16 @@ def contest_table(data: ReportData) -> Table:
     return t
 
 
+def mailbox_table(data: ReportData) -> Table:
+    """Letters to the school counsellor (Thông tư 18/2025/TT-BGDĐT, Điều 19) by kind: counts only."""
+    t = Table("Hộp thư an toàn", ["Loại", "Số thư"])
+    t.rows += [[kind_name, data.figures.mailbox.get(kind, 0)] for kind, kind_name in a.WORRY_KINDS.items()]
+    t.rows.append(["Cộng", sum(data.figures.mailbox.values())])
+    return t
+
+
 def all_tables(data: ReportData) -> list[Table]:
-    return [
+    out = [
         summary_table(data),
         school_table(data),
         class_table(data),
@@ -166,3 +174,6 @@ def all_tables(data: ReportData) -> list[Table]:
         month_table(data),
         contest_table(data),
     ]
+    if data.scope.class_ids is None:  # a school's letters are not counted by class
+        out.append(mailbox_table(data))
+    return out

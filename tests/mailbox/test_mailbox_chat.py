@@ -14,7 +14,17 @@ from bot.app import App
 from bot.core.errors import Refusal
 from bot.mailbox import service as mailbox
 from db import models as m
-from tests.mailbox.helpers import LETTER, REPLY, STUDENT_NAME, add_staff, cases, option_number, stored_text, world, write_letter
+from tests.mailbox.helpers import (
+    LETTER,
+    REPLY,
+    STUDENT_NAME,
+    add_staff,
+    cases,
+    option_number,
+    stored_text,
+    world,
+    write_letter,
+)
 from tests.reliability.helpers import row_counts, user_id_of
 
 
@@ -77,7 +87,12 @@ async def test_an_anonymous_letter_reaches_only_its_schools_counsellors_and_the_
         assert closed.status == "closed" and closed.closed_at == app.clock()
         # For the reports: a count by school and kind, linked to no one.
         counted = (await s.execute(select(m.Activity).where(m.Activity.kind == "mailbox_written"))).scalar_one()
-        assert (counted.user_id, counted.class_id, counted.school_id, counted.ref) == (None, None, w.school_id, "bat-nat")
+        assert (counted.user_id, counted.class_id, counted.school_id, counted.ref) == (
+            None,
+            None,
+            w.school_id,
+            "bat-nat",
+        )
 
     # The class teacher, another school's counsellor and the organizer read nothing of it in the chat.
     for who in ("gv", "gv2", "btc", "qt"):

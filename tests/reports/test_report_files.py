@@ -168,7 +168,7 @@ async def test_every_docx_figure_equals_an_independent_count(app: App, district:
     text = all_text(doc)
     assert f"Số học sinh tham gia học tập, tìm hiểu pháp luật: {len(exp.students)}/{enrolled} học sinh" in text
     assert f"học sinh mở bài học: {exp.kinds[a.LESSON_OPENED]} lượt" in text
-    assert f"Lượt tra cứu số điện thoại, địa chỉ trợ giúp (111, 113, 114, 115): {exp.kinds[a.HELP_VIEWED]}" in text
+    assert f"Lượt tra cứu số điện thoại, địa chỉ trợ giúp khẩn cấp: {exp.kinds[a.HELP_VIEWED]}" in text
 
     doc_kinds = [tables.SHORT_LABELS[k] for k in tables.DOC_KINDS]
     schools = found[("STT", "Trường", "Sĩ số")]
@@ -220,7 +220,15 @@ async def test_the_xlsx_annex_matches_the_stored_rows(app: App, district: Datase
     data, files = await make(app, "btc", "all")
     exp = Expected(await stored_rows(app), dt.date(2026, 1, 1), dt.date(2026, 6, 15), {})
     wb = load_workbook(io.BytesIO(files[1].content))
-    assert wb.sheetnames == ["Tổng hợp", "Theo trường", "Theo lớp", "Theo chủ đề", "Theo tháng", "Hội thi"]
+    assert wb.sheetnames == [
+        "Tổng hợp",
+        "Theo trường",
+        "Theo lớp",
+        "Theo chủ đề",
+        "Theo tháng",
+        "Hội thi",
+        "Hộp thư an toàn",
+    ]
 
     def sheet(name: str) -> list[list[Any]]:
         rows = [list(r) for r in wb[name].iter_rows(min_row=3, values_only=True)]
