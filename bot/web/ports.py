@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.mailbox.ports import MailboxUnitOfWork
 from bot.reports.ports import ReportsUnitOfWork
 
 
@@ -53,7 +54,7 @@ class WebFileRepository(Protocol):
     async def purge(self, now: dt.datetime) -> int: ...
 
 
-class WebUnitOfWork(ReportsUnitOfWork, Protocol):
+class WebUnitOfWork(ReportsUnitOfWork, MailboxUnitOfWork, Protocol):
     web_files: WebFileRepository
     web: WebRepository
 
