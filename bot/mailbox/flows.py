@@ -106,7 +106,7 @@ async def _student_home(ctx: Ctx) -> None:
 async def _about(ctx: Ctx) -> None:
     """For staff who are not counsellors, organizers and parents: what the mailbox is, who reads it; no letter."""
     _ = ctx._
-    lines = [_(NOT_FOR_STAFF) if ctx.is_staff else _(INTRO)]
+    lines = [_(NOT_FOR_STAFF)]
     if ctx.user.role in SCHOOL_STAFF and ctx.user.school_id is not None:
         names = [
             c.display_name or _("(chưa có tên)") for c in await mailbox.counsellors_of(ctx.uow, ctx.user.school_id)
