@@ -322,3 +322,22 @@ async def test_a_counsellor_who_leaves_the_school_no_longer_reads_its_letters(ap
     new = await add_staff(app, "tv3", "Cô Mới", "teacher", w.school_id)
     assert new  # a teacher not named sees nothing either
     assert "Thư số" not in await w.chat("tv3").send("/hopthu")
+
+
+async def test_an_english_speaking_child_writes_in_english_and_the_counsellor_reads_in_vietnamese(app: App) -> None:
+    w = await world(app)
+    hs = await user_id_of(app, "hs")
+    async with app.uow_factory() as uow:
+        await uow.users.update(hs, locale="en")
+        await uow.commit()
+    student = w.chat("hs")
+    screen = await student.send("/mailbox")
+    assert "Safe mailbox" in screen and "Only the counsellor can read your letter" in screen
+    screen = await student.send(option_number(screen, "Write a new letter"))
+    screen = await student.send(option_number(screen, "Being bullied"))
+    screen = await student.send(option_number(screen, "Send anonymously"))
+    screen = await student.send(option_number(screen, "Urgent"))
+    screen = await student.send("Someone in my class keeps hitting me")
+    assert "Your letter has reached your school counsellor" in screen and "Call 111 now – National child protection" in screen
+    assert "chưa" not in screen and "Thư" not in screen
+    assert "có thư KHẨN (bị bắt nạt)" in w.chat("tv").waiting()
