@@ -4,6 +4,7 @@ names the counsellors. The hotlines come from the content's one hotline file."""
 
 from __future__ import annotations
 
+from bot.accounts.consent import consent_status, require_ready
 from bot.core import activity, safety
 from bot.core.clock import vn_time
 from bot.core.errors import CANCEL
@@ -127,11 +128,22 @@ async def _about(ctx: Ctx) -> None:
 # --- a child writes ------------------------------------------------------------------------------------------
 
 
+async def _ready(ctx: Ctx) -> bool:
+    """A letter is kept data about the child: like learning, it needs the child's agreement in force (withdrawn,
+    processing stops). A child who is not ready still gets the hotlines first, then the way to agree again."""
+    if ctx.user.onboarded and (await consent_status(ctx.uow, ctx.user.id))[0]:
+        return True
+    ctx.say("\n\n".join(hotlines(ctx)))
+    return await require_ready(ctx)
+
+
 @router.action("mailbox.write")
 async def on_write(ctx: Ctx, _arg: str) -> None:
     _ = ctx._
     if not _is_student(ctx):
         await cmd_mailbox(ctx, "")
+        return
+    if not await _ready(ctx):
         return
     school_id = await mailbox.school_of_student(ctx.uow, ctx.user)
     if school_id is None:
@@ -270,6 +282,8 @@ async def on_my(ctx: Ctx, arg: str) -> None:
 @router.action("mailbox.more")
 async def on_more(ctx: Ctx, arg: str) -> None:
     case = await mailbox.writer_case(ctx.uow, ctx.user, int(arg) if arg.isdigit() else -1)
+    if not await _ready(ctx):
+        return
     ctx.set_flow("mailbox", "mailbox.more", case_id=case.id)
     ctx.ask(ctx._(ASK_TEXT).format(n=mailbox.MAX_BODY), [(ctx._(CANCEL), f"mailbox.my:{case.id}")])
 

@@ -338,6 +338,22 @@ async def test_an_english_speaking_child_writes_in_english_and_the_counsellor_re
     screen = await student.send(option_number(screen, "Send anonymously"))
     screen = await student.send(option_number(screen, "Urgent"))
     screen = await student.send("Someone in my class keeps hitting me")
-    assert "Your letter has reached your school counsellor" in screen and "Call 111 now – National child protection" in screen
+    assert (
+        "Your letter has reached your school counsellor" in screen
+        and "Call 111 now – National child protection" in screen
+    )
     assert "chưa" not in screen and "Thư" not in screen
     assert "có thư KHẨN (bị bắt nạt)" in w.chat("tv").waiting()
+
+
+async def test_a_child_who_withdrew_consent_gets_the_hotlines_and_no_letter_is_kept(app: App) -> None:
+    w = await world(app)
+    student = w.chat("hs")
+    screen = await student.send("/privacy")
+    screen = await student.send(option_number(screen, "Rút lại đồng ý"))
+    await student.send(option_number(screen, "Rút lại đồng ý"))
+    screen = await student.send("/hopthu")
+    screen = await student.send(option_number(screen, "Viết thư mới"))
+    assert_hotlines(screen)
+    assert "Em đã rút lại đồng ý" in screen and "Em có đồng ý không?" in screen
+    assert await cases(app) == []
