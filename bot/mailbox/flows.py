@@ -273,10 +273,9 @@ async def on_my(ctx: Ctx, arg: str) -> None:
         n=case.id, kind=_kind(ctx, case.kind), state=_(STATUS_FOR_CHILD.get(case.status, NEW))
     )
     ctx.set_flow("")
-    ctx.ask(
-        "\n\n".join([head, *_thread_lines(ctx, case, messages, True)]),
-        [(_("✍️ Viết thêm"), f"mailbox.more:{case.id}"), (_(MINE), "mailbox.mine"), ctx.back_to_menu()],
-    )
+    # The thread is said, not asked: the stored prompt (shown again after a wrong answer) keeps no word of it.
+    ctx.say("\n\n".join(_thread_lines(ctx, case, messages, True)))
+    ctx.ask(head, [(_("✍️ Viết thêm"), f"mailbox.more:{case.id}"), (_(MINE), "mailbox.mine"), ctx.back_to_menu()])
 
 
 @router.action("mailbox.more")
@@ -355,12 +354,12 @@ async def _show_case(ctx: Ctx, case_id: int, prefix: str = "") -> None:
     for status, label in ((HELPING, N_("🔄 Đang hỗ trợ")), (CLOSED, N_("✅ Đã xong")), (NEW, N_("🆕 Mới"))):
         if status != case.status:
             options.append((_(label), f"mailbox.status:{case.id}:{status}"))
-    text = "\n\n".join(["\n".join(head), *_thread_lines(ctx, case, thread.messages, False)])
     ctx.set_flow("")
-    ctx.ask(
-        f"{prefix}\n\n{text}".strip() if prefix else text,
-        [*options, (_("📬 Các thư"), "mailbox.cases"), ctx.back_to_menu()],
-    )
+    if prefix:
+        ctx.say(prefix)
+    # The thread is said, not asked: the stored prompt (shown again after a wrong answer) keeps no word of it.
+    ctx.say("\n\n".join(_thread_lines(ctx, case, thread.messages, False)))
+    ctx.ask("\n".join(head), [*options, (_("📬 Các thư"), "mailbox.cases"), ctx.back_to_menu()])
 
 
 @router.action("mailbox.case")

@@ -357,3 +357,23 @@ async def test_a_child_who_withdrew_consent_gets_the_hotlines_and_no_letter_is_k
     assert_hotlines(screen)
     assert "Em đã rút lại đồng ý" in screen and "Em có đồng ý không?" in screen
     assert await cases(app) == []
+
+
+async def test_the_conversation_state_keeps_no_word_of_a_letter(app: App) -> None:
+    """What is shown again after a wrong answer is stored with the conversation: the thread is never part of it."""
+    w = await world(app)
+    student, counsellor = w.chat("hs"), w.chat("tv")
+    await write_letter(student)
+    (case,) = await cases(app)
+    screen = await counsellor.send("/hopthu")
+    screen = await counsellor.send(option_number(screen, f"Thư số {case.id}"))
+    assert LETTER in screen
+    screen = await counsellor.send(option_number(screen, "Trả lời"))
+    await counsellor.send(REPLY)
+    screen = await student.send("/hopthu")
+    screen = await student.send(option_number(screen, "Thư em đã gửi"))
+    screen = await student.send(option_number(screen, f"Thư số {case.id}"))
+    assert LETTER in screen and REPLY in screen
+    assert "Viết thêm" in await student.send("99")  # the prompt again, without the thread
+    text = await stored_text(app, skip=("mailbox_messages",))
+    assert LETTER not in text and REPLY not in text
