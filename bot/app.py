@@ -53,6 +53,9 @@ from bot.core.router import Router
 from bot.learning import answers, lessons, practice, progress
 from bot.learning import sql as learning_sql
 from bot.logging_setup import install_redaction
+from bot.mailbox import flows as mailbox_flows
+from bot.mailbox import sql as mailbox_sql
+from bot.mailbox.ports import MailboxUnitOfWork
 from bot.privacy import cli as privacy_cli
 from bot.privacy import flows as privacy_flows
 from bot.privacy import sql as privacy_sql
@@ -118,6 +121,8 @@ def routers() -> list[Router]:
         reports_flows.router,
         # the "An toàn về ANTT" standard
         standard_flows.router,
+        # the safe mailbox to the school's counsellors
+        mailbox_flows.router,
         # the web console's sign-in link
         web_flows.router,
     ]
@@ -154,6 +159,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "web_files": web_sql.SqlWebFileRepository,
     "web_report_jobs": web_sql.SqlWebReportJobRepository,
     "standard": standard_sql.SqlStandardRepository,
+    "mailbox": mailbox_sql.SqlMailboxRepository,
 }
 
 
@@ -165,6 +171,7 @@ class AppUnitOfWork(
     ReportsUnitOfWork,
     RuntimeUnitOfWork,
     StandardUnitOfWork,
+    MailboxUnitOfWork,
     Protocol,
 ):
     """The unit of work with every feature's repositories (what `REPOSITORIES` builds)."""
@@ -185,6 +192,7 @@ class Env:
     retention_days: int
     reports: ReportOptions
     web_base_url: str = ""  # empty: the web console is off
+    mailbox_retention_days: int = 365  # closed letters to the counsellor are deleted this long after closing
 
 
 def command_menu(i18n: I18n) -> Callable[[str, str], list[tuple[str, str]]]:
@@ -304,7 +312,11 @@ class App:
     @contextlib.asynccontextmanager
     async def privacy_cli(self) -> AsyncIterator[privacy_cli.Deps]:
         yield privacy_cli.Deps(
-            self.uow_factory, self.clock, self.settings.retention_days, self.settings.retention_inbox_days
+            self.uow_factory,
+            self.clock,
+            self.settings.retention_days,
+            self.settings.retention_inbox_days,
+            self.settings.mailbox_retention_days,
         )
 
 
@@ -353,6 +365,7 @@ def build_app(
         retention_days=settings.retention_days,
         reports=reports or ReportSettings().options(),
         web_base_url=web_base_url(settings),
+        mailbox_retention_days=settings.mailbox_retention_days,
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)
     links = file_links(env.web_base_url) if env.web_base_url else None

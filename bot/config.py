@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=30)
     # Stored platform updates (they contain the text people typed) are deleted this long after handling.
     retention_inbox_days: int = Field(default=30, ge=1)
+    # Letters to the school counsellor (the safe mailbox) are deleted this long after they are marked done.
+    mailbox_retention_days: int = Field(default=365, ge=1)
     log_level: str = "INFO"
     # 0 runs every statement through SQLAlchemy's own execution path, on its own drivers (db/fast.py is off).
     db_fast_path: bool = True

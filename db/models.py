@@ -670,3 +670,62 @@ class StandardRegistration(Base):
     evaluation_note: Mapped[str | None] = mapped_column(Text)
     evaluated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     evaluated_at: Mapped[dt.datetime | None]
+
+
+# --- mailbox (hộp thư an toàn) ---
+# A letter's rows are given in a data copy to its writer only, never to anyone else who appears in them (the
+# counsellor who answered, a parent asking for their child's copy): privacy's export reads this mark.
+WRITER_ONLY = "writer_only"
+
+
+def _writer_only() -> dict[str, Any]:
+    return {"info": {"copy": WRITER_ONLY}}
+
+
+class MailboxCounsellor(Base):
+    """A staff member a school admin named counsellor (tư vấn) of their school: they read the school's letters.
+    Their role stays as it is (teacher or school admin); the designation holds while they belong to the school."""
+
+    __tablename__ = "mailbox_counsellors"
+    __table_args__ = (UniqueConstraint("school_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    named_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    named_at: Mapped[dt.datetime]
+
+
+class MailboxCase(Base):
+    """A child's letter to the school's counsellors: its kind, whether it is urgent, its state, and who wrote it.
+    `writer_id` is kept for an anonymous letter too, only to carry replies back: no screen shows it. Deleted a
+    set time after it is closed (MAILBOX_RETENTION_DAYS); the reports' counts are separate anonymous records."""
+
+    __tablename__ = "mailbox_cases"
+    __table_args__ = (Index("ix_mailbox_cases_school_status", "school_id", "status"), _writer_only())
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    writer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # a key of bot.core.activity.WORRY_KINDS
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="new")  # new|helping|closed
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class MailboxMessage(Base):
+    """One message of a letter's thread: the child's words or a counsellor's reply."""
+
+    __tablename__ = "mailbox_messages"
+    __table_args__ = (_writer_only(),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("mailbox_cases.id", ondelete="CASCADE"), index=True)
+    from_writer: Mapped[bool] = mapped_column(Boolean)
+    # The counsellor who replied; not in the writer's copy (a reply is signed "thầy/cô tư vấn").
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), info={"in_copy": False})
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]

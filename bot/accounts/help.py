@@ -18,6 +18,7 @@ _STAFF_COMMON = N_(
     "• {privacy} – dữ liệu của thầy/cô, {language} – đổi ngôn ngữ, {cancel} – dừng việc đang làm, {menu} – các việc "
     "thầy/cô làm được"
 )
+_MAILBOX_STAFF = N_("• {mailbox} – hộp thư an toàn: thầy/cô tư vấn đọc và trả lời thư học sinh gửi")
 _STAFF_WEB = N_("• {web} – đường dẫn đăng nhập trang quản lý trên web (tổng quan, hội thi, kết quả)")
 # What each staff role can do, with the commands that do it.
 STAFF_HELP: dict[str, tuple[str, ...]] = {
@@ -28,6 +29,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {broadcast} – gửi bài học hoặc bài luyện tập cho lớp, rồi xem tiến độ của học sinh"),
         N_("• {linkclass} – gắn nhóm Telegram của lớp (gửi lệnh này trong nhóm)"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của lớp"),
+        _MAILBOX_STAFF,
         _STAFF_WEB,
         _STAFF_COMMON,
     ),
@@ -39,6 +41,8 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {broadcast} – gửi bài cho các lớp, rồi xem tiến độ"),
         N_("• {linkclass} – gắn nhóm Telegram của lớp (gửi lệnh này trong nhóm)"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của trường"),
+        N_("• {counsellors} – chọn thầy/cô tư vấn đọc thư của hộp thư an toàn"),
+        _MAILBOX_STAFF,
         _STAFF_WEB,
         _STAFF_COMMON,
     ),
@@ -76,6 +80,10 @@ def student_help(ctx: Ctx) -> str:
             *hotlines(ctx),
             _("Khi gọi, em nói rõ: ở đâu, chuyện gì xảy ra, có ai bị thương không. Không gọi đùa nhé!"),
             _("Em cũng hãy kể ngay với bố mẹ hoặc thầy cô mà em tin tưởng."),
+            _(
+                "📮 Em muốn kể riêng với thầy/cô tư vấn của trường? Gõ {mailbox} (hộp thư an toàn), em có thể "
+                "không ghi tên."
+            ).format(**command_names(ctx.user.locale)),
             "",
             _(
                 "Các lệnh: {start} bắt đầu, {menu} các việc em làm được, {lessons} học bài, {practice} luyện tập, "

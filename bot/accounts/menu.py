@@ -31,6 +31,8 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("📣 Gửi bài cho lớp"), "bc.new"),
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
+            (_("🤝 Thầy cô tư vấn"), "mailbox.counsellors"),
+            (_("📮 Hộp thư an toàn"), "mailbox.home"),
             (_("📄 Báo cáo"), "reports.menu"),
             (_("🛡️ Tiêu chuẩn ANTT"), "standard.home"),
             *learn,
@@ -42,6 +44,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("➕ Tạo lớp"), "staff.new_class"),
             (_("📣 Gửi bài cho lớp"), "bc.new"),
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
+            (_("📮 Hộp thư an toàn"), "mailbox.home"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
@@ -53,6 +56,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
         (_("📋 Bài được giao"), "assigned.list"),
         (_("📊 Tiến độ của em"), "progress.show"),
         (_("🏫 Vào lớp"), "onboarding.ask_code"),
+        (_("📮 Hộp thư an toàn"), "mailbox.home"),
         (_("🆘 Trợ giúp"), "help.show"),
     ]
 

@@ -16,12 +16,19 @@ _COMMON = [
     ("cancel", N_("Dừng việc đang làm")),
 ]
 MENUS: dict[str, list[tuple[str, str]]] = {
-    "student": [*_LEARN, ("progress", N_("Tiến độ của em")), ("join", N_("Vào lớp bằng mã")), *_COMMON],
+    "student": [
+        *_LEARN,
+        ("progress", N_("Tiến độ của em")),
+        ("join", N_("Vào lớp bằng mã")),
+        ("mailbox", N_("Hộp thư an toàn: viết cho thầy cô tư vấn")),
+        *_COMMON,
+    ],
     "teacher": [
         ("menu", N_("Các việc thầy cô làm được")),
         ("classes", N_("Lớp của tôi")),
         ("newclass", N_("Tạo lớp")),
         ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
+        ("mailbox", N_("Hộp thư an toàn (thầy cô tư vấn)")),
         *_LEARN[2:],
         *_COMMON,
     ],
@@ -30,6 +37,8 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("classes", N_("Các lớp của trường")),
         ("newclass", N_("Tạo lớp")),
         ("invite", N_("Mời giáo viên")),
+        ("counsellors", N_("Chọn thầy cô tư vấn")),
+        ("mailbox", N_("Hộp thư an toàn (thầy cô tư vấn)")),
         ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
         *_COMMON,
     ],
@@ -68,6 +77,8 @@ VIETNAMESE_NAMES: dict[str, str] = {
     "consent": "dongy",
     "web": "trangquanly",
     "standard": "tieuchuan",
+    "mailbox": "hopthu",
+    "counsellors": "tuvan",
 }
 
 

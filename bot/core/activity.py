@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from bot.core.context import Context
+from bot.core.i18n import N_
 from bot.core.ports import UnitOfWork
 
 # Every kind of participation record; the reports count each of them.
@@ -18,6 +19,17 @@ BROADCAST_SENT = "broadcast_sent"  # one per class a broadcast goes to, by its s
 CONTEST_ENTERED = "contest_entered"  # ref = contest id
 CONTEST_SUBMITTED = "contest_submitted"  # ref = contest id, value = score
 CONTEST_AWARDED = "contest_awarded"  # ref = contest id, value = prize rank (1 Nhất, 2 Nhì, 3 Ba, 4 Khuyến khích)
+# A letter to the school counsellor (the safe mailbox): anonymous, ref = the kind of worry; counted, never who
+# nor what. Reports count these apart from the participation kinds below.
+MAILBOX_WRITTEN = "mailbox_written"
+# The kinds of worry a child chooses (ids are stored; names shown in the chat, the console and the reports).
+WORRY_KINDS: dict[str, str] = {
+    "bat-nat": N_("bị bắt nạt"),
+    "bao-luc": N_("bạo lực hoặc xâm hại"),
+    "ma-tuy": N_("ma túy"),
+    "tren-mang": N_("chuyện trên mạng"),
+    "khac": N_("chuyện khác"),
+}
 
 ALL_KINDS: tuple[str, ...] = (
     LESSON_DELIVERED,

@@ -231,6 +231,8 @@ class Dispatcher:
             await uow.rollback()
             text = exc.translated(ctx._) if isinstance(exc, Refusal) else str(exc)
             ctx.out = [Reply(text=text, toast=text)]
+            if ctx.forget_text and inbox_id is not None:  # refused or not, a child's telling is not kept
+                await uow.inbox.forget_text(inbox_id, event.text)
         else:
             if self.file_links is not None and any(r.attachments for r in ctx.out):
                 ctx.out = await self.file_links(uow, ctx.user, addr.channel, ctx.out, now, ctx._)
@@ -297,6 +299,9 @@ class Dispatcher:
         options = ctx.conv.prompt.get("options", [])
         labels = [label for _t, _a, label in options]
         text_step = self.router.text_steps.get(ctx.conv.step) if ctx.conv.step else None
+        disclosure = text_step is not None and ctx.conv.step in self.router.disclosure_steps
+        if disclosure:  # what a child tells there is kept where the step puts it, never in the stored update
+            ctx.forget_text = True
         # A child who says they are hurt or in danger is answered first, whatever was pending (which stays as it
         # was). Staff typing into a step (a class name, a contest title) are writing, not telling.
         understanding = self.understanding
@@ -305,6 +310,7 @@ class Dispatcher:
         if (
             understanding is not None
             and not a_label
+            and not disclosure
             and self._distress(ctx, understanding, text, text_step is not None)
         ):
             await safety.answer_distress(ctx, understanding, text_step is not None)

@@ -26,6 +26,9 @@ class Router:
     text_steps: dict[str, Handler] = field(default_factory=dict)
     # `/start <prefix>...` deep links: the prefix's handler gets the whole payload.
     payloads: dict[str, Handler] = field(default_factory=dict)
+    # Text steps where a child is asked to tell what happened (a letter to the school counsellor): what they type
+    # is the answer even when it speaks of being hurt, and the step itself shows the hotlines.
+    disclosure_steps: set[str] = field(default_factory=set)
     # Every event in a group chat (learning happens in private chats), and text nobody asked for.
     groups: Handler | None = None
     unexpected_text: Handler | None = None
@@ -47,11 +50,15 @@ class Router:
 
         return deco
 
-    def text(self, step: str) -> Callable[[H], H]:
-        """Free text expected while the conversation is at `step` ("flow.step")."""
+    def text(self, step: str, disclosure: bool = False) -> Callable[[H], H]:
+        """Free text expected while the conversation is at `step` ("flow.step"). A `disclosure` step receives
+        what a child tells even about being hurt (the distress answer does not take its place) and the text is
+        never kept in the stored update; the step must show the hotlines itself."""
 
         def deco(fn: H) -> H:
             self.text_steps[step] = fn
+            if disclosure:
+                self.disclosure_steps.add(step)
             return fn
 
         return deco
@@ -84,6 +91,7 @@ class Router:
             if duplicate:
                 raise ValueError(f"registered twice: {sorted(duplicate)}")
             mine.update(theirs)
+        self.disclosure_steps |= other.disclosure_steps
         for attr in ("groups", "unexpected_text"):
             theirs_fn = getattr(other, attr)
             if theirs_fn is not None:

@@ -52,11 +52,31 @@ STILL_PENDING_STAFF = N_("Khi thầy/cô sẵn sàng, mình làm tiếp việc �
 STILL_PENDING_TEXT = N_("Khi em sẵn sàng, em trả lời tiếp câu mình hỏi lúc nãy nhé.")
 STILL_PENDING_TEXT_STAFF = N_("Khi thầy/cô sẵn sàng, thầy/cô trả lời tiếp câu mình hỏi lúc nãy nhé.")
 ALL_HOTLINES = N_("📞 Xem tất cả số điện thoại khẩn cấp")
+WRITE_TO_COUNSELLOR = N_("📮 Viết thư cho thầy cô tư vấn")
+# The safe mailbox's action (bot.mailbox); offered to a child beside the hotlines when the product has it.
+MAILBOX_ACTION = "mailbox.write"
 
 
 def hotline_lines(understanding: Understanding, locale: str) -> list[str]:
     """ "• 111 – Tổng đài quốc gia bảo vệ trẻ em: khi ..." for every hotline, in the file's order."""
     return [f"• {h.number} – {h.name_in(locale)}: {h.when_in(locale)}." for h in understanding.hotlines]
+
+
+def _fields(understanding: Understanding, locale: str) -> dict[str, str]:
+    return {
+        "child": understanding.hotline("child").number,
+        "child_name": understanding.hotline("child").name_in(locale),
+        "police": understanding.hotline("police").number,
+        "police_name": understanding.hotline("police").name_in(locale),
+        "emergency": understanding.hotline("emergency").number,
+    }
+
+
+def hotline_paragraphs(gettext: Callable[[str], str], locale: str, understanding: Understanding) -> list[str]:
+    """The two paragraphs of the child's distress answer that give the numbers (111; 113 or 112 when in danger
+    now), for other screens a child reads about being hurt (the safe mailbox's confirmation)."""
+    fields = _fields(understanding, locale)
+    return [gettext(m).format(**fields) for m in _STUDENT[1:3]]
 
 
 def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
@@ -66,13 +86,7 @@ def distress_text(ctx: Context[Any, Any], understanding: Understanding) -> str:
 
 def distress_message(gettext: Callable[[str], str], locale: str, reader: str, understanding: Understanding) -> str:
     """The answer to distress in `locale`, for a child ("em"), a parent ("anh/chị") or staff ("thầy/cô")."""
-    fields = {
-        "child": understanding.hotline("child").number,
-        "child_name": understanding.hotline("child").name_in(locale),
-        "police": understanding.hotline("police").number,
-        "police_name": understanding.hotline("police").name_in(locale),
-        "emergency": understanding.hotline("emergency").number,
-    }
+    fields = _fields(understanding, locale)
     if reader == "child":
         return "\n\n".join(gettext(m).format(**fields) for m in _STUDENT)
     return "\n".join(gettext(m).format(**fields) for m in (_STAFF if reader == "staff" else _PARENT))
@@ -92,6 +106,9 @@ async def answer_distress(ctx: Context[Any, Any], understanding: Understanding, 
         ctx.say(text)
         ctx.say(ctx.by_register(STILL_PENDING_TEXT, STILL_PENDING_TEXT_STAFF))
     elif "help.show" in ctx.router.actions:
-        ctx.ask(text, [(ctx._(ALL_HOTLINES), "help.show"), ctx.back_to_menu()])
+        options = [(ctx._(ALL_HOTLINES), "help.show")]
+        if not ctx.is_staff and ctx.user.role != Role.PARENT and MAILBOX_ACTION in ctx.router.actions:
+            options.append((ctx._(WRITE_TO_COUNSELLOR), MAILBOX_ACTION))
+        ctx.ask(text, [*options, ctx.back_to_menu()])
     else:
         ctx.say(text)

@@ -28,6 +28,7 @@ INTENTS: tuple[str, ...] = (
     "assigned",
     "privacy",
     "language",
+    "mailbox",
 )
 INTENTS_WITH_CODE = frozenset({"join"})
 

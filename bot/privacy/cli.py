@@ -23,6 +23,7 @@ class Deps:
     clock: Clock
     retention_days: int
     retention_inbox_days: int
+    mailbox_retention_days: int | None = None
 
 
 Opener = Callable[[argparse.Namespace], AbstractAsyncContextManager[Deps]]
@@ -38,11 +39,15 @@ PURGE_NAMES = {
     "activity": "lượt tham gia đã bỏ liên kết với người học",
     "inbound_updates": "tin nhận đã xử lý đã xóa",
     "parent_links": "liên kết phụ huynh hết hạn đã xóa",
+    "mailbox_cases": "thư hộp thư an toàn đã xong, quá hạn lưu giữ, đã xóa",
+    "mailbox_messages": "tin trong các thư đó đã xóa",
 }
 
 
 async def cmd_purge(deps: Deps, _args: argparse.Namespace) -> int:
-    totals = await purge(deps.uow_factory, deps.clock(), deps.retention_days, deps.retention_inbox_days)
+    totals = await purge(
+        deps.uow_factory, deps.clock(), deps.retention_days, deps.retention_inbox_days, deps.mailbox_retention_days
+    )
     print("Đã xóa dữ liệu cá nhân hết hạn lưu giữ.")
     for key, value in sorted(totals.items()):
         print(f"  {PURGE_NAMES.get(key, key)}: {value}")

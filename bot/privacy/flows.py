@@ -42,6 +42,10 @@ def notice_lines(ctx: Ctx, for_parent: bool = False) -> list[str]:
                 "do ban tổ chức xem."
             ),
             _(
+                "• Hộp thư an toàn: nếu con viết thư cho thầy/cô tư vấn của trường, chỉ thầy/cô tư vấn đọc được thư; "
+                "thư không có trong bản sao dữ liệu phụ huynh nhận. Thư được xóa {days} ngày sau khi đã xong."
+            ).format(days=ctx.env.mailbox_retention_days),
+            _(
                 "• Giữ bao lâu: khi con không dùng bot {days} ngày, dữ liệu được tự động xóa; bài làm cũ hơn {days} "
                 "ngày cũng được xóa, chỉ giữ số liệu thống kê không có tên."
             ).format(days=days),
@@ -73,6 +77,13 @@ def notice_lines(ctx: Ctx, for_parent: bool = False) -> list[str]:
             "chức xem."
         ),
         _(
+            "• Hộp thư an toàn: khi em viết thư cho thầy/cô tư vấn, mình giữ loại chuyện, lời em viết, lời thầy/cô "
+            "trả lời và mã tài khoản của em để chuyển lời trả lời đến em. Chỉ thầy/cô tư vấn của trường em đọc được "
+            "thư; nếu em gửi ẩn danh, thầy/cô không thấy tên em. Thầy cô chủ nhiệm, bố mẹ và ban tổ chức không đọc "
+            "được thư (ban tổ chức chỉ thấy số thư theo loại, không có tên). Thư được xóa {days} ngày sau khi thầy/cô "
+            "đánh dấu đã xong; bản sao dữ liệu em tự yêu cầu có thư của em."
+        ).format(days=ctx.env.mailbox_retention_days),
+        _(
             "• Giữ bao lâu: nếu em không dùng bot {days} ngày, mình tự xóa dữ liệu của em; bài làm cũ hơn {days} "
             "ngày cũng được xóa."
         ).format(days=days),
@@ -98,6 +109,11 @@ def _staff_notice_lines(ctx: Ctx) -> list[str]:
             "bot (tạo lớp, gửi bài, ghi nhận đồng ý…) để nhà trường kiểm tra khi cần, và mã tài khoản Telegram/Zalo "
             "để trả lời thầy/cô."
         ),
+        _(
+            "• Hộp thư an toàn: thầy/cô tư vấn đọc thư học sinh gửi; mỗi lần đọc được ghi vào nhật ký kiểm toán (ai, "
+            "thư nào, lúc nào). Thư và lời trả lời không có trong bản sao dữ liệu của thầy/cô, và được xóa {days} ngày "
+            "sau khi đánh dấu đã xong."
+        ).format(days=ctx.env.mailbox_retention_days),
         _(
             "• Thầy/cô nhận bản sao dữ liệu bằng nút dưới đây; cần sửa hay xóa, thầy/cô liên hệ người phụ trách của "
             "nhà trường."

@@ -22,6 +22,12 @@ ERASE = "erase"
 # NĐ 356/2025 (copy 10, withdrawal 15, deletion 20) that still have to be checked against the official text,
 # so they are never shown to users as legal deadlines. We finish export and deletion at once anyway.
 TARGET_DAYS = {EXPORT: 10, WITHDRAW: 15, ERASE: 20}
+# A child's letters to the school counsellor are given to the child only (what a child tells about home must
+# not reach home through a copy a parent asks for); the copy says so.
+MAILBOX_NOT_INCLUDED = (
+    "Thư của học sinh gửi hộp thư an toàn (thầy/cô tư vấn) chỉ có trong bản sao học sinh tự yêu cầu. / "
+    "Letters to the school counsellor are only in the copy the student asks for themselves."
+)
 
 
 async def open_request(
@@ -51,13 +57,16 @@ async def audit_export(
 
 async def export_attachment(ctx: Ctx, user: UserRec) -> Attachment:
     """Every row about `user`, as one JSON file; the request and the audit row are written with it."""
-    data = await ctx.uow.privacy.export(user.id)
-    payload = {
+    own = ctx.user.id == user.id
+    data = await ctx.uow.privacy.export(user.id, own_copy=own)
+    payload: dict[str, Any] = {
         "generated_at": ctx.now.isoformat(),
         "notice_version": ctx.env.notice_version,
         "user_id": user.id,
         "tables": data,
     }
+    if not own:  # said in every copy made for someone else, whether or not there are letters
+        payload["not_included"] = MAILBOX_NOT_INCLUDED
     content = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     request = await open_request(ctx.uow, user.id, ctx.user.id, EXPORT, ctx.now)
     await ctx.uow.privacy.complete_request(request.id, ctx.now)

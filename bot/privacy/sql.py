@@ -208,7 +208,7 @@ class SqlPrivacyRepository(SqlRepository):
             found += [r for r in rows if _mentions(r.payload, external_id)]
         return found
 
-    async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    async def export(self, user_id: int, own_copy: bool = True) -> dict[str, list[dict[str, Any]]]:
         links = personal_data_links()
         tables = m.Base.metadata.tables
         out: dict[str, list[dict[str, Any]]] = {}
@@ -217,9 +217,16 @@ class SqlPrivacyRepository(SqlRepository):
         out["users"] = [_jsonable(dict(r)) for r in rows]
         for name, table_links in links.items():
             table = tables[name]
+            if table.info.get("copy") == m.WRITER_ONLY:
+                # A child's letters to the counsellor: in the copy the child asks for themselves, by the rows
+                # they own; never in the copy of someone who answered them, nor in one a parent asks for.
+                table_links = [link for link in table_links if link.owning] if own_copy else []
+                if not table_links:
+                    continue
             stmt = select(table).where(or_(*(self._where(link, user_id, links) for link in table_links)))
             rows = (await self.session.execute(stmt.order_by(*table.primary_key.columns))).mappings().all()
-            out[name] = [_jsonable(dict(r)) for r in rows]
+            hidden = {c.name for c in table.columns if c.info.get("in_copy") is False}
+            out[name] = [_jsonable({k: v for k, v in r.items() if k not in hidden}) for r in rows]
         audit = tables["audit_log"]  # no foreign key on purpose (see the model); what the person did
         actions = await self.session.execute(select(audit).where(audit.c.actor_id == user_id).order_by(audit.c.id))
         out["audit_log"] = [_jsonable(dict(r)) for r in actions.mappings().all()]
@@ -324,9 +331,19 @@ class SqlPrivacyRepository(SqlRepository):
         )
         return [int(i) for i in rows.scalars()]
 
-    async def purge_old(self, before: dt.datetime, inbox_before: dt.datetime, now: dt.datetime) -> dict[str, int]:
-        """Remove personal records older than the retention period; participation counts stay, unlinked."""
+    async def purge_old(
+        self,
+        before: dt.datetime,
+        inbox_before: dt.datetime,
+        now: dt.datetime,
+        mailbox_before: dt.datetime | None = None,
+    ) -> dict[str, int]:
+        """Remove personal records older than the retention period, and the mailbox's letters closed before
+        `mailbox_before`; participation counts (the letters' counts by kind too) stay, unlinked."""
         old_attempts = select(m.QuizAttempt.id).where(m.QuizAttempt.started_at < before)
+        closed_cases = select(m.MailboxCase.id).where(
+            m.MailboxCase.status == "closed", m.MailboxCase.closed_at < (mailbox_before or before)
+        )
         steps: list[tuple[str, Any]] = [
             ("attempt_answers", delete(m.AttemptAnswer).where(m.AttemptAnswer.attempt_id.in_(old_attempts))),
             ("quiz_attempts", delete(m.QuizAttempt).where(m.QuizAttempt.started_at < before)),
@@ -344,6 +361,8 @@ class SqlPrivacyRepository(SqlRepository):
                 ),
             ),
             ("parent_links", delete(m.ParentLink).where(m.ParentLink.expires_at < now)),
+            ("mailbox_messages", delete(m.MailboxMessage).where(m.MailboxMessage.case_id.in_(closed_cases))),
+            ("mailbox_cases", delete(m.MailboxCase).where(m.MailboxCase.id.in_(closed_cases))),
         ]
         counts: dict[str, int] = {}
         for name, stmt in steps:

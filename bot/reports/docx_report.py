@@ -318,9 +318,16 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
         f"- Hội thi tìm hiểu pháp luật: {vn_number(c(a.CONTEST_ENTERED))} lượt đăng ký dự thi, "
         f"{vn_number(c(a.CONTEST_SUBMITTED))} bài thi đã nộp, {vn_number(c(a.CONTEST_AWARDED))} giải thưởng.",
         f"- Tin nhắn, bài học giáo viên gửi lớp: {vn_number(c(a.BROADCAST_SENT))} lượt.",
-        f"- Lượt tra cứu số điện thoại, địa chỉ trợ giúp (111, 113, 114, 115): {vn_number(c(a.HELP_VIEWED))} "
+        f"- Lượt tra cứu số điện thoại, địa chỉ trợ giúp khẩn cấp: {vn_number(c(a.HELP_VIEWED))} "
         "(chỉ đếm số lượt, không ghi nhận người tra cứu).",
     ]
+    if data.scope.class_ids is None:
+        by_kind = "; ".join(f"{name}: {vn_number(f.mailbox.get(kind, 0))}" for kind, name in a.WORRY_KINDS.items())
+        lines.append(
+            f"- Thư học sinh gửi hộp thư an toàn đến người làm tư vấn của nhà trường: "
+            f"{vn_number(sum(f.mailbox.values()))} thư ({by_kind}); chỉ đếm số thư theo loại, không ghi nội dung, "
+            "không ghi người viết."
+        )
     for line in lines:
         _para(doc, line, **body)  # type: ignore[arg-type]
 

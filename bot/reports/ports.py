@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.accounts.ports import AccountsEnv, AccountsUnitOfWork, ClassRec
@@ -52,6 +52,8 @@ class ReportFigures:
     schools: dict[int, str]  # id -> name, for the schools in scope
     classes: dict[int, ClassRec]
     enrolled_by_class: dict[int, int]  # class id -> students who joined it
+    # Letters to the school counsellor by kind of worry (counts only; not for a report on some classes).
+    mailbox: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -104,6 +106,7 @@ class ReportRepository(Protocol):
         student_kinds: tuple[str, ...],
         month_starts: list[dt.datetime],
         contest_kinds: tuple[str, str, str],
+        mailbox_kind: str | None = None,
     ) -> ReportFigures: ...
     async def standard(self, school_year: str, school_id: int | None) -> StandardTally:
         """Every school (or the one school) with its registration for the standard in `school_year`."""

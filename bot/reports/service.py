@@ -262,6 +262,7 @@ async def figures_for(uow: ReportsUnitOfWork, scope: ReportScope, period: Period
         activity.STUDENT_KINDS,
         period.month_starts(),
         (activity.CONTEST_ENTERED, activity.CONTEST_SUBMITTED, activity.CONTEST_AWARDED),
+        mailbox_kind=activity.MAILBOX_WRITTEN,
     )
 
 

@@ -92,6 +92,7 @@ def dumps(f: ReportFigures) -> str:
                 for c in f.classes.values()
             ],
             "enrolled": list(f.enrolled_by_class.items()),
+            "mailbox": f.mailbox,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -113,6 +114,7 @@ def loads(text: str) -> ReportFigures:
         schools={int(k): v for k, v in d["schools"]},
         classes={int(c[0]): ClassRec(*c) for c in d["classes"]},
         enrolled_by_class={int(k): int(v) for k, v in d["enrolled"]},
+        mailbox={str(k): int(v) for k, v in d.get("mailbox", {}).items()},
     )
 
 

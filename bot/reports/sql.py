@@ -45,6 +45,7 @@ class SqlReportRepository(SqlRepository):
         student_kinds: tuple[str, ...],
         month_starts: list[dt.datetime],
         contest_kinds: tuple[str, str, str],
+        mailbox_kind: str | None = None,
     ) -> ReportFigures:
         where = and_(A.at >= start, A.at < end, *_scope_filter(scope))
         count_cols = [func.sum(case((A.kind == k, 1), else_=0)) for k in kinds]
@@ -135,6 +136,12 @@ class SqlReportRepository(SqlRepository):
         )
         enrolled = {cid: int(n) for cid, n in (await self.session.execute(enrol_stmt)).all()} if classes else {}
 
+        # The safe mailbox's letters by kind: anonymous records of a school, so none for a report on classes.
+        mailbox: dict[str, int] = {}
+        if mailbox_kind is not None and scope.class_ids is None:
+            mailbox_stmt = select(A.ref, func.count()).where(where, A.kind == mailbox_kind).group_by(A.ref)
+            mailbox = {str(ref): int(n) for ref, n in (await self.session.execute(mailbox_stmt)).all()}
+
         empty = CountRow(None, dict.fromkeys(kinds, 0), 0)
         return ReportFigures(
             totals=totals[0] if totals else empty,
@@ -146,6 +153,7 @@ class SqlReportRepository(SqlRepository):
             schools=schools,
             classes=classes,
             enrolled_by_class=enrolled,
+            mailbox=mailbox,
         )
 
     async def standard(self, school_year: str, school_id: int | None) -> StandardTally:

@@ -192,8 +192,16 @@ def standard_table(data: ReportData) -> Table:
     return t
 
 
+def mailbox_table(data: ReportData) -> Table:
+    """Letters to the school counsellor (Thông tư 18/2025/TT-BGDĐT, Điều 19) by kind: counts only."""
+    t = Table("Hộp thư an toàn", ["Loại", "Số thư"])
+    t.rows += [[kind_name, data.figures.mailbox.get(kind, 0)] for kind, kind_name in a.WORRY_KINDS.items()]
+    t.rows.append(["Cộng", sum(data.figures.mailbox.values())])
+    return t
+
+
 def all_tables(data: ReportData) -> list[Table]:
-    tables = [
+    out = [
         summary_table(data),
         school_table(data),
         class_table(data),
@@ -202,5 +210,7 @@ def all_tables(data: ReportData) -> list[Table]:
         contest_table(data),
     ]
     if data.standard is not None:
-        tables.append(standard_table(data))
-    return tables
+        out.append(standard_table(data))
+    if data.scope.class_ids is None:  # a school's letters are not counted by class
+        out.append(mailbox_table(data))
+    return out

@@ -29,7 +29,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes, report_jobs, standard, students
+from bot.web import broadcasts, classes, mailbox, report_jobs, standard, students
 from bot.web.background import BACKGROUND
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
@@ -301,6 +301,7 @@ def add_routes(app: web.Application) -> None:
     report_jobs.add_routes(app)
     broadcasts.add_routes(app)
     standard.add_routes(app)
+    mailbox.add_routes(app)
     app.router.add_get("/lop", classes.class_list)
     app.router.add_get("/lop/{klass}/in", classes.class_poster)
     app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.mailbox.ports import MailboxUnitOfWork
 from bot.reports.ports import ReportsUnitOfWork
 
 
@@ -103,7 +104,7 @@ class WebReportJobRepository(Protocol):
         ...
 
 
-class WebUnitOfWork(ReportsUnitOfWork, Protocol):
+class WebUnitOfWork(ReportsUnitOfWork, MailboxUnitOfWork, Protocol):
     web_files: WebFileRepository
     web_report_jobs: WebReportJobRepository
     web: WebRepository

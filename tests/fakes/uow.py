@@ -187,7 +187,7 @@ class FakeAudit(_Repo):
 
 
 class FakeReports(_Repo):
-    async def figures(self, *args: Any) -> ReportFigures:
+    async def figures(self, *args: Any, **_options: Any) -> ReportFigures:
         self.s.figure_calls.append(args)
         return self.s.figures or empty_figures()
 

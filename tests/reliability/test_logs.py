@@ -77,6 +77,39 @@ async def test_a_whole_scenario_at_debug_level_logs_no_name_no_message_text_and_
         assert secret not in logged, f"leaked into the logs: {secret[:12]}..."
 
 
+async def test_the_safe_mailbox_at_debug_level_logs_no_word_of_a_letter_nor_of_a_reply(
+    app: App, production_logging: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A child's letter (named and anonymous, urgent), the counsellor's reading, reply and marking, the admin's
+    naming, the notices going out and the data copy: no word of the letter, the reply or the child's name."""
+    from tests.mailbox.helpers import LETTER, REPLY, STUDENT_NAME, cases, world, write_letter
+
+    caplog.set_level(logging.DEBUG)
+    w = await world(app, counsellors=False)
+    student, admin, counsellor = w.chat("hs"), w.chat("qt"), w.chat("tv")
+    screen = await admin.send("/tuvan")
+    screen = await admin.send(option_number(screen, "Chọn thầy/cô tư vấn"))
+    await admin.send(option_number(screen, "Cô Tư Vấn"))
+    await write_letter(student, urgent=True)
+    await write_letter(student, text=LETTER + " (lần hai)", who="Ghi tên")
+    first = (await cases(app))[0]
+    screen = await counsellor.send("/hopthu")
+    screen = await counsellor.send(option_number(screen, f"Thư số {first.id}"))
+    screen = await counsellor.send(option_number(screen, "Trả lời"))
+    screen = await counsellor.send(REPLY)
+    await counsellor.send(option_number(screen, "Đã xong"))
+    screen = await student.send("/hopthu")
+    screen = await student.send(option_number(screen, "Thư em đã gửi"))
+    screen = await student.send(option_number(screen, f"Thư số {first.id}"))
+    assert REPLY in screen
+    screen = await student.send("/privacy")
+    await student.send(option_number(screen, "Nhận bản sao dữ liệu"))
+
+    logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (LETTER, LETTER[:20], REPLY, REPLY[:20], STUDENT_NAME):
+        assert secret not in logged, f"leaked into the logs: {secret[:12]}..."
+
+
 def test_the_redactor_hides_tokens_secrets_and_database_passwords() -> None:
     redact = Redactor(["s3cr3t-value"])
     assert redact("bot123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-bs/getMe") == f"bot{REDACTED}/getMe"

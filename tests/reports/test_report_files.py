@@ -168,7 +168,7 @@ async def test_every_docx_figure_equals_an_independent_count(app: App, district:
     text = all_text(doc)
     assert f"Số học sinh tham gia học tập, tìm hiểu pháp luật: {len(exp.students)}/{enrolled} học sinh" in text
     assert f"học sinh mở bài học: {exp.kinds[a.LESSON_OPENED]} lượt" in text
-    assert f"Lượt tra cứu số điện thoại, địa chỉ trợ giúp (111, 113, 114, 115): {exp.kinds[a.HELP_VIEWED]}" in text
+    assert f"Lượt tra cứu số điện thoại, địa chỉ trợ giúp khẩn cấp: {exp.kinds[a.HELP_VIEWED]}" in text
 
     doc_kinds = [tables.SHORT_LABELS[k] for k in tables.DOC_KINDS]
     schools = found[("STT", "Trường", "Sĩ số")]
@@ -228,6 +228,7 @@ async def test_the_xlsx_annex_matches_the_stored_rows(app: App, district: Datase
         "Theo tháng",
         "Hội thi",
         "Tiêu chuẩn ANTT",
+        "Hộp thư an toàn",
     ]
 
     def sheet(name: str) -> list[list[Any]]:

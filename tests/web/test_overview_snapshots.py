@@ -88,6 +88,10 @@ async def test_a_snapshot_gives_back_exactly_the_figures_the_database_counts(web
     period = parse_period(str(clock().year + 1), ReportOptions())
     async with web_app.uow_factory() as uow:
         school_id = (await uow.users.by_account("console", "qt")).school_id  # type: ignore[union-attr]
+        kind = next(iter(activity.WORRY_KINDS))  # a letter to the counsellor: counted by kind, never who
+        await uow.activity.add(activity.MAILBOX_WRITTEN, clock(), None, school_id, None, ref=kind)
+        await uow.commit()
+    async with web_app.uow_factory() as uow:
         counted = await figures_for(uow, ReportScope(school_id=school_id), period)
     scope = ReportScope(school_id=school_id)
     kept = await snapshots.compute(web_app.reader, web_app.uow_factory, scope, period, clock())
@@ -95,6 +99,7 @@ async def test_a_snapshot_gives_back_exactly_the_figures_the_database_counts(web
         rec = await uow.snapshots.get(snapshots.key_of(ReportScope(school_id=school_id), period))
     assert rec is not None and snapshots.loads(rec.payload) == counted == kept.figures
     assert counted.totals.counts[activity.LESSON_OPENED] == 3 and counted.classes  # not an empty comparison
+    assert counted.mailbox == {kind: 1}
 
 
 async def test_one_process_at_a_time_refreshes_a_snapshot_and_a_dead_claim_lapses(
