@@ -56,6 +56,12 @@ class Source(_Strict):
     def in_force(self, on: dt.date) -> bool:
         return self.effective_from <= on and (self.effective_until is None or on <= self.effective_until)
 
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Source:
+        if self.effective_until is not None and self.effective_until < self.effective_from:
+            raise ValueError("effective_until is before effective_from")
+        return self
+
     @property
     def cited_name(self) -> str:
         """How a citation names the instrument: a law by its title and number ("Luật Trật tự, an toàn giao
@@ -103,12 +109,6 @@ def legal_citation(article: str, source: Source | None, *, capital: bool = True)
     if source is not None:
         text = f"{text} {source.cited_name}"
     return text[:1].upper() + text[1:] if capital else text
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Source:
-        if self.effective_until is not None and self.effective_until < self.effective_from:
-            raise ValueError("effective_until is before effective_from")
-        return self
 
 
 class Citation(_Strict):

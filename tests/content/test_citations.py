@@ -4,9 +4,10 @@ the instrument by its name and number ("Luật Trật tự, an toàn giao thông
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from bot.content.loader import Content, load_content
-from bot.content.models import Citation, vietnamese_order
+from bot.content.models import Citation, Source, vietnamese_order
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,17 @@ def test_texts_students_read_cite_in_the_vietnamese_order_too(content: Content) 
     assert len(texts) > 500
     wrong = [t for t in texts if old_order.search(t)]
     assert wrong == []
+
+
+def test_an_instrument_that_ends_before_it_starts_is_refused() -> None:
+    written = {
+        "id": "tt-thu",
+        "number": "01/2020/TT-BGDĐT",
+        "title": "Thông tư thử",
+        "kind": "Thông tư",
+        "issuer": "Bộ Giáo dục và Đào tạo",
+        "effective_from": "2020-05-01",
+    }
+    assert Source.model_validate(written).effective_until is None
+    with pytest.raises(ValidationError, match="effective_until is before effective_from"):
+        Source.model_validate(written | {"effective_until": "2020-04-30"})
