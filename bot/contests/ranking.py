@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -184,14 +183,3 @@ def collective(units: Iterable[Unit], participants: dict[int, set[int]], by: str
         )
         prev = k
     return out
-
-
-def too_fast(entries: Iterable[Entry], times: dict[int, list[dt.datetime]], min_median_seconds: float) -> set[int]:
-    """Attempts whose median server-measured time per question is below the minimum (CHEAT-5: flag only)."""
-    flagged = set()
-    for e in entries:
-        stamps = [e.started_at, *times.get(e.attempt_id, [])]
-        gaps = sorted((b - a).total_seconds() for a, b in itertools.pairwise(stamps))
-        if gaps and gaps[len(gaps) // 2] < min_median_seconds:
-            flagged.add(e.attempt_id)
-    return flagged

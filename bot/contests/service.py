@@ -420,7 +420,8 @@ async def live_results(uow: ContestsUnitOfWork, contest: ContestRec, rnd: RoundR
     ranked = ranking.award(
         ranking.rank(best, actual, d.ranking), d.prizes.counts(), d.prizes.min_score, d.prizes.min_percent
     )
-    flagged = ranking.too_fast(entries, await uow.contests.answer_times(rnd.id), d.review_median_seconds)
+    submitted = {e.attempt_id for e in entries}
+    flagged = submitted & await uow.contests.too_fast(rnd.id, d.review_median_seconds)
     return RoundResults(contest, d, rnd, actual, ranked, await collective(uow, contest, d), flagged)
 
 

@@ -8,8 +8,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Integer,
     Table,
     and_,
+    case,
+    cast,
     func,
     insert,
     select,
@@ -529,52 +533,81 @@ class SqlContestRepository(SqlRepository):
         return [attempt_rec(r) for r in rows]  # type: ignore[arg-type]
 
     async def official_results(self, round_id: int) -> list[Entry]:
+        reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
         rows = await self.session.execute(
-            select(m.ContestEntry, m.ContestRegistration, m.QuizAttempt, m.RosterEntry.full_name)
-            .join(m.ContestRegistration, m.ContestRegistration.id == m.ContestEntry.registration_id)
-            .join(m.QuizAttempt, m.QuizAttempt.id == m.ContestEntry.attempt_id)
-            # Once the student is matched to the class roster, the school's spelling of the name ("Trần Văn
-            # Bình") is the one printed, not what was typed on a phone ("Tran Van Binh").
+            # Columns, not whole rows: a district round is 15,000 attempts, each with its questions as JSON.
+            select(
+                reg.id,
+                reg.user_id,
+                # Once the student is matched to the class roster, the school's spelling of the name ("Trần Văn
+                # Bình") is the one printed, not what was typed on a phone ("Tran Van Binh").
+                func.coalesce(m.RosterEntry.full_name, reg.display_name),
+                reg.school_id,
+                reg.school_name,
+                reg.class_id,
+                reg.class_name,
+                att.score,
+                att.total,
+                ent.prediction,
+                att.started_at,
+                att.finished_at,
+                att.id,
+            )
+            .select_from(ent)
+            .join(reg, reg.id == ent.registration_id)
+            .join(att, att.id == ent.attempt_id)
             .outerjoin(
-                m.RosterEntry,
-                and_(
-                    m.RosterEntry.class_id == m.ContestRegistration.class_id,
-                    m.RosterEntry.user_id == m.ContestRegistration.user_id,
-                ),
+                m.RosterEntry, and_(m.RosterEntry.class_id == reg.class_id, m.RosterEntry.user_id == reg.user_id)
             )
-            .where(m.ContestEntry.official_round_id == round_id, m.QuizAttempt.finished_at.is_not(None))
-            .order_by(m.ContestEntry.id)
+            .where(ent.official_round_id == round_id, att.finished_at.is_not(None))
+            .order_by(ent.id)
         )
+        # The columns above are Entry's fields, in order (a score may be NULL in an attempt cut short).
         return [
-            Entry(
-                registration_id=reg.id,
-                user_id=reg.user_id,
-                name=roster_name or reg.display_name,
-                school_id=reg.school_id,
-                school_name=reg.school_name,
-                class_id=reg.class_id,
-                class_name=reg.class_name,
-                score=int(att.score or 0),
-                total=att.total,
-                prediction=entry.prediction,
-                started_at=att.started_at,
-                finished_at=att.finished_at,
-                attempt_id=att.id,
-            )
-            for entry, reg, att, roster_name in rows
+            Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7] or 0), r[8], r[9], r[10], r[11], r[12])
+            for r in rows
         ]
 
-    async def answer_times(self, round_id: int) -> dict[int, list[dt.datetime]]:
-        rows = await self.session.execute(
-            select(m.AttemptAnswer.attempt_id, m.AttemptAnswer.answered_at)
-            .join(m.ContestEntry, m.ContestEntry.attempt_id == m.AttemptAnswer.attempt_id)
-            .where(m.ContestEntry.official_round_id == round_id)
-            .order_by(m.AttemptAnswer.attempt_id, m.AttemptAnswer.seq)
+    async def results_version(self, round_id: int) -> tuple[int, dt.datetime | None, int | None]:
+        ent, att = m.ContestEntry, m.QuizAttempt
+        stmt = (
+            select(func.count(att.finished_at), func.max(att.finished_at), func.max(ent.id))
+            .select_from(ent)
+            .join(att, att.id == ent.attempt_id)
+            .where(ent.official_round_id == round_id)
         )
-        out: dict[int, list[dt.datetime]] = {}
-        for attempt_id, at in rows:
-            out.setdefault(attempt_id, []).append(at)
-        return out
+        n, last, entry = (await self.session.execute(stmt)).one()
+        return int(n), last, entry
+
+    async def too_fast(self, round_id: int, min_median_seconds: float) -> set[int]:
+        # The gaps between an attempt's start and its answers, in order, computed where the answers are (a
+        # district round is 300,000 of them). The median gap (the middle one of n sorted gaps, n // 2) is below
+        # the limit exactly when more than n // 2 gaps are: no sort, one pass. Times in whole microseconds.
+        ans, ent, att = m.AttemptAnswer, m.ContestEntry, m.QuizAttempt
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+
+        def micros(col: Any) -> Any:
+            if dialect == "postgresql":
+                return cast(func.extract("epoch", col) * 1_000_000, BigInteger)
+            # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": the whole seconds (strftime would round "04.999999" up, so
+            # it reads the first 19 characters only), then the six digits after the point.
+            seconds = cast(func.strftime("%s", func.substr(col, 1, 19)), Integer)
+            return seconds * 1_000_000 + cast(func.substr(col, 21, 6), Integer)
+
+        previous = func.lag(micros(ans.answered_at)).over(partition_by=ans.attempt_id, order_by=ans.seq)
+        gaps = (
+            select(
+                ans.attempt_id.label("aid"),
+                (micros(ans.answered_at) - func.coalesce(previous, micros(att.started_at))).label("gap"),
+            )
+            .join(ent, ent.attempt_id == ans.attempt_id)
+            .join(att, att.id == ans.attempt_id)
+            .where(ent.official_round_id == round_id)
+            .subquery()
+        )
+        below = func.sum(case((gaps.c.gap < min_median_seconds * 1_000_000, 1), else_=0))
+        stmt = select(gaps.c.aid).group_by(gaps.c.aid).having(below >= func.count() // 2 + 1)
+        return {int(aid) for aid in (await self.session.execute(stmt)).scalars()}
 
     async def live_counts(self, round_id: int) -> list[LiveCount]:
         reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
@@ -620,15 +653,21 @@ class SqlContestRepository(SqlRepository):
 
     async def participants(self, contest_id: int) -> list[ParticipantRec]:
         reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
+        # One uncorrelated subquery (the registrations with a finished official attempt in one of the contest's
+        # rounds), read once: a correlated EXISTS looked the entries up again for each of a district's 15,000
+        # registrations, with no index to find them by.
+        finished = (
+            select(ent.registration_id)
+            .join(att, att.id == ent.attempt_id)
+            .where(
+                ent.round_id.in_(select(m.ContestRound.id).where(m.ContestRound.contest_id == contest_id)),
+                ent.official_round_id.is_not(None),
+                att.finished_at.is_not(None),
+            )
+        )
         rows = await self.session.execute(
             select(reg.user_id, reg.school_id, reg.class_id)
-            .where(
-                reg.contest_id == contest_id,
-                select(ent.id)
-                .join(att, att.id == ent.attempt_id)
-                .where(ent.registration_id == reg.id, ent.official_round_id.is_not(None), att.finished_at.is_not(None))
-                .exists(),
-            )
+            .where(reg.contest_id == contest_id, reg.id.in_(finished))
             .order_by(reg.id)
         )
         return [ParticipantRec(*row) for row in rows]

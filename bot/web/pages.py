@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
 from bot.web.service import digest
 
+RESULTS_PER_PAGE = 100
 FOR_ORGANIZERS = N_("Trang này dành cho ban tổ chức hội thi.")
 FILE_GONE = N_(
     "Tệp này không còn tải được: đường dẫn đã quá 24 giờ hoặc không đúng. Hãy yêu cầu lại tệp trong chat nhé."
@@ -120,20 +122,55 @@ async def _round(request: web.Request, uow: Any) -> tuple[ContestRec, RoundRec] 
     return contest, rnd
 
 
-async def _results(request: web.Request) -> contests.RoundResults | web.Response:
+class ResultsCache:
+    """Per process, only to save work: a closed or published round's results as last computed, kept while the
+    round's stored entries are unchanged (their number, the last submission, the last entry: the version) and at
+    most `RESULTS_TTL` seconds (a name matched to the roster since then shows after that). Ranking a district
+    round of 15,000 entries takes the server a second or two; its pages of 100 rows then come from here. An open
+    round, the files and every action always compute anew."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.kept: dict[int, tuple[float, Any, contests.RoundResults]] = {}
+        self.size = size
+
+    def get(self, round_id: int, version: Any) -> contests.RoundResults | None:
+        found = self.kept.get(round_id)
+        if found is None or found[1] != version or time.monotonic() - found[0] > RESULTS_TTL:
+            return None
+        return found[2]
+
+    def put(self, round_id: int, version: Any, res: contests.RoundResults) -> None:
+        if len(self.kept) >= self.size and round_id not in self.kept:
+            del self.kept[min(self.kept, key=lambda k: self.kept[k][0])]
+        self.kept[round_id] = (time.monotonic(), version, res)
+
+
+RESULTS_TTL = 60.0
+RESULTS_CACHE = web.AppKey("results_cache", ResultsCache)
+
+
+async def _results(request: web.Request, cached: bool = False) -> contests.RoundResults | web.Response:
     deps = request.app[DEPS]
     async with deps.uow_factory() as uow:
         found = await _round(request, uow)
         if isinstance(found, web.Response):
             return found
         await contests.close_overdue(uow, deps.clock())
-        res = await contests.results(uow, *found)
+        contest, rnd = found
+        rnd = await uow.contests.round(rnd.id) or rnd  # as closing it just now left it
+        settled = contests.round_state(rnd, deps.clock()) is not contests.RoundState.OPEN
+        version = (rnd.status, rnd.actual, await uow.contests.results_version(rnd.id)) if cached and settled else None
+        res = request.app[RESULTS_CACHE].get(rnd.id, version) if version is not None else None
+        if res is None:
+            res = await contests.results(uow, contest, rnd)
+            if version is not None:
+                request.app[RESULTS_CACHE].put(rnd.id, version, res)
         await uow.commit()
     return res
 
 
 async def round_results(request: web.Request) -> web.StreamResponse:
-    res = await _results(request)
+    res = await _results(request, cached=True)
     if isinstance(res, web.Response):
         return res
     deps = request.app[DEPS]
@@ -142,11 +179,19 @@ async def round_results(request: web.Request) -> web.StreamResponse:
         live = await uow.contests.live_counts(res.round.id) if state is contests.RoundState.OPEN else []
     done = request.query.get("xong", "")
     notice = _gettext(request)(DONE[done]).format(name=res.round.name, w=len(res.winners)) if done in DONE else ""
+    # A district round is thousands of rows: the table shows them a page at a time (the files hold all of them).
+    pages = max(1, -(-len(res.ranked) // RESULTS_PER_PAGE))
+    raw = request.query.get("trang", "1")
+    number = min(max(int(raw), 1), pages) if raw.isdigit() else 1
+    shown = res.ranked[(number - 1) * RESULTS_PER_PAGE : number * RESULTS_PER_PAGE]
     return page(
         request,
         "results.html",
         notice=notice,
         res=res,
+        rows=shown,
+        page_number=number,
+        pages=pages,
         state=state,
         states=contests.RoundState,
         state_names=contests.STATE_NAMES,
@@ -296,6 +341,7 @@ async def file_download(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    app[RESULTS_CACHE] = ResultsCache()
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
     report_jobs.add_routes(app)

@@ -1,0 +1,63 @@
+"""A district round's results on the console: a hundred rows a page, in ranking order, and a page that follows the
+stored entries (one removed is gone at the next visit, even while the page's results are kept)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import delete, select
+
+from bot.app import App
+from db import models as m
+from tests.conftest import FakeClock
+from tests.contests.helpers import add_official_attempt, contest_def, make_contest
+from tests.web.conftest import link_for, sign_in
+
+NAME = re.compile(r'<th scope="row">(Học sinh \d+)</th>')
+
+
+async def closed_round(app: App, clock: FakeClock, n: int) -> int:
+    """A closed round `n` students took: student i scored 20 - i % 21 (ties broken by time)."""
+    now = clock()
+    contest_id = await make_contest(app, contest_def(now, questions=20))
+    async with app.sessions() as s:
+        round_id = (await s.scalars(select(m.ContestRound.id).where(m.ContestRound.contest_id == contest_id))).one()
+        for i in range(n):
+            started = now - dt.timedelta(minutes=30) + dt.timedelta(seconds=i)
+            answered = [started + dt.timedelta(seconds=10 * (q + 1)) for q in range(20)]
+            await add_official_attempt(s, contest_id, round_id, f"Học sinh {i:03d}", started, answered, 20 - i % 21)
+        await s.commit()
+    async with app.uow_factory() as uow:
+        await uow.contests.update_round(round_id, status="closed", closed_at=now)
+        await uow.commit()
+    return round_id
+
+
+async def test_a_large_round_is_shown_a_hundred_rows_a_page(
+    web_app: App, client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    round_id = await closed_round(web_app, clock, 130)
+    await sign_in(client, await link_for(web_app, "btc"))
+    path = f"/hoi-thi/vong/{round_id}"
+
+    first = await (await client.get(path)).text()
+    names = NAME.findall(first)
+    assert len(names) == 100 and "Trang 1/2: hạng 1–" in first and "130 bài" in first
+    assert names[0] == "Học sinh 000" and 'href="?trang=2"' in first and "Trang trước" not in first
+
+    second = await (await client.get(path + "?trang=2")).text()
+    rest = NAME.findall(second)
+    assert len(rest) == 30 and not set(rest) & set(names) and "Trang 2/2" in second
+    assert 'href="?trang=1"' in second and "Trang sau" not in second
+    assert NAME.findall(await (await client.get(path + "?trang=99")).text()) == rest  # past the end: the last page
+    assert NAME.findall(await (await client.get(path + "?trang=abc")).text()) == names  # not a number: the first
+
+    # A student's data is deleted (their registration goes with it): the next visit no longer shows them.
+    async with web_app.sessions() as s:
+        await s.execute(delete(m.ContestRegistration).where(m.ContestRegistration.display_name == "Học sinh 000"))
+        await s.commit()
+    after = await (await client.get(path)).text()
+    assert "Học sinh 000" not in after and "129 bài" in after
