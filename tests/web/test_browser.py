@@ -266,3 +266,28 @@ async def wait_for_charts(page: Any) -> None:
     await page.wait_for_function(
         "() => [...document.querySelectorAll('.charts img')].every(i => i.complete && i.naturalWidth > 0)"
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("who", ["btc", "qt", "gv"])
+async def test_every_page_of_the_menu_is_labelled_readable_and_reached_by_the_keyboard(
+    web_app: App, served: str, tmp_path: Path, who: str
+) -> None:
+    """Each role's menu, page by page: every input labelled, text contrast WCAG AA, and the keyboard's first stop
+    the skip link, then the menu."""
+    token = await link_for(web_app, who)
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await (await browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 800})).new_page()
+        await page.goto(f"{served}/dang-nhap?t={token}")
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await page.wait_for_url(f"{served}/")
+        menu = await page.locator("header nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert "/" in menu and "/bao-cao" in menu and len(menu) >= 3, menu
+        for href in menu:
+            await page.goto(served + href)
+            await page.wait_for_load_state("networkidle")
+            await check_page(page, tmp_path, f"{who}{href.replace('/', '-')}")
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.textContent") == "Bỏ qua, đến nội dung chính", href
+        await browser.close()
