@@ -10,12 +10,13 @@ are always computed on the spot. Snapshots hold counts only, never a person."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 from bot.accounts.ports import ClassRec
 from bot.reports.ports import ContestRow, CountRow, ReportFigures, ReportScope, ReportsUnitOfWork, SnapshotRec
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # Records added since a snapshot: it is still shown while a newer one is computed, if it is younger than this;
 # an older one is computed again before the page is shown.
 SERVE_STALE_FOR = dt.timedelta(hours=24)
+# A scope counted for the first time: the page waits this long for it, then says it is being counted.
+FIRST_WAIT = 3.0
 # A refresh claimed longer ago than this is taken to have died with its process.
 CLAIM_LASTS = dt.timedelta(minutes=5)
 # Snapshots nobody looked at for this long are no longer kept fresh, then forgotten.
@@ -136,16 +139,27 @@ async def compute(reader: Units, writer: Units, scope: ReportScope, period: Peri
     return Overview(figures, now, True)
 
 
+class Tasks(Protocol):
+    """Work started and not waited for (the web console's background tasks)."""
+
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Future[Any]: ...
+    def once(self, key: str, make: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        """The task running for `key` in this process, or a new one made by `make`."""
+        ...
+
+
 async def overview_figures(
     reader: Units,
     writer: Units,
     scope: ReportScope,
     period: Period,
     now: dt.datetime,
-    in_background: Callable[[Awaitable[Any]], None],
-) -> Overview:
+    tasks: Tasks,
+) -> Overview | None:
     """The figures of `scope` in `period` for the overview: exact when nothing was added since they were
-    computed; otherwise the last ones while `in_background` computes newer ones (one process at a time)."""
+    computed; otherwise the last ones while a background task computes newer ones (one process at a time).
+    None when none were ever computed and counting takes longer than `FIRST_WAIT`: they are being counted (once
+    in this process however often the page is asked for) and the next visit shows them."""
     if not uses_snapshots(scope):
         async with reader() as uow:
             return Overview(await figures_for(uow, scope, period), now, True)
@@ -161,9 +175,13 @@ async def overview_figures(
             await uow.commit()
             if current or now - snap.computed_at < SERVE_STALE_FOR:
                 if claimed:
-                    in_background(refresh(reader, writer, snap, now))
+                    tasks.spawn(refresh(reader, writer, snap, now))
                 return Overview(loads(snap.payload), snap.computed_at, current)
-    return await compute(reader, writer, scope, period, now)
+    counting = tasks.once(key, lambda: compute(reader, writer, scope, period, now))
+    try:
+        return cast(Overview, await asyncio.wait_for(asyncio.shield(counting), FIRST_WAIT))
+    except TimeoutError:
+        return None
 
 
 async def refresh(reader: Units, writer: Units, snap: SnapshotRec, now: dt.datetime) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -24,10 +24,21 @@ class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, work: Awaitable[Any]) -> None:
+        self._keyed: dict[str, asyncio.Future[Any]] = {}
+
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def once(self, key: str, make: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        """The task running for `key`, or a new one from `make` (a page asked again while it counts)."""
+        running = self._keyed.get(key)
+        if running is None or running.done():
+            running = self._keyed[key] = self.spawn(make())
+            running.add_done_callback(lambda _t: self._keyed.pop(key, None))
+        return running
 
     async def idle(self) -> None:
         """Until every task started so far has ended (tests, and a graceful stop)."""

@@ -70,9 +70,9 @@ async def overview(request: web.Request) -> web.StreamResponse:
             scope, label = await authorize(uow, user, "mine")
         except ReportAccessDenied:
             return refusal(request, 403, NOT_FOUND)
-    shown = await snapshots.overview_figures(
-        deps.reader, deps.uow_factory, scope, period, now, request.app[BACKGROUND].spawn
-    )
+    shown = await snapshots.overview_figures(deps.reader, deps.uow_factory, scope, period, now, request.app[BACKGROUND])
+    if shown is None:  # counted for the first time, and it takes a while
+        return page(request, "overview_counting.html", period=period, deadline=deadline)
     figures = shown.figures
     report_jobs.prime_charts(request, scope, label, period, figures)
     # Every class and month of the scope is a row, those with no activity too (zeros say something).

@@ -138,6 +138,7 @@ class ChartCache:
         return entry
 
 
+COUNTING = N_("Số liệu đang được tính lần đầu, biểu đồ sẽ có sau ít phút.")
 # This process's running tasks, kept only so they are not collected (and stopped on shutdown).
 JOBS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("report_jobs")
 CHART_CACHE = web.AppKey("chart_cache", ChartCache)
@@ -441,8 +442,10 @@ async def chart(request: web.Request) -> web.StreamResponse:
                 now = deps.clock()
                 # A school's or the district's figures as the overview keeps them (see `bot.reports.snapshots`).
                 shown = await snapshots.overview_figures(
-                    deps.reader, deps.uow_factory, allowed, period, now, request.app[BACKGROUND].spawn
+                    deps.reader, deps.uow_factory, allowed, period, now, request.app[BACKGROUND]
                 )
+                if shown is None:  # the scope's first count is still going on: the chart comes with the page
+                    return refusal(request, 503, COUNTING)
                 cached = cache.keep(assemble(allowed, label, period, shown.figures, deps.reports, now))
     _at, data, figures_hash = cached
     etag = f'"{figures_hash[:32]}-{name}"'

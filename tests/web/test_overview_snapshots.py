@@ -9,6 +9,7 @@ import itertools
 import re
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
@@ -18,7 +19,7 @@ from bot.reports import snapshots
 from bot.reports.options import ReportOptions
 from bot.reports.ports import ReportScope
 from bot.reports.service import figures_for, parse_period
-from bot.web.background import BACKGROUND
+from bot.web.background import BACKGROUND, Background
 from db import models as m
 from tests.conftest import FakeClock
 from tests.web.conftest import link_for, sign_in
@@ -135,3 +136,36 @@ async def test_the_job_refreshes_what_people_looked_at_and_forgets_the_rest(web_
     assert await snapshots.keep_fresh(web_app.reader, web_app.uow_factory, later) == 0
     async with web_app.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(m.FigureSnapshot)) == 0
+
+
+async def test_a_first_count_that_takes_long_shows_a_page_that_waits_for_it(
+    web_app: App, client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await opened_lessons(web_app, 2)
+    monkeypatch.setattr(snapshots, "FIRST_WAIT", 0.0)  # a district's first count: longer than the page waits
+    await sign_in(client, await link_for(web_app, "btc"))
+    response = await client.get("/")
+    html = await response.text()
+    assert response.status == 200 and "lần đầu số liệu của phạm vi này được tính" in html
+    assert 'hx-trigger="every 5s"' in html and "Lượt mở bài" not in html
+    await client.app[BACKGROUND].idle()
+    assert (await shown(client))[0] == 2  # counted meanwhile, kept: now at once
+
+
+async def test_a_scope_asked_again_while_it_is_counted_is_counted_once() -> None:
+    background = Background()
+    started: list[int] = []
+    gate = asyncio.Event()
+
+    async def count(n: int) -> int:
+        started.append(n)
+        await gate.wait()
+        return n
+
+    first = background.once("all", lambda: count(1))
+    again = background.once("all", lambda: count(2))
+    other = background.once("school:1", lambda: count(3))
+    await asyncio.sleep(0)
+    gate.set()
+    assert (await first, await again, await other) == (1, 1, 3) and started == [1, 3]
+    assert await background.once("all", lambda: count(4)) == 4  # the first one ended: a new count
