@@ -242,9 +242,16 @@ async def main(args: argparse.Namespace) -> int:
             await conn.execute(delete(m.FigureSnapshot))  # every run starts with nothing kept
         async with TestClient(TestServer(make_web_app(deps))) as client:
             background = client.app[BACKGROUND]
-            results = [
-                line("overview, district, first visit (counts 2M rows)", await timed(client, "/", organizer, 1)),
-                line("overview, one school, first visit", await timed(client, "/", admin, 1)),
+            results = []
+            for name, sid in (("district", organizer), ("one school", admin)):
+                # The first visit answers within snapshots.FIRST_WAIT, saying the figures are being counted;
+                # the count goes on in the background: its time is the baseline (the page computed on the spot).
+                t0 = time.perf_counter()
+                first = await timed(client, "/", sid, 1)
+                await background.idle()
+                results.append(line(f"overview, {name}, first visit (the page)", first))
+                results.append(f"{f'  first count of {name} (background)':<50} {time.perf_counter() - t0:7.1f} s")
+            results += [
                 line("overview, district (organizer)", await timed(client, "/", organizer, args.n)),
                 line("overview, one school (school admin)", await timed(client, "/", admin, args.n)),
                 line("overview, one teacher's class (always counted)", await timed(client, "/", teacher, args.n)),
