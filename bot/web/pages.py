@@ -160,12 +160,13 @@ async def _results(request: web.Request, cached: bool = False) -> contests.Round
         rnd = await uow.contests.round(rnd.id) or rnd  # as closing it just now left it
         settled = contests.round_state(rnd, deps.clock()) is not contests.RoundState.OPEN
         version = (rnd.status, rnd.actual, await uow.contests.results_version(rnd.id)) if cached and settled else None
-        res = request.app[RESULTS_CACHE].get(rnd.id, version) if version is not None else None
-        if res is None:
-            res = await contests.results(uow, contest, rnd)
-            if version is not None:
-                request.app[RESULTS_CACHE].put(rnd.id, version, res)
-        await uow.commit()
+        await uow.commit()  # a round past its closing time was just closed
+    res = request.app[RESULTS_CACHE].get(rnd.id, version) if version is not None else None
+    if res is None:
+        async with deps.reader() as reading:  # ranking a district round is a long read: beside the writer
+            res = await contests.results(reading, contest, rnd)
+        if version is not None:
+            request.app[RESULTS_CACHE].put(rnd.id, version, res)
     return res
 
 
