@@ -33,7 +33,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes
+from bot.web import broadcasts, classes, contest_form
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
 from bot.web.service import digest
@@ -316,6 +316,7 @@ async def file_download(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
+    contest_form.add_routes(app)
     app.router.add_get("/bao-cao", report_list)
     broadcasts.add_routes(app)
     app.router.add_get("/lop", classes.class_list)
