@@ -5,6 +5,7 @@ and only with the form's CSRF token."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import html
 import io
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.broadcasts.roster_xlsx import write_roster
+from bot.contests import cli
 from bot.contests.loader import load_contest
 from bot.core.clock import VN_TZ
 from db import models as m
@@ -425,3 +427,17 @@ async def test_a_contest_that_does_not_exist_is_a_clear_page(web_app: App, clien
     for path in ("/hoi-thi/999", "/hoi-thi/99999999999999999999"):
         response = await client.get(path)
         assert response.status == 404 and "Không tìm thấy trang này" in await response.text()
+
+
+async def test_the_terminal_refuses_what_the_console_refuses(
+    web_app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One set of rules: `python -m bot contest create` refuses a scope naming a school that does not exist."""
+    path = tmp_path / "hoi-thi.yaml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("  schools: []", "  schools: [999]"), "utf-8")
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="cmd"), open_deps=lambda _args: web_app.contest_cli())
+    async with web_app.contest_cli() as deps:
+        assert await cli.dispatch(deps, parser.parse_args(["contest", "create", str(path)])) == 1
+    assert "Không có trường số 999 trong hệ thống." in capsys.readouterr().out
+    assert await contests_stored(web_app) == 0
