@@ -149,7 +149,7 @@ async def on_live(ctx: Ctx, arg: str) -> None:
     _ = ctx._
     _contest, rnd = await _round(ctx, arg)
     await svc.close_overdue(ctx.uow, ctx.now)
-    counts = await ctx.uow.contests.live_counts(rnd.id)
+    counts = [c for c in await ctx.uow.contests.live_counts(rnd.id) if c.started]  # the chat counts attempts
     lines = [_("📊 {name}: số học sinh thi chính thức (đã nộp / đã bắt đầu)").format(name=rnd.name)]
     by_school: dict[str, list[tuple[str, int, int]]] = {}
     for c in counts:

@@ -16,12 +16,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from bot.content.models import TOPICS, Band
 from bot.contests.ranking import prize_minimum
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+# Our own checks raise PydanticCustomError with a type of their own (the terminal prints the message; the web
+# console shows its own sentence for each type, in the user's language, beside the field).
 
 # Tie-break criteria, in the default order of Vietnamese official contests.
 Criterion = Literal["score", "prediction", "duration", "submitted_at"]
@@ -46,13 +50,13 @@ class RoundDef(_Strict):
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            raise ValueError("give the time zone, e.g. 2027-08-19T07:00:00+07:00")
+            raise PydanticCustomError("timezone", "give the time zone, e.g. 2027-08-19T07:00:00+07:00")
         return value.astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _order(self) -> RoundDef:
         if self.closes_at <= self.opens_at:
-            raise ValueError("closes_at must be after opens_at")
+            raise PydanticCustomError("round_order", "closes_at must be after opens_at")
         return self
 
 
@@ -77,7 +81,11 @@ class QuestionMix(_Strict):
     def _known(cls, topics: list[str]) -> list[str]:
         unknown = [t for t in topics if t not in TOPICS]
         if unknown:
-            raise ValueError(f"unknown topics {unknown}; expected some of {', '.join(TOPICS)}")
+            raise PydanticCustomError(
+                "unknown_topics",
+                "unknown topics {unknown}; expected some of {expected}",
+                {"unknown": unknown, "expected": ", ".join(TOPICS)},
+            )
         return topics
 
 
@@ -137,28 +145,32 @@ class Certificates(_Strict):
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise ValueError(f"{info.field_name} phải là một dòng chữ")
+            raise PydanticCustomError("certificate_text", "{field} phải là một dòng chữ", {"field": info.field_name})
         value = " ".join(value.split())
         if len(value) > 80:
-            raise ValueError(f"{info.field_name} dài quá 80 ký tự")
+            raise PydanticCustomError("text_too_long", "{field} dài quá 80 ký tự", {"field": info.field_name})
         return value
 
     @field_validator("number_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         if value and (len(value) > 30 or not _PREFIX_RE.fullmatch(value)):
-            raise ValueError(
+            raise PydanticCustomError(
+                "number_prefix",
                 "number_prefix chỉ gồm chữ in hoa không dấu (trừ Đ), chữ số, nối bằng dấu gạch ngang, "
-                f"tối đa 30 ký tự, ví dụ PGDĐT hoặc BTC-HT (đang ghi: {value!r})"
+                "tối đa 30 ký tự, ví dụ PGDĐT hoặc BTC-HT (đang ghi: {value})",
+                {"value": repr(value)},
             )
         return value
 
     @model_validator(mode="after")
     def _signer(self) -> Certificates:
         if self.signer_name and not self.signer_title:
-            raise ValueError("có signer_name (họ tên người ký) thì cần cả signer_title (chức vụ người ký)")
+            raise PydanticCustomError(
+                "signer_title_missing", "có signer_name (họ tên người ký) thì cần cả signer_title (chức vụ người ký)"
+            )
         if self.issuer == "":
-            raise ValueError("issuer (cơ quan, đơn vị cấp giấy) không được để trống")
+            raise PydanticCustomError("issuer_missing", "issuer (cơ quan, đơn vị cấp giấy) không được để trống")
         return self
 
 
@@ -186,14 +198,21 @@ class ContestDef(_Strict):
     @classmethod
     def _ranking(cls, ranking: list[Criterion]) -> list[Criterion]:
         if not ranking or ranking[0] != "score" or len(set(ranking)) != len(ranking):
-            raise ValueError("ranking starts with 'score' and names each criterion once")
+            raise PydanticCustomError("ranking_order", "ranking starts with 'score' and names each criterion once")
         return ranking
 
     @model_validator(mode="after")
     def _consistent(self) -> ContestDef:
-        if sum(self.mix.difficulty.values()) > self.questions:
-            raise ValueError("mix.difficulty asks for more questions than `questions`")
-        for a, b in zip(self.rounds, self.rounds[1:], strict=False):
+        asked = sum(self.mix.difficulty.values())
+        if asked > self.questions:
+            raise PydanticCustomError(
+                "difficulty_exceeds",
+                "mix.difficulty asks for more questions than `questions`",
+                {"asked": asked, "questions": self.questions},
+            )
+        for i, (a, b) in enumerate(zip(self.rounds, self.rounds[1:], strict=False), start=2):
             if b.opens_at < a.closes_at:
-                raise ValueError("rounds overlap: each round opens after the previous one closes")
+                raise PydanticCustomError(
+                    "rounds_overlap", "rounds overlap: each round opens after the previous one closes", {"round": i}
+                )
         return self

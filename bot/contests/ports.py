@@ -84,11 +84,14 @@ class EntryRec:
 
 @dataclass(slots=True)
 class LiveCount:
+    """A round's progress in one class (the school and class of the registration)."""
+
     school_id: int | None
     school_name: str
     class_id: int | None
     class_name: str
-    started: int  # students with an official attempt in the round
+    registered: int  # students registered for the round's contest
+    started: int  # of whom with an official attempt in the round
     submitted: int  # of whom finished
 
 
@@ -202,7 +205,10 @@ class ContestRepository(Protocol):
         first answer, then between answers) is below `min_median_seconds` (CHEAT-5: flagged for review only)."""
         ...
 
-    async def live_counts(self, round_id: int) -> list[LiveCount]: ...
+    async def live_counts(self, round_id: int) -> list[LiveCount]:
+        """Registered, started and submitted by school and class, every class with a registration: one query."""
+        ...
+
     async def class_members(self) -> list[ClassMembers]: ...
     async def participants(self, contest_id: int) -> list[ParticipantRec]: ...
     async def freeze(

@@ -83,9 +83,47 @@ class ContestError(Refusal):
 # --- organizer actions -------------------------------------------------------------------------------------
 
 
-async def create_contest(uow: ContestsUnitOfWork, d: ContestDef, actor_id: int | None, now: dt.datetime) -> ContestRec:
+DUPLICATE_SLUG = N_("Đã có hội thi mã “{slug}”.")
+UNKNOWN_SCHOOL = N_("Không có trường số {id} trong hệ thống.")
+UNKNOWN_CLASS = N_("Không có lớp số {id} đang hoạt động trong hệ thống.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What stops a valid definition from being stored, with where it is in the definition (`loc`, as
+    pydantic names a field: ("scope", "schools", 0))."""
+
+    loc: tuple[str | int, ...]
+    error: ContestError
+
+
+async def definition_problems(uow: ContestsUnitOfWork, d: ContestDef) -> list[Problem]:
+    """Every reason the stored data refuses `d`: a slug taken already, a school or class in its scope that does
+    not exist (a contest limited to an unknown id would silently admit nobody)."""
+    out = []
     if await uow.contests.by_slug(d.id) is not None:
-        raise ContestError(N_("Đã có hội thi mã “{slug}”."), slug=d.id)
+        out.append(Problem(("id",), ContestError(DUPLICATE_SLUG, slug=d.id)))
+    if d.scope.schools:
+        schools = {s.id for s in await uow.schools.list()}
+        out += [
+            Problem(("scope", "schools", i), ContestError(UNKNOWN_SCHOOL, id=sid))
+            for i, sid in enumerate(d.scope.schools)
+            if sid not in schools
+        ]
+    if d.scope.classes:
+        classes = {c.class_id for c in await uow.contests.class_members()}
+        out += [
+            Problem(("scope", "classes", i), ContestError(UNKNOWN_CLASS, id=cid))
+            for i, cid in enumerate(d.scope.classes)
+            if cid not in classes
+        ]
+    return out
+
+
+async def create_contest(uow: ContestsUnitOfWork, d: ContestDef, actor_id: int | None, now: dt.datetime) -> ContestRec:
+    problems = await definition_problems(uow, d)
+    if problems:
+        raise problems[0].error
     contest = await uow.contests.create(d.id, d.title, d.model_dump(mode="json"), actor_id, now)
     for i, r in enumerate(d.rounds, start=1):
         await uow.contests.add_round(contest.id, i, r.name, r.opens_at, r.closes_at)
@@ -109,8 +147,9 @@ PRIZE_RULES_CHANGE = N_(
 )
 
 
-def prize_rules(d: ContestDef, translate: Callable[[str], str]) -> str:
-    """The individual prizes and the minimum to win one, and where to change them: shown when a contest is made."""
+def prize_rules(d: ContestDef, translate: Callable[[str], str], how_to_change: bool = True) -> str:
+    """The individual prizes and the minimum to win one, and (`how_to_change`) where to change them in the YAML
+    file: shown when a contest is made."""
     p = d.prizes
     counts = [(n, PRIZE_NAMES[k]) for k, n in p.counts().items() if n]
     prizes = ", ".join(f"{n} {translate(name)}" for n, name in counts) or translate(NO_PRIZES)
@@ -119,7 +158,7 @@ def prize_rules(d: ContestDef, translate: Callable[[str], str]) -> str:
     else:
         why = translate(MIN_BY_PERCENT).format(percent=p.min_percent)
     rules = translate(PRIZE_RULES).format(prizes=prizes, minimum=p.minimum(d.questions), questions=d.questions, why=why)
-    return f"{rules}\n{translate(PRIZE_RULES_CHANGE)}"
+    return f"{rules}\n{translate(PRIZE_RULES_CHANGE)}" if how_to_change else rules
 
 
 async def open_round(uow: ContestsUnitOfWork, rnd: RoundRec, actor_id: int | None, now: dt.datetime) -> None:

@@ -610,19 +610,25 @@ class SqlContestRepository(SqlRepository):
         return {int(aid) for aid in (await self.session.execute(stmt)).scalars()}
 
     async def live_counts(self, round_id: int) -> list[LiveCount]:
+        """The registrations of the round's contest, each with its official attempts in the round (joined on the
+        user, which the entry's registration shares, so the UNIQUE (official_round_id, user_id, …) index serves
+        it), grouped by the school and class written at registration."""
         reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
+        contest_id = select(m.ContestRound.contest_id).where(m.ContestRound.id == round_id).scalar_subquery()
         rows = await self.session.execute(
             select(
                 reg.school_id,
                 reg.school_name,
                 reg.class_id,
                 reg.class_name,
+                func.count(func.distinct(reg.user_id)),
                 func.count(func.distinct(ent.user_id)),
                 func.count(func.distinct(att.user_id)).filter(att.finished_at.is_not(None)),
             )
-            .join(reg, reg.id == ent.registration_id)
-            .join(att, att.id == ent.attempt_id)
-            .where(ent.official_round_id == round_id)
+            .select_from(reg)
+            .outerjoin(ent, and_(ent.official_round_id == round_id, ent.user_id == reg.user_id))
+            .outerjoin(att, att.id == ent.attempt_id)
+            .where(reg.contest_id == contest_id)
             .group_by(reg.school_id, reg.school_name, reg.class_id, reg.class_name)
             .order_by(reg.school_name, reg.class_name)
         )

@@ -30,7 +30,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes, mailbox, report_jobs, standard, students
+from bot.web import broadcasts, classes, contest_form, mailbox, report_jobs, standard, students
 from bot.web.background import BACKGROUND
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
@@ -346,6 +346,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", overview)
     app.router.add_get("/hoi-thi", contest_list)
     report_jobs.add_routes(app)
+    contest_form.add_routes(app)
     broadcasts.add_routes(app)
     standard.add_routes(app)
     mailbox.add_routes(app)

@@ -33,6 +33,7 @@ LINK_SPENT = N_(
     "Đường dẫn này đã được dùng, đã hết hạn hoặc không đúng. Thầy/cô gõ /web trong chat để nhận đường dẫn mới nhé."
 )
 
+TOO_LARGE = N_("Tệp hoặc biểu mẫu gửi lên quá lớn (tối đa 2 MB), nên chưa có gì thay đổi.")
 FAILED = N_("Có lỗi khi làm việc này nên chưa có gì thay đổi. Thầy/cô thử lại sau ít phút nhé.")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -60,11 +61,14 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
         if not _origin_ok(request, deps.base_url):
             return refusal(request, 403, NOT_OURS)
         if request.path != SIGN_IN_PATH:
-            form = (
-                await request.post()
-                if request.content_type.startswith(("application/x-www-form", "multipart/"))
-                else {}
-            )
+            try:
+                form = (
+                    await request.post()
+                    if request.content_type.startswith(("application/x-www-form", "multipart/"))
+                    else {}
+                )
+            except web.HTTPRequestEntityTooLarge:
+                return refusal(request, 413, TOO_LARGE)
             sent = request.headers.get("X-CSRF-Token") or form.get("csrf")
             if found is None or not csrf_ok(found[1], sent if isinstance(sent, str) else None):
                 return refusal(request, 403, EXPIRED_FORM)

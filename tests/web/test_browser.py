@@ -1,12 +1,14 @@
 """The web console in a real headless Chromium (Debian's `chromium`, driven by Playwright; no browser is ever
-downloaded): sign in with the link the bot sent in the chat, read the overview, open a contest's results and
-download them; make a report and watch its progress, then open the DOCX; keyboard focus and text contrast
-checked on every page. Skipped, saying why, without Chromium."""
+downloaded): sign in with the link the bot sent in the chat, read the overview, create a contest from the form
+(a mistake named beside its field first), open its round, watch it, read the results and download them; make a
+report and watch its progress, then open the DOCX; every page of each role's menu; keyboard focus and text
+contrast checked on every page. Skipped, saying why, without Chromium."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import io
 import os
 import shutil
@@ -24,10 +26,10 @@ from openpyxl import load_workbook
 from bot.app import App
 from bot.broadcasts.roster_xlsx import write_roster
 from bot.core import activity
+from bot.core.clock import VN_TZ
 from bot.reports import docx_report
 from bot.web.server import make_web_app
 from tests.conftest import FakeClock
-from tests.contests.helpers import contest_def, make_contest
 from tests.web.conftest import link_for
 from tests.web.test_pages import add_students, sit
 from tests.web.test_students import demo_class, join, roster
@@ -84,16 +86,19 @@ async def check_page(page: Any, shots: Path, name: str) -> None:
     await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
+def vn_local(clock: FakeClock, days: int, hour: int) -> str:
+    """A day and hour in Vietnam as a datetime-local field takes it."""
+    day = (clock() + dt.timedelta(days=days)).astimezone(VN_TZ)
+    return day.replace(hour=hour, minute=0).strftime("%Y-%m-%dT%H:%M")
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
+async def test_an_organizer_signs_in_from_the_chat_creates_a_contest_and_downloads_the_results(
     web_app: App, served: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
-    await make_contest(web_app, contest_def(clock(), title="Hội thi Tìm hiểu pháp luật 2026"))
     chats = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An", "Phạm Minh Châu"])
-    await sit(chats[0], right=5)
-    await sit(chats[1], right=2)
     token = await link_for(web_app, "btc")
 
     async with playwright.async_playwright() as p:
@@ -116,11 +121,41 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.textContent") == "Tổng quan"
 
+        # The organizer creates the contest from the form; a mistake is named beside its field first.
         await page.get_by_role("link", name="Hội thi").click()
+        assert await page.get_by_text("Chưa có hội thi nào.").is_visible()
+        await page.get_by_role("link", name="Tạo hội thi mới").click()
+        await page.get_by_label("Tên hội thi").fill("Hội thi Tìm hiểu pháp luật 2026")
+        await page.locator("#f-rounds-0-opens_at").fill(vn_local(clock, 1, 7))
+        await page.locator("#f-rounds-0-closes_at").fill(vn_local(clock, 1, 6))  # before it opens
+        await page.get_by_label("Số câu mỗi bài").fill("5")
+        await page.get_by_label("Số câu đúng để nhận giấy chứng nhận").fill("4")
+        await page.get_by_label("Địa danh ghi trên giấy").fill("Đông Hòa")
+        await page.get_by_role("button", name="Tạo hội thi").click()
+        assert await page.get_by_role("alert").filter(has_text="Chưa tạo được hội thi").is_visible()
+        closes = page.locator("#f-rounds-0-closes_at")
+        assert await closes.get_attribute("aria-invalid") == "true"
+        assert await page.locator("#e-f-rounds-0-closes_at").inner_text() == "Giờ đóng phải sau giờ mở."
+        assert await page.get_by_label("Tên hội thi").input_value() == "Hội thi Tìm hiểu pháp luật 2026"  # kept
+        await check_page(page, shots, "tao-hoi-thi-loi")
+        await closes.fill(vn_local(clock, 7, 21))
+        await page.get_by_role("button", name="Tạo hội thi").click()
+        assert await page.get_by_role("status").filter(has_text="Đã tạo hội thi").is_visible()
+        assert await page.get_by_role("heading", name="Hội thi Tìm hiểu pháp luật 2026").is_visible()
+        await check_page(page, shots, "hoi-thi-moi-tao")
+
+        # It opens tomorrow; the organizer opens it now, and students take it.
+        await page.get_by_role("link", name="Trang của đợt").first.click()
+        await page.get_by_role("button", name="Mở vòng thi").click()
+        assert await page.get_by_role("status").filter(has_text="Đã mở").is_visible()
+        await sit(chats[0], right=5)
+        await sit(chats[1], right=2)
+
+        await page.get_by_role("link", name="Hội thi", exact=True).click()
         assert await page.get_by_role("heading", name="Hội thi Tìm hiểu pháp luật 2026").is_visible()
         await check_page(page, shots, "hoi-thi")
         await page.get_by_role("link", name="Xem kết quả").first.click()
-        rows = page.locator("table", has=page.locator("caption")).locator("tbody tr")
+        rows = page.locator("table", has=page.locator("caption", has_text="Xếp hạng")).locator("tbody tr")
         assert await rows.count() == 2
         assert "Trần Văn Bình" in await rows.nth(0).inner_text()
         await check_page(page, shots, "ket-qua")
@@ -133,9 +168,14 @@ async def test_an_organizer_signs_in_from_the_chat_and_downloads_the_results(
         assert {"Trần Văn Bình", "Lê Thị An"} <= cells
 
         # The live progress moves by itself (htmx, every 5 s) when another student starts.
-        started = page.locator("#live tfoot td").first
+        started = page.locator('#live td[data-count="started"]')
+        registered = page.locator('#live td[data-count="registered"]')
         await playwright.expect(started).to_have_text("2")
-        await chats[2].start_official()
+        await chats[2].say("/thi")
+        await chats[2].tap("Đúng, em đăng ký")
+        await playwright.expect(registered).to_have_text("3", timeout=12_000)
+        assert await started.inner_text() == "2"  # registered, not started yet
+        await chats[2].tap("Thi chính thức")
         await playwright.expect(started).to_have_text("3", timeout=12_000)
 
         # Closing asks first; the page then says it is closed.

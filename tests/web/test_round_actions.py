@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import App
 from db import models as m
 from tests.conftest import FakeClock
-from tests.contests.helpers import contest_def, make_contest
+from tests.contests.helpers import Chat, contest_def, make_contest
 from tests.web.conftest import csrf_of, link_for, origin, sign_in
 from tests.web.test_pages import add_students, sit
 
@@ -82,20 +82,60 @@ async def test_the_organizer_closes_and_publishes_after_confirming(
     assert csv.status == 200 and "Trần Văn Bình" in body
 
 
-async def test_the_progress_of_an_open_round_counts_who_started_and_who_submitted(
+async def student_of_another_school(app: App, name: str) -> Chat:
+    """A student of a second school's class 8B, with both consents."""
+    now = app.clock()
+    async with app.uow_factory() as uow:
+        school = await uow.schools.create("Trường THCS Đông Hòa", now)
+        klass = await uow.classes.create(school.id, None, "8B", 8, "2026-2027", "DH8B01", now)
+        user = await uow.users.create("zalo", "z1", "z1", "vi", now)
+        await uow.users.update(user.id, display_name=name, onboarded=True)
+        await uow.classes.add_member(user.id, klass.id, now)
+        await uow.consents.add(user.id, "child", "in_chat", "2026-01", now)
+        await uow.consents.add(user.id, "guardian", "paper_form", "2026-01", now)
+        await uow.commit()
+    return Chat(app, "zalo", "z1")
+
+
+def counts(fragment: str) -> dict[str, int]:
+    """The total row of the progress table: registered, started, submitted."""
+    return {k: int(v) for k, v in re.findall(r'<td data-count="(\w+)">(\d+)</td>', fragment)}
+
+
+async def test_the_progress_of_an_open_round_counts_who_registered_started_and_submitted(
     web_app: App, client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     await make_contest(web_app, contest_def(clock()))
-    first, second = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An"])
+    first, second, third = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An", "Phạm Minh Châu"])
     await sign_in(client, await link_for(web_app, "btc"))
     rid = await round_id(web_app)
-    assert "Chưa có ai bắt đầu thi." in await (await client.get(f"/hoi-thi/vong/{rid}/tien-do")).text()
+    assert "Chưa có ai đăng ký dự thi." in await (await client.get(f"/hoi-thi/vong/{rid}/tien-do")).text()
     await sit(first, right=4)
     await second.start_official()
+    await third.say("/thi")
+    await third.tap("Đúng, em đăng ký")  # registered, not started yet
     fragment = await (await client.get(f"/hoi-thi/vong/{rid}/tien-do")).text()
     assert 'hx-trigger="every 5s"' in fragment and "<html" not in fragment  # a fragment, swapped into the page
-    cells = re.findall(r"<td>(\d+)</td>", fragment)
-    assert cells[-2:] == ["2", "1"]  # the total row: 2 started, 1 submitted
+    assert counts(fragment) == {"registered": 3, "started": 2, "submitted": 1}
+    assert '<th scope="row">7A</th><td>3</td><td>2</td><td>1</td>' in fragment
+    assert "subtotal" not in fragment  # one school: no line per school
+
+    other = await student_of_another_school(web_app, "Vũ Quốc Việt")
+    await other.say("/thi")
+    await other.tap("Đúng, em đăng ký")
+    fragment = await (await client.get(f"/hoi-thi/vong/{rid}/tien-do")).text()
+    assert counts(fragment) == {"registered": 4, "started": 2, "submitted": 1}
+    rows = [re.sub(r"<[^>]+>", "|", r) for r in re.findall(r"<tr[^>]*>(.*?)</tr>", fragment)]
+    cells = [[c for c in r.split("|") if c] for r in rows]
+    assert ["Trường THCS Đông Hòa", "1", "0", "0"] in cells  # the school's own line
+    assert ["Trường THCS Đông Hòa", "8B", "1", "0", "0"] in cells
+    # The chat's count is of attempts, as before: the class where nobody started is not listed.
+    chat = Chat(web_app, "console", "btc")
+    await chat.say("/thi")
+    await chat.tap("Hội thi thử nghiệm")
+    await chat.tap("Đợt 1")
+    await chat.tap("Số người tham gia")
+    assert "7A: 1/2" in chat.text and "8B" not in chat.text, chat.text
 
 
 async def test_a_teacher_cannot_run_a_round(web_app: App, client: TestClient[Any, Any], clock: FakeClock) -> None:
