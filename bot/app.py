@@ -53,6 +53,9 @@ from bot.core.router import Router
 from bot.learning import answers, lessons, practice, progress
 from bot.learning import sql as learning_sql
 from bot.logging_setup import install_redaction
+from bot.pledges import admin as pledges_admin
+from bot.pledges import flows as pledges_flows
+from bot.pledges import sql as pledges_sql
 from bot.privacy import cli as privacy_cli
 from bot.privacy import flows as privacy_flows
 from bot.privacy import sql as privacy_sql
@@ -110,6 +113,9 @@ def routers() -> list[Router]:
         classes.router,
         broadcasts_flows.router,
         assigned.router,
+        # pledges
+        pledges_flows.router,
+        pledges_admin.router,
         # privacy and reports
         privacy_flows.router,
         reports_flows.router,
@@ -135,7 +141,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "consents": accounts_sql.SqlConsentRepository,
     "class_groups": accounts_sql.SqlClassGroupRepository,
     "links": accounts_sql.SqlAccountLinkRepository,
-    # learning, contests, broadcasts, privacy, reports
+    # learning, contests, broadcasts, privacy, reports, pledges
     "progress": learning_sql.SqlProgressRepository,
     "attempts": learning_sql.SqlAttemptRepository,
     "contests": contests_sql.SqlContestRepository,
@@ -144,6 +150,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "parent_links": privacy_sql.SqlParentLinkRepository,
     "privacy": privacy_sql.SqlPrivacyRepository,
     "reports": reports_sql.SqlReportRepository,
+    "pledges": pledges_sql.SqlPledgeRepository,
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
 }

@@ -19,6 +19,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("➕ Thêm trường"), "staff.new_school"),
             (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
             (_("🏆 Hội thi"), "contest.home"),
+            (_("📝 Ký cam kết"), "pledge.admin"),
             (_("📄 Báo cáo"), "reports.menu"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
@@ -30,6 +31,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("📣 Gửi bài cho lớp"), "bc.new"),
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
+            (_("📝 Ký cam kết"), "pledge.admin"),
             (_("📄 Báo cáo"), "reports.menu"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
@@ -40,16 +42,22 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("➕ Tạo lớp"), "staff.new_class"),
             (_("📣 Gửi bài cho lớp"), "bc.new"),
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
+            (_("📝 Ký cam kết"), "pledge.admin"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
     if role == Role.PARENT:
-        return [(_("🔒 Dữ liệu của con"), "privacy.show"), (_("🆘 Trợ giúp"), "help.show")]
+        return [
+            (_("📝 Ký cam kết cùng con"), "pledge.list"),
+            (_("🔒 Dữ liệu của con"), "privacy.show"),
+            (_("🆘 Trợ giúp"), "help.show"),
+        ]
     return [
         *learn,
         (_("🏆 Hội thi"), "contest.home"),
         (_("📋 Bài được giao"), "assigned.list"),
         (_("📊 Tiến độ của em"), "progress.show"),
+        (_("📝 Ký cam kết"), "pledge.list"),
         (_("🏫 Vào lớp"), "onboarding.ask_code"),
         (_("🆘 Trợ giúp"), "help.show"),
     ]

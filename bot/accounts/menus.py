@@ -16,12 +16,19 @@ _COMMON = [
     ("cancel", N_("Dừng việc đang làm")),
 ]
 MENUS: dict[str, list[tuple[str, str]]] = {
-    "student": [*_LEARN, ("progress", N_("Tiến độ của em")), ("join", N_("Vào lớp bằng mã")), *_COMMON],
+    "student": [
+        *_LEARN,
+        ("progress", N_("Tiến độ của em")),
+        ("join", N_("Vào lớp bằng mã")),
+        ("pledge", N_("Đọc và ký bản cam kết")),
+        *_COMMON,
+    ],
     "teacher": [
         ("menu", N_("Các việc thầy cô làm được")),
         ("classes", N_("Lớp của tôi")),
         ("newclass", N_("Tạo lớp")),
         ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
+        ("pledge", N_("Ký cam kết: số đã ký, danh sách, nhắc")),
         *_LEARN[2:],
         *_COMMON,
     ],
@@ -31,12 +38,14 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("newclass", N_("Tạo lớp")),
         ("invite", N_("Mời giáo viên")),
         ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
+        ("pledge", N_("Ký cam kết: công bố, số đã ký, nhắc")),
         *_COMMON,
     ],
     "organizer": [
         ("menu", N_("Các việc thầy cô làm được")),
         ("newschool", N_("Thêm trường")),
         ("invite", N_("Mời quản trị trường")),
+        ("pledge", N_("Ký cam kết: công bố, số đã ký, nhắc")),
         *_LEARN[2:],
         *_COMMON,
     ],
@@ -67,6 +76,7 @@ VIETNAMESE_NAMES: dict[str, str] = {
     "report": "baocao",
     "consent": "dongy",
     "web": "trangquanly",
+    "pledge": "camket",
 }
 
 

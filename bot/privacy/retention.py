@@ -14,8 +14,8 @@ from bot.privacy.ports import PrivacyUnitOfWork
 async def purge(
     uow_factory: Callable[[], PrivacyUnitOfWork], now: dt.datetime, retention_days: int, inbox_days: int
 ) -> dict[str, int]:
-    """Carry out queued deletion requests, delete accounts unused for `retention_days`, answers and lesson
-    progress older than that, and handled platform updates older than `inbox_days`."""
+    """Carry out queued deletion requests, delete accounts unused for `retention_days`, answers, lesson progress
+    and pledge confirmations older than that, and handled platform updates older than `inbox_days`."""
     cutoff = now - dt.timedelta(days=retention_days)
     inbox_cutoff = now - dt.timedelta(days=inbox_days)
     totals: Counter[str] = Counter()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core import activity
 from bot.core.clock import VN_TZ, vn_date
 from bot.core.ports import UserRec
 from bot.core.roles import Role
+from bot.pledges.service import PledgeReportRow, report_rows
 from bot.reports.options import ReportOptions
 from bot.reports.ports import ReportFigures, ReportScope, ReportsUnitOfWork
 
@@ -140,6 +141,8 @@ class ReportData:
     figures: ReportFigures
     options: ReportOptions
     issued_on: dt.date
+    # The pledges whose window overlaps the period: counts per class of the scope (tables.pledge_table).
+    pledges: list[PledgeReportRow] = field(default_factory=list)
 
     @property
     def district_wide(self) -> bool:
@@ -202,6 +205,7 @@ async def build_report(
     """Check the scope, aggregate the figures and write the audit row (committed with the caller's unit of work)."""
     scope, label = await authorize(uow, actor, requested)
     figures = await figures_for(uow, scope, period)
+    pledges = await report_rows(uow, scope.school_id, scope.class_ids, period.start, period.end)
     school_name = figures.schools.get(scope.school_id) if scope.school_id is not None else None
     if scope.class_ids is not None and len(figures.schools) == 1:
         school_name = next(iter(figures.schools.values()))
@@ -212,7 +216,7 @@ async def build_report(
         {"period": period.tag, "from": period.first.isoformat(), "to": period.last.isoformat()},
         now,
     )
-    return ReportData(period, scope, label, school_name, figures, options, vn_date(now))
+    return ReportData(period, scope, label, school_name, figures, options, vn_date(now), pledges)
 
 
 async def figures_for(uow: ReportsUnitOfWork, scope: ReportScope, period: Period) -> ReportFigures:

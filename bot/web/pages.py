@@ -33,7 +33,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes
+from bot.web import broadcasts, classes, pledges
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
 from bot.web.service import digest
@@ -318,6 +318,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/hoi-thi", contest_list)
     app.router.add_get("/bao-cao", report_list)
     broadcasts.add_routes(app)
+    pledges.add_routes(app)
     app.router.add_get("/lop", classes.class_list)
     app.router.add_get("/lop/{klass}/in", classes.class_poster)
     app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)
