@@ -56,6 +56,9 @@ from bot.logging_setup import install_redaction
 from bot.mailbox import flows as mailbox_flows
 from bot.mailbox import sql as mailbox_sql
 from bot.mailbox.ports import MailboxUnitOfWork
+from bot.pledges import admin as pledges_admin
+from bot.pledges import flows as pledges_flows
+from bot.pledges import sql as pledges_sql
 from bot.privacy import cli as privacy_cli
 from bot.privacy import flows as privacy_flows
 from bot.privacy import sql as privacy_sql
@@ -116,6 +119,9 @@ def routers() -> list[Router]:
         classes.router,
         broadcasts_flows.router,
         assigned.router,
+        # pledges
+        pledges_flows.router,
+        pledges_admin.router,
         # privacy and reports
         privacy_flows.router,
         reports_flows.router,
@@ -145,7 +151,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "consents": accounts_sql.SqlConsentRepository,
     "class_groups": accounts_sql.SqlClassGroupRepository,
     "links": accounts_sql.SqlAccountLinkRepository,
-    # learning, contests, broadcasts, privacy, reports
+    # learning, contests, broadcasts, privacy, reports, pledges
     "progress": learning_sql.SqlProgressRepository,
     "attempts": learning_sql.SqlAttemptRepository,
     "contests": contests_sql.SqlContestRepository,
@@ -155,6 +161,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "privacy": privacy_sql.SqlPrivacyRepository,
     "reports": reports_sql.SqlReportRepository,
     "snapshots": reports_sql.SqlSnapshotRepository,
+    "pledges": pledges_sql.SqlPledgeRepository,
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
     "web_report_jobs": web_sql.SqlWebReportJobRepository,

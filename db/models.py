@@ -729,3 +729,73 @@ class MailboxMessage(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), info={"in_copy": False})
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
+
+
+# --- pledges ---
+
+
+class Pledge(Base):
+    """A pledge published for a school year (ký cam kết): for one school, or for every school of the district
+    (`school_id` NULL); students and parents confirm it inside its window. Its text lives in versions."""
+
+    __tablename__ = "pledges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    school_year: Mapped[str] = mapped_column(String(9))  # "2026-2027"
+    title: Mapped[str] = mapped_column(String(120))
+    template: Mapped[str | None] = mapped_column(String(64))  # the content template it was made from
+    version: Mapped[int] = mapped_column(Integer, default=1)  # the current text
+    opens_at: Mapped[dt.datetime]
+    closes_at: Mapped[dt.datetime]  # the first instant after the window
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+
+
+class PledgeVersion(Base):
+    """One text of a pledge; editing publishes a new version, and every confirmation names the one it confirmed."""
+
+    __tablename__ = "pledge_versions"
+    __table_args__ = (UniqueConstraint("pledge_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+
+
+class PledgeConfirmation(Base):
+    """A student's confirmation of one version of a pledge, or a parent's for their child (`confirmed_by` the
+    parent). At most one per version and side, so confirming twice keeps one record. Both people own it: it goes
+    when either one's data is erased."""
+
+    __tablename__ = "pledge_confirmations"
+    __table_args__ = (
+        UniqueConstraint("pledge_id", "version", "student_id", "signer"),
+        Index("ix_pledge_confirmations_student_id", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    signer: Mapped[str] = mapped_column(String(8))  # student|parent
+    confirmed_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    confirmed_at: Mapped[dt.datetime]
+
+
+class PledgeReminder(Base):
+    """A reminder sent to a class's students and parents who had not confirmed: at most one a day per class."""
+
+    __tablename__ = "pledge_reminders"
+    __table_args__ = (UniqueConstraint("pledge_id", "class_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]

@@ -28,6 +28,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {newclass} – tạo lớp mới và nhận mã lớp để gửi cho học sinh"),
         N_("• {broadcast} – gửi bài học hoặc bài luyện tập cho lớp, rồi xem tiến độ của học sinh"),
         N_("• {linkclass} – gắn nhóm Telegram của lớp (gửi lệnh này trong nhóm)"),
+        N_("• {pledge} – ký cam kết: lớp đã ký đến đâu, danh sách để in, nhắc các em chưa ký"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của lớp"),
         _MAILBOX_STAFF,
         _STAFF_WEB,
@@ -40,6 +41,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("• {invite} – mời giáo viên của trường dùng bot"),
         N_("• {broadcast} – gửi bài cho các lớp, rồi xem tiến độ"),
         N_("• {linkclass} – gắn nhóm Telegram của lớp (gửi lệnh này trong nhóm)"),
+        N_("• {pledge} – công bố bản cam kết cho trường, xem số đã ký theo lớp, nhắc người chưa ký"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của trường"),
         N_("• {counsellors} – chọn thầy/cô tư vấn đọc thư của hộp thư an toàn"),
         _MAILBOX_STAFF,
@@ -50,6 +52,7 @@ STAFF_HELP: dict[str, tuple[str, ...]] = {
         N_("🏆 Thầy/cô đang dùng tài khoản ban tổ chức. Thầy/cô có thể:"),
         N_("• {newschool} – thêm trường; {invite} – mời quản trị trường"),
         N_("• {contest} – tạo hội thi, mở và đóng đợt thi, xem và công bố kết quả"),
+        N_("• {pledge} – công bố bản cam kết cho các trường, xem số đã ký theo trường, nhắc người chưa ký"),
         N_("• {report} – lập báo cáo 6 tháng, cả năm của các trường"),
         _STAFF_WEB,
         _STAFF_COMMON,
@@ -91,6 +94,9 @@ def student_help(ctx: Ctx) -> str:
                 "ngôn ngữ, {privacy} dữ liệu của em, {cancel} dừng việc đang làm."
             ).format(**command_names(ctx.user.locale)),
             _("Em cũng có thể gõ chữ, ví dụ: “học bài”, “luyện tập”, “thi”, “tiến độ”, “vào lớp K7M2QX”."),
+            _("Khi nhà trường mời ký cam kết, em gõ {pledge} để đọc và xác nhận.").format(
+                **command_names(ctx.user.locale)
+            ),
         ]
     )
 

@@ -19,6 +19,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("➕ Thêm trường"), "staff.new_school"),
             (_("✉️ Mời quản trị trường"), "staff.invite_admin"),
             (_("🏆 Hội thi"), "contest.home"),
+            (_("📝 Ký cam kết"), "pledge.admin"),
             (_("📄 Báo cáo"), "reports.menu"),
             (_("🛡️ Tiêu chuẩn ANTT"), "standard.home"),
             *learn,
@@ -33,6 +34,7 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("✉️ Mời giáo viên"), "staff.invite_teacher"),
             (_("🤝 Thầy cô tư vấn"), "mailbox.counsellors"),
             (_("📮 Hộp thư an toàn"), "mailbox.home"),
+            (_("📝 Ký cam kết"), "pledge.admin"),
             (_("📄 Báo cáo"), "reports.menu"),
             (_("🛡️ Tiêu chuẩn ANTT"), "standard.home"),
             *learn,
@@ -45,16 +47,22 @@ def menu_options(ctx: Ctx) -> list[tuple[str, str]]:
             (_("📣 Gửi bài cho lớp"), "bc.new"),
             (_("📊 Tiến độ bài đã gửi"), "bc.list"),
             (_("📮 Hộp thư an toàn"), "mailbox.home"),
+            (_("📝 Ký cam kết"), "pledge.admin"),
             *learn,
             (_("🆘 Trợ giúp"), "help.show"),
         ]
     if role == Role.PARENT:
-        return [(_("🔒 Dữ liệu của con"), "privacy.show"), (_("🆘 Trợ giúp"), "help.show")]
+        return [
+            (_("📝 Ký cam kết cùng con"), "pledge.list"),
+            (_("🔒 Dữ liệu của con"), "privacy.show"),
+            (_("🆘 Trợ giúp"), "help.show"),
+        ]
     return [
         *learn,
         (_("🏆 Hội thi"), "contest.home"),
         (_("📋 Bài được giao"), "assigned.list"),
         (_("📊 Tiến độ của em"), "progress.show"),
+        (_("📝 Ký cam kết"), "pledge.list"),
         (_("🏫 Vào lớp"), "onboarding.ask_code"),
         (_("📮 Hộp thư an toàn"), "mailbox.home"),
         (_("🆘 Trợ giúp"), "help.show"),

@@ -21,6 +21,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("progress", N_("Tiến độ của em")),
         ("join", N_("Vào lớp bằng mã")),
         ("mailbox", N_("Hộp thư an toàn: viết cho thầy cô tư vấn")),
+        ("pledge", N_("Đọc và ký bản cam kết")),
         *_COMMON,
     ],
     "teacher": [
@@ -29,6 +30,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("newclass", N_("Tạo lớp")),
         ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
         ("mailbox", N_("Hộp thư an toàn (thầy cô tư vấn)")),
+        ("pledge", N_("Ký cam kết: số đã ký, danh sách, nhắc")),
         *_LEARN[2:],
         *_COMMON,
     ],
@@ -40,12 +42,14 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("counsellors", N_("Chọn thầy cô tư vấn")),
         ("mailbox", N_("Hộp thư an toàn (thầy cô tư vấn)")),
         ("linkclass", N_("Gắn nhóm Telegram của lớp (gửi trong nhóm)")),
+        ("pledge", N_("Ký cam kết: công bố, số đã ký, nhắc")),
         *_COMMON,
     ],
     "organizer": [
         ("menu", N_("Các việc thầy cô làm được")),
         ("newschool", N_("Thêm trường")),
         ("invite", N_("Mời quản trị trường")),
+        ("pledge", N_("Ký cam kết: công bố, số đã ký, nhắc")),
         *_LEARN[2:],
         *_COMMON,
     ],
@@ -79,6 +83,7 @@ VIETNAMESE_NAMES: dict[str, str] = {
     "standard": "tieuchuan",
     "mailbox": "hopthu",
     "counsellors": "tuvan",
+    "pledge": "camket",
 }
 
 

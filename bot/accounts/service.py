@@ -69,6 +69,12 @@ def can_manage_class(user: UserRec | None, klass: ClassRec) -> bool:
     return False
 
 
+def school_year_on(day: dt.date) -> str:
+    """The school year a day falls in, as classes name it ("2026-2027"): a new one starts in August."""
+    y = day.year
+    return f"{y}-{y + 1}" if day.month >= 8 else f"{y - 1}-{y}"
+
+
 def same_class_name(a: str, b: str) -> bool:
     """ "7A", "7a" and " 7A " name one class; diacritics make another name ("Sơn Ca" is not "Son Ca")."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()

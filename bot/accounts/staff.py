@@ -14,8 +14,7 @@ router = Router()
 
 
 def school_year(ctx: Ctx) -> str:
-    y = ctx.today.year
-    return f"{y}-{y + 1}" if ctx.today.month >= 8 else f"{y - 1}-{y}"
+    return accounts.school_year_on(ctx.today)
 
 
 @router.command("classes", "lop")

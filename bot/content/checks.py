@@ -1,4 +1,4 @@
-"""Content checks beyond the schema: near-duplicate stems, cited articles, lesson shape, fine dates."""
+"""Content checks beyond the schema: near-duplicate stems, cited articles, lesson shape, fine dates, pledges."""
 
 from __future__ import annotations
 
@@ -91,4 +91,14 @@ def extra_checks(content: Content) -> list[str]:
                 deadline = SOURCE_DEADLINES.get(c.source)
                 if deadline is not None and (lesson.valid_until is None or lesson.valid_until > deadline):
                     errors.append(f"{where}: cards[{i}]: lessons citing {c.source} must end by {deadline}")
+
+    for tid, template in content.pledge_templates.items():
+        where = content.files.get(tid, "?") + f": {tid}"
+        for c in template.citations:
+            head = _article_head(c.article)
+            if head.casefold() not in template.text.casefold():
+                errors.append(f"{where}: text: does not mention the cited article {head!r}")
+            deadline = SOURCE_DEADLINES.get(c.source)
+            if deadline is not None and (template.valid_until is None or template.valid_until > deadline):
+                errors.append(f"{where}: valid_until: pledges citing {c.source} must end by {deadline}")
     return errors

@@ -19,6 +19,7 @@ from bot.content.models import (
     Citation,
     Dated,
     Lesson,
+    PledgeTemplate,
     Question,
     QuestionBank,
     Source,
@@ -29,6 +30,7 @@ from bot.content.understanding import load_understanding
 from bot.core.understanding import Understanding
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+PLEDGES_FILE = "pledges.yaml"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Content:
     understanding: Understanding | None = None
     # The criteria of the "An toàn về an ninh, trật tự" standard (None only for a folder read with errors).
     standard: AnttStandard | None = None
+    # The pledge templates of `pledges.yaml` (a folder without the file has none: pledges are then written by hand).
+    pledge_templates: dict[str, PledgeTemplate] = field(default_factory=dict)
     _served: dict[tuple[Any, ...], list[Question]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -86,6 +90,13 @@ class Content:
 
     def question_window(self, question: Question) -> Window:
         return self.window(question, [question.citation])
+
+    def pledge_window(self, template: PledgeTemplate) -> Window:
+        return self.window(template, template.citations)
+
+    def pledge_templates_on(self, day: dt.date) -> list[PledgeTemplate]:
+        """The templates that may be published on `day` (their own dates and their sources in force), in file order."""
+        return [t for t in self.pledge_templates.values() if self.pledge_window(t).contains(day)]
 
     def lessons_on(self, day: dt.date, topic: str | None = None, band: Band | None = None) -> list[Lesson]:
         return [
@@ -164,7 +175,7 @@ def _parse(model: type[BaseModel], data: Any, rel: str, errors: list[str]) -> An
 
 
 def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
-    """Read sources, lessons and question banks under `root`; never raises for bad content."""
+    """Read sources, lessons, question banks and pledge templates under `root`; never raises for bad content."""
     root = Path(root)
     content = Content(root=root)
     errors = content.errors
@@ -263,6 +274,26 @@ def load_content(root: Path | str = DEFAULT_CONTENT_DIR) -> Content:
             content.questions[q.id] = q
             content.question_topic[q.id] = bank.topic
             content.files[q.id] = r
+    pledge_path = root / PLEDGES_FILE
+    if pledge_path.exists():
+        r = rel(pledge_path)
+        data = _read_yaml(pledge_path, r, errors)
+        # Each template is validated on its own, so one bad template does not hide the problems of the others.
+        raw_templates = data.get("templates") if isinstance(data, dict) else None
+        extra = sorted(set(data) - {"templates"}, key=str) if isinstance(data, dict) else []
+        for name in extra:
+            errors.append(f"{r}: {name}: Extra inputs are not permitted")
+        if data is not None and not isinstance(raw_templates, list):
+            errors.append(f"{r}: templates: must be a list of templates")
+        for i, raw in enumerate(raw_templates if isinstance(raw_templates, list) else []):
+            template = _parse(PledgeTemplate, raw, f"{r}: templates[{i}]", errors)
+            if template is None:
+                continue
+            claim(template.id, f"{r}: templates[{i}].id")
+            cites = [(f"citations[{j}]", c) for j, c in enumerate(template.citations)]
+            check_citations(template, cites, f"{r}: templates[{i}]")
+            content.pledge_templates[template.id] = template
+            content.files[template.id] = r
     content.understanding = load_understanding(root, rel(root), errors)
     std_path = root / STANDARD_FILE
     if not std_path.exists():

@@ -262,3 +262,20 @@ class AnttStandard(_Strict):
 
     def criterion(self, criterion_id: str) -> StandardCriterion | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)
+
+
+# A pledge is read in one chat message (Zalo carries 2,000 characters, with the title and the buttons).
+PLEDGE_TITLE_MAX = 120
+PLEDGE_TEXT_MAX = 1500
+
+
+class PledgeTemplate(Dated):
+    """A pledge a school may publish as it is (`content/pledges.yaml`): the text students and parents confirm.
+    Legal references in the text are listed in `citations`, so the template is offered only while they are in
+    force; a text without them makes no legal claim."""
+
+    id: Slug
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=PLEDGE_TITLE_MAX)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=PLEDGE_TEXT_MAX)]
+    citations: list[Citation] = []
+    note: str | None = None  # for the editors: where the wording comes from, what is confirmed

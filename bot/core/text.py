@@ -106,6 +106,8 @@ COMMAND_WORDS: dict[str, str] = {
     "bai duoc giao": "assigned",
     "lien ket": "link",
     "link": "link",
+    "cam ket": "pledge",
+    "ky cam ket": "pledge",
 }
 
 # Command words that may be followed by an argument, e.g. "liên kết LK7H2K9Q" or "vào lớp K7M2QX".

@@ -32,6 +32,10 @@ def notice_lines(ctx: Ctx, for_parent: bool = False) -> list[str]:
                 "• Lưu gì: tên con gõ, lớp và trường, bài con đã học, câu trả lời và điểm luyện tập, thi, thời gian "
                 "con dùng bot, mã tài khoản Telegram/Zalo để trả lời con."
             ),
+            _(
+                "• Ký cam kết: khi anh/chị hoặc con xác nhận một bản cam kết của trường, nhà trường lưu thời điểm và "
+                "phiên bản đã xác nhận; giáo viên lớp của con xem được, ban tổ chức chỉ xem con số."
+            ),
             _("• Không thu thập: số điện thoại, địa chỉ, ngày sinh, ảnh, vị trí của con."),
             _(
                 "• Để làm gì: để con học, luyện tập, dự thi; để thầy cô theo dõi việc học; để nhà trường báo cáo số "
@@ -67,6 +71,7 @@ def notice_lines(ctx: Ctx, for_parent: bool = False) -> list[str]:
             "• Mình lưu: tên em gõ, lớp và trường của em, bài em đã học, câu trả lời và điểm luyện tập, thi, lúc em "
             "dùng bot, và mã tài khoản Telegram/Zalo để trả lời em."
         ),
+        _("• Khi em ký cam kết của trường, mình lưu lúc em xác nhận và phiên bản em đã đọc; thầy cô lớp em xem được."),
         _("• Mình không hỏi số điện thoại, địa chỉ, ngày sinh hay ảnh của em."),
         _(
             "• Để làm gì: để em học, luyện tập và dự thi; để thầy cô biết em học đến đâu; để nhà trường báo cáo số "

@@ -18,9 +18,9 @@ async def purge(
     inbox_days: int,
     mailbox_days: int | None = None,
 ) -> dict[str, int]:
-    """Carry out queued deletion requests, delete accounts unused for `retention_days`, answers and lesson
-    progress older than that, handled platform updates older than `inbox_days`, and the mailbox's letters
-    closed more than `mailbox_days` ago (default `retention_days`)."""
+    """Carry out queued deletion requests, delete accounts unused for `retention_days`, answers, lesson progress
+    and pledge confirmations older than that, handled platform updates older than `inbox_days`, and the mailbox's
+    letters closed more than `mailbox_days` ago (default `retention_days`)."""
     cutoff = now - dt.timedelta(days=retention_days)
     inbox_cutoff = now - dt.timedelta(days=inbox_days)
     mailbox_cutoff = now - dt.timedelta(days=retention_days if mailbox_days is None else mailbox_days)

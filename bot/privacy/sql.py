@@ -294,8 +294,9 @@ class SqlPrivacyRepository(SqlRepository):
         return counts
 
     async def _scrub_mentions(self, name: str) -> dict[str, int]:
-        """Other people's conversation state and unsent replies can show this name (a teacher's list of
-        students): reset them. JSON may store the name escaped (\\u...) or as is, so both are searched."""
+        """Other people's conversation state, unsent replies and notices can show this name (a teacher's list of
+        students, a parent's notice about their child): reset or delete them. JSON may store the name escaped
+        (\\u...) or as is, so both are searched."""
         forms = {name, json.dumps(name)[1:-1]}
 
         def mentions(column: Any) -> Any:
@@ -311,9 +312,15 @@ class SqlPrivacyRepository(SqlRepository):
             .where(m.InboundUpdate.replies.is_not(None), mentions(m.InboundUpdate.replies))
             .values(replies=None)
         )
+        # Notices written to someone else about this person (a parent's pledge notice names their child).
+        notices = await self.session.execute(delete(m.Notice).where(mentions(m.Notice.text)))
         return {
             k: int(v or 0)
-            for k, v in (("conversations", rowcount(conversations)), ("inbound_updates", rowcount(replies)))
+            for k, v in (
+                ("conversations", rowcount(conversations)),
+                ("inbound_updates", rowcount(replies)),
+                ("notices", rowcount(notices)),
+            )
             if v
         }
 
@@ -338,8 +345,9 @@ class SqlPrivacyRepository(SqlRepository):
         now: dt.datetime,
         mailbox_before: dt.datetime | None = None,
     ) -> dict[str, int]:
-        """Remove personal records older than the retention period, and the mailbox's letters closed before
-        `mailbox_before`; participation counts (the letters' counts by kind too) stay, unlinked."""
+        """Remove personal records older than the retention period (answers, attempts, lesson progress, pledge
+        confirmations), and the mailbox's letters closed before `mailbox_before`; participation counts (the
+        letters' counts by kind too) stay, unlinked."""
         old_attempts = select(m.QuizAttempt.id).where(m.QuizAttempt.started_at < before)
         closed_cases = select(m.MailboxCase.id).where(
             m.MailboxCase.status == "closed", m.MailboxCase.closed_at < (mailbox_before or before)
@@ -348,6 +356,7 @@ class SqlPrivacyRepository(SqlRepository):
             ("attempt_answers", delete(m.AttemptAnswer).where(m.AttemptAnswer.attempt_id.in_(old_attempts))),
             ("quiz_attempts", delete(m.QuizAttempt).where(m.QuizAttempt.started_at < before)),
             ("lesson_progress", delete(m.LessonProgress).where(m.LessonProgress.opened_at < before)),
+            ("pledge_confirmations", delete(m.PledgeConfirmation).where(m.PledgeConfirmation.confirmed_at < before)),
             (
                 "activity",
                 update(m.Activity)

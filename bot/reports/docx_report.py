@@ -182,7 +182,9 @@ def _data_table(doc: DocxDocument, caption: str, table: tables.Table, widths: li
     for col, w in zip(t.columns, widths, strict=True):
         col.width = Cm(w)
     # Names (school, class, topic) read better left-aligned; numbers and months stay centered.
-    left = {j for j, head in enumerate(table.header) if head in ("Trường", "Chủ đề", "Chỉ tiêu", "Hội thi")}
+    left = {
+        j for j, head in enumerate(table.header) if head in ("Trường", "Chủ đề", "Chỉ tiêu", "Hội thi", "Bản cam kết")
+    }
     tbl = t._tbl
     tbl.append(parse_xml(_row_xml(table.header, widths, style_id, True, set())))
     for row in table.rows:
@@ -416,6 +418,34 @@ def build_docx(data: ReportData, charts: dict[str, bytes]) -> bytes:
                 tables.standard_table(data),
                 [1.1, 5.4, 1.8, 2.0, 3.8, 2.4],
             )
+
+    if data.pledges:
+        _para(
+            doc,
+            f"{7 if data.standard is not None else 6}. Ký cam kết bảo đảm an ninh, trật tự",
+            bold=True,
+            align=WD_ALIGN_PARAGRAPH.LEFT,
+            after=6,
+            first_line=1.27,
+        )
+        pledges = tables.Table(
+            "Ký cam kết", ["STT", "Bản cam kết", "Số học sinh", "HS đã ký", "Tỉ lệ (%)", "PH đã ký", "Tỉ lệ (%)"]
+        )
+        for i, (title, t) in enumerate(tables.pledge_totals(data), 1):
+            pledges.rows.append(
+                [
+                    i,
+                    title,
+                    t.students,
+                    t.students_confirmed,
+                    tables.rate(t.students_confirmed, t.students),
+                    t.parents_confirmed,
+                    tables.rate(t.parents_confirmed, t.students),
+                ]
+            )
+        _data_table(
+            doc, caption("Kết quả ký cam kết của học sinh và phụ huynh"), pledges, [1.1, 5.6, 1.8, 1.7, 1.5, 1.7, 1.5]
+        )
 
     _para(doc, "II. TỒN TẠI, HẠN CHẾ", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=6, after=6)
     _placeholder(doc, "những tồn tại, hạn chế và nguyên nhân")

@@ -1,4 +1,4 @@
-"""What reports need: the period's participation figures, aggregated by the database."""
+"""What reports need: the period's participation figures, aggregated by the database, and the pledges' tallies."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.accounts.ports import AccountsEnv, AccountsUnitOfWork, ClassRec
+from bot.accounts.ports import AccountsEnv, ClassRec
 from bot.core.context import Context
+from bot.pledges.ports import PledgesUnitOfWork
 from bot.reports.options import ReportOptions
 
 
@@ -142,7 +143,9 @@ class SnapshotRepository(Protocol):
     async def forget_unviewed(self, viewed_before: dt.datetime) -> int: ...
 
 
-class ReportsUnitOfWork(AccountsUnitOfWork, Protocol):
+class ReportsUnitOfWork(PledgesUnitOfWork, Protocol):
+    """Accounts' repositories, the pledges' (their tallies go in the annex) and the reports' own."""
+
     reports: ReportRepository
     snapshots: SnapshotRepository
 

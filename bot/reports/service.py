@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core import activity
 from bot.core.clock import VN_TZ, school_year_of, vn_date
 from bot.core.ports import UserRec
 from bot.core.roles import Role
+from bot.pledges.service import PledgeReportRow, report_rows
 from bot.reports.options import ReportOptions
 from bot.reports.ports import ReportFigures, ReportScope, ReportsUnitOfWork, StandardTally
 
@@ -142,6 +143,8 @@ class ReportData:
     issued_on: dt.date
     # The "An toàn về ANTT" standard in the school year the period starts in (district and school reports only).
     standard: StandardTally | None = None
+    # The pledges whose window overlaps the period: counts per class of the scope (tables.pledge_table).
+    pledges: list[PledgeReportRow] = field(default_factory=list)
 
     @property
     def district_wide(self) -> bool:
@@ -221,7 +224,8 @@ async def report_data(
     if scope.class_ids is None:  # a teacher's classes have no standard of their own
         standard = await uow.reports.standard(school_year_of(period.first), scope.school_id)
     figures = await figures_for(uow, scope, period)
-    return assemble(scope, label, period, figures, options, now, standard)
+    pledges = await report_rows(uow, scope.school_id, scope.class_ids, period.start, period.end)
+    return assemble(scope, label, period, figures, options, now, standard, pledges)
 
 
 def assemble(
@@ -232,12 +236,13 @@ def assemble(
     options: ReportOptions,
     now: dt.datetime,
     standard: StandardTally | None = None,
+    pledges: list[PledgeReportRow] | None = None,
 ) -> ReportData:
     """The report's data from figures already aggregated for an authorized scope."""
     school_name = figures.schools.get(scope.school_id) if scope.school_id is not None else None
     if scope.class_ids is not None and len(figures.schools) == 1:
         school_name = next(iter(figures.schools.values()))
-    return ReportData(period, scope, label, school_name, figures, options, vn_date(now), standard)
+    return ReportData(period, scope, label, school_name, figures, options, vn_date(now), standard, pledges or [])
 
 
 async def audit_report(uow: ReportsUnitOfWork, actor_id: int | None, data: ReportData, now: dt.datetime) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import activity as a
+from bot.pledges.ports import ClassTally
 from bot.reports.ports import CountRow, StandardSchoolRow
 from bot.reports.service import ReportData
 
@@ -200,6 +201,50 @@ def mailbox_table(data: ReportData) -> Table:
     return t
 
 
+PLEDGE_COUNTS = ["Số học sinh", "HS đã ký", "Tỉ lệ HS (%)", "PH đã ký", "Tỉ lệ PH (%)", "PH có tài khoản liên kết"]
+
+
+def _pledge_cells(t: ClassTally) -> list[Cell]:
+    return [
+        t.students,
+        t.students_confirmed,
+        rate(t.students_confirmed, t.students),
+        t.parents_confirmed,
+        rate(t.parents_confirmed, t.students),
+        t.parents_linked,
+    ]
+
+
+def pledge_totals(data: ReportData) -> list[tuple[str, ClassTally]]:
+    """Each pledge of the period with its counts over the scope, in the order the pledges opened."""
+    totals: dict[int, tuple[str, ClassTally]] = {}
+    for row in data.pledges:
+        totals.setdefault(row.pledge_id, (row.title, ClassTally(0)))[1].add(row.tally)
+    return list(totals.values())
+
+
+def pledge_table(data: ReportData) -> Table:
+    """Pledges (ký cam kết) of the period, counts only: by school for the district, by class otherwise; the
+    confirmations of each pledge's current text made by the end of the period."""
+    by_school = data.district_wide
+    unit = ["Trường"] if by_school else ["Trường", "Lớp"]
+    t = Table("Ký cam kết", ["STT", "Bản cam kết", *unit, *PLEDGE_COUNTS])
+    groups: dict[tuple[int, str], dict[tuple[str, ...], ClassTally]] = {}
+    for row in data.pledges:
+        key = (row.school,) if by_school else (row.school, row.class_name)
+        groups.setdefault((row.pledge_id, row.title), {}).setdefault(key, ClassTally(0)).add(row.tally)
+    i = 0
+    for (_pid, title), units in groups.items():
+        total = ClassTally(0)
+        for names, tally in units.items():
+            i += 1
+            t.rows.append([i, title, *names, *_pledge_cells(tally)])
+            total.add(tally)
+        if len(units) > 1:
+            t.rows.append([None, title, "Cộng", *([""] * (len(unit) - 1)), *_pledge_cells(total)])
+    return t
+
+
 def all_tables(data: ReportData) -> list[Table]:
     out = [
         summary_table(data),
@@ -213,4 +258,6 @@ def all_tables(data: ReportData) -> list[Table]:
         out.append(standard_table(data))
     if data.scope.class_ids is None:  # a school's letters are not counted by class
         out.append(mailbox_table(data))
+    if data.pledges:
+        out.append(pledge_table(data))
     return out

@@ -114,14 +114,39 @@ def lesson(topic: str, band: str, idx: int) -> dict[str, Any]:
     }
 
 
+PLEDGE_TEMPLATES = [
+    {
+        "id": "mau-giao-thong",
+        "title": "Cam kết an toàn giao thông (thử)",
+        "text": "Em xin cam kết:\n1. Đội mũ bảo hiểm khi ngồi trên xe máy (Điều 1 Luật Thử A).\n2. Đi bộ trên vỉa hè.",
+        "citations": [{"source": "luat-a", "article": "Điều 1"}],
+    },
+    {
+        "id": "mau-khong-phao",
+        "title": "Cam kết không sử dụng pháo nổ (thử)",
+        "text": "Em xin cam kết:\n1. Không mua, không đốt pháo nổ.\n2. Thấy vật lạ, em báo người lớn.",
+    },
+    {
+        "id": "mau-het-hieu-luc",
+        "title": "Cam kết theo luật cũ (thử)",
+        "text": "Em xin cam kết thực hiện Điều 2 Luật Cũ, một văn bản đã hết hiệu lực.",
+        "citations": [{"source": "luat-old", "article": "Điều 2"}],
+    },
+]
+
+
 def write_test_content(root: Path, questions_per_topic: int = 8) -> Path:
-    """Write sources, one lesson per band per topic and a bank per topic under `root`; returns root. The word
-    lists and the hotlines are the real ones, so the tests of free text test what a school has in its files."""
+    """Write sources, one lesson per band per topic, a bank per topic and pledge templates under `root`; returns
+    root. The word lists and the hotlines are the real ones, so the tests of free text test what a school has in
+    its files."""
     (root / "lessons").mkdir(parents=True, exist_ok=True)
     (root / "quizzes").mkdir(parents=True, exist_ok=True)
     for name in (UNDERSTANDING_FILE, HOTLINES_FILE, STANDARD_FILE):
         shutil.copyfile(DEFAULT_CONTENT_DIR / name, root / name)
     (root / "sources.yaml").write_text(yaml.safe_dump({"sources": SOURCES}, allow_unicode=True), encoding="utf-8")
+    (root / "pledges.yaml").write_text(
+        yaml.safe_dump({"templates": PLEDGE_TEMPLATES}, allow_unicode=True), encoding="utf-8"
+    )
     for t, topic in enumerate(TOPICS):
         (root / "lessons" / topic).mkdir(exist_ok=True)
         for band in ("primary", "lower_secondary"):

@@ -3,8 +3,8 @@
 `World` is the stored state (what a database would hold). Each `FakeUnitOfWork` works on a copy of it and writes
 the copy back only on `commit()`, so a rule that fails before committing leaves the world as it was, as a real
 transaction would. It implements the repositories the unit tests need (schools, classes, rosters, consents,
-audit, users, reports); a test that reaches a repository it lacks fails with AttributeError rather than passing
-silently."""
+audit, users, reports, and pledges that are none); a test that reaches a repository it lacks fails with
+AttributeError rather than passing silently."""
 
 from __future__ import annotations
 
@@ -195,6 +195,13 @@ class FakeReports(_Repo):
         return StandardTally(school_year, [])
 
 
+class FakePledges(_Repo):
+    """No pledges (their rules and SQL are tested against the database: tests/pledges)."""
+
+    async def overlapping(self, start: dt.datetime, end: dt.datetime) -> list[Any]:
+        return []
+
+
 def empty_figures(schools: dict[int, str] | None = None) -> ReportFigures:
     return ReportFigures(CountRow(None, {}, 0), [], [], [], [], [], schools or {}, {}, {})
 
@@ -213,6 +220,7 @@ class FakeUnitOfWork:
         self.consents = FakeConsents(self.state)
         self.audit = FakeAudit(self.state)
         self.reports = FakeReports(self.state)
+        self.pledges = FakePledges(self.state)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
