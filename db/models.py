@@ -589,9 +589,8 @@ class WebFile(Base):
 
 
 class FigureSnapshot(Base):
-    """The participation figures of a school's or the district's overview as last computed (a JSON copy of the
-    report's figures), with the newest participation record they include: the console shows them at once and
-    computes newer ones in the background. Counts only, no personal data."""
+    """A school's or the district's overview figures as last counted (JSON) and the newest record they include
+    (`bot.reports.snapshots`). Counts only, no personal data."""
 
     __tablename__ = "figure_snapshots"
 

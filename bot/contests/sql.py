@@ -580,9 +580,8 @@ class SqlContestRepository(SqlRepository):
         return int(n), last, entry
 
     async def too_fast(self, round_id: int, min_median_seconds: float) -> set[int]:
-        # The gaps between an attempt's start and its answers, in order, computed where the answers are (a
-        # district round is 300,000 of them). The median gap (the middle one of n sorted gaps, n // 2) is below
-        # the limit exactly when more than n // 2 gaps are: no sort, one pass. Times in whole microseconds.
+        # The gaps (start to first answer, then between answers) where the answers are: the median of n gaps is
+        # below the limit exactly when more than n // 2 are. Times in whole microseconds.
         ans, ent, att = m.AttemptAnswer, m.ContestEntry, m.QuizAttempt
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
 
@@ -659,9 +658,7 @@ class SqlContestRepository(SqlRepository):
 
     async def participants(self, contest_id: int) -> list[ParticipantRec]:
         reg, att, ent = m.ContestRegistration, m.QuizAttempt, m.ContestEntry
-        # One uncorrelated subquery (the registrations with a finished official attempt in one of the contest's
-        # rounds), read once: a correlated EXISTS looked the entries up again for each of a district's 15,000
-        # registrations, with no index to find them by.
+        # One uncorrelated subquery, read once (a correlated EXISTS was quadratic: no index by registration).
         finished = (
             select(ent.registration_id)
             .join(att, att.id == ent.attempt_id)
