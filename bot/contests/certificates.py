@@ -5,7 +5,10 @@ The font is embedded (a Unicode TTF), so Vietnamese names print and extract corr
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import unicodedata
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -81,8 +84,9 @@ def numbers(res: RoundResults) -> dict[int, str]:
     return out
 
 
-def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tuple[bytes, int]:
-    """One landscape A4 page per certificate; returns the PDF and the number of pages."""
+def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None, only: int | None = None) -> tuple[bytes, int]:
+    """One landscape A4 page per certificate (with `only`, the one of that place in the standings, counted from
+    0); returns the PDF and the number of pages."""
     regular, bold = font_paths()
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(False)
@@ -94,9 +98,9 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tup
     pdf.set_title(f"Giấy chứng nhận – {res.contest.title}")
     cert = res.definition.certificates
     day = issued_on or vn_date(res.round.published_at or res.round.closes_at)
-    people = recipients(res)
     numbered = numbers(res)
     place_of = {id(r): i for i, r in enumerate(res.ranked)}
+    people = [(r, kind) for r, kind in recipients(res) if only is None or place_of[id(r)] == only]
     inner = PAGE_W - 2 * MARGIN
     half = inner / 2
     for r, kind in people:
@@ -161,6 +165,28 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None) -> tup
         pdf.set_font("vn", "", 14)
         pdf.cell(0, 10, "Không có giấy chứng nhận nào cho đợt này.", align="C")
     return bytes(pdf.output()), len(people)
+
+
+def certificates_zip(res: RoundResults, issued_on: dt.date | None = None) -> tuple[bytes, int]:
+    """Every certificate of the round as a PDF of its own, in one ZIP: "12-GK-BTC-nguyen-van-an.pdf" (its number,
+    then its holder), for a school to print or send each one. Returns the ZIP and the number of files."""
+    numbered = numbers(res)
+    place_of = {id(r): i for i, r in enumerate(res.ranked)}
+    out = io.BytesIO()
+    people = recipients(res)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for r, _kind in people:
+            place = place_of[id(r)]
+            pdf, _pages = certificates_pdf(res, issued_on, only=place)
+            archive.writestr(file_name(numbered[place], r.entry.name), pdf)
+    return out.getvalue(), len(people)
+
+
+def file_name(number: str, name: str) -> str:
+    """A certificate's file name in a ZIP, from its number and its holder, in plain letters and digits."""
+    plain = unicodedata.normalize("NFKD", f"{number} {name}".replace("đ", "d").replace("Đ", "D"))
+    words = re.findall(r"[a-z0-9]+", "".join(c for c in plain if not unicodedata.combining(c)).lower())
+    return "-".join(words) + ".pdf"
 
 
 def _nfc(text: str) -> str:

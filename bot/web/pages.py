@@ -184,13 +184,17 @@ async def round_results(request: web.Request) -> web.StreamResponse:
     pages = max(1, -(-len(res.ranked) // RESULTS_PER_PAGE))
     raw = request.query.get("trang", "1")
     number = min(max(int(raw), 1), pages) if raw.isdigit() else 1
-    shown = res.ranked[(number - 1) * RESULTS_PER_PAGE : number * RESULTS_PER_PAGE]
+    first = (number - 1) * RESULTS_PER_PAGE
+    shown = res.ranked[first : first + RESULTS_PER_PAGE]
+    numbered = certificates.numbers(res)  # the place of each certificate's holder, as the files number them
     return page(
         request,
         "results.html",
         notice=notice,
         res=res,
         rows=shown,
+        first=first,
+        numbered=numbered,
         page_number=number,
         pages=pages,
         state=state,
@@ -311,14 +315,49 @@ async def certificates_file(request: web.Request) -> web.StreamResponse:
     pdf, pages = await asyncio.to_thread(certificates.certificates_pdf, res, vn_date(deps.clock()))
     if not pages:
         return refusal(request, 404, NO_CERTIFICATES)
-    async with deps.uow_factory() as uow:
-        detail = {"format": "pdf", "pages": pages, "via": "web"}
-        await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
-        await uow.commit()
+    await _audit_export(request, res, {"format": "pdf", "pages": pages, "via": "web"})
     return _download(pdf, "application/pdf", f"{exports.file_stem(res, 'giay-khen')}.pdf")
 
 
+async def certificates_zip(request: web.Request) -> web.StreamResponse:
+    """Every certificate of the round, each a PDF of its own, in one ZIP."""
+    deps = request.app[DEPS]
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    data, files = await asyncio.to_thread(certificates.certificates_zip, res, vn_date(deps.clock()))
+    if not files:
+        return refusal(request, 404, NO_CERTIFICATES)
+    await _audit_export(request, res, {"format": "zip", "files": files, "via": "web"})
+    return _download(data, "application/zip", f"{exports.file_stem(res, 'giay-khen')}.zip")
+
+
+async def certificate_file(request: web.Request) -> web.StreamResponse:
+    """One student's certificate (their place in the standings, from 1, as the results page links it)."""
+    deps = request.app[DEPS]
+    res = await _results(request)
+    if isinstance(res, web.Response):
+        return res
+    raw = request.match_info["place"]
+    place = int(raw) - 1 if raw.isdigit() else -1
+    numbered = certificates.numbers(res)
+    if place not in numbered or res.ranked[place].entry.erased:
+        return refusal(request, 404, NO_CERTIFICATE)
+    pdf, _pages = await asyncio.to_thread(certificates.certificates_pdf, res, vn_date(deps.clock()), place)
+    await _audit_export(request, res, {"format": "pdf", "pages": 1, "place": place + 1, "via": "web"})
+    name = certificates.file_name(numbered[place], res.ranked[place].entry.name)
+    return _download(pdf, "application/pdf", name)
+
+
+async def _audit_export(request: web.Request, res: contests.RoundResults, detail: dict[str, Any]) -> None:
+    deps = request.app[DEPS]
+    async with deps.uow_factory() as uow:
+        await uow.audit.add(request[USER].id, "contest.export", f"round:{res.round.id}", detail, deps.clock())
+        await uow.commit()
+
+
 NO_CERTIFICATES = N_("Vòng thi này chưa có ai đạt giấy khen.")
+NO_CERTIFICATE = N_("Bạn này không có giấy khen hay giấy chứng nhận trong vòng thi này.")
 
 
 def _download(data: bytes, content_type: str, name: str) -> web.Response:
@@ -360,6 +399,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.xlsx", results_xlsx)
     app.router.add_get("/hoi-thi/vong/{round}/ket-qua.csv", results_csv)
     app.router.add_get("/hoi-thi/vong/{round}/giay-khen.pdf", certificates_file)
+    app.router.add_get("/hoi-thi/vong/{round}/giay-khen.zip", certificates_zip)
+    app.router.add_get(r"/hoi-thi/vong/{round}/giay-khen/{place:\d+}.pdf", certificate_file)
     app.router.add_get("/hoi-thi/vong/{round}/tien-do", live_progress)
     app.router.add_get("/hoi-thi/vong/{round}/{action}", confirm_action)
     app.router.add_post("/hoi-thi/vong/{round}/{action}", round_action)

@@ -4,7 +4,9 @@ stored entries (one removed is gone at the next visit, even while the page's res
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -61,3 +63,46 @@ async def test_a_large_round_is_shown_a_hundred_rows_a_page(
         await s.commit()
     after = await (await client.get(path)).text()
     assert "Học sinh 000" not in after and "129 bài" in after
+
+
+def pages_of(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
+async def test_one_certificate_or_every_one_as_its_own_file_in_a_zip(
+    web_app: App, client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    round_id = await closed_round(web_app, clock, 12)  # everyone passes: 10 prizes, 2 certificates of completion
+    await sign_in(client, await link_for(web_app, "btc"))
+    base = f"/hoi-thi/vong/{round_id}"
+    page = await (await client.get(base)).text()
+    assert f'href="{base}/giay-khen/1.pdf"' in page and f'href="{base}/giay-khen.zip"' in page
+    assert "1/GK-" in page and "1/GCN-" in page  # the numbers the certificates carry
+
+    one = await client.get(f"{base}/giay-khen/1.pdf")
+    body = await one.read()
+    assert one.status == 200 and body.startswith(b"%PDF") and pages_of(body) == 1
+    assert "hoc-sinh-000" in one.headers["Content-Disposition"]  # its holder, in plain letters
+
+    every = await client.get(f"{base}/giay-khen.zip")
+    archive = zipfile.ZipFile(io.BytesIO(await every.read()))
+    names = archive.namelist()
+    assert every.status == 200 and len(names) == 12 and len(set(names)) == 12
+    assert names[0].startswith("1-gk-") and names[0].endswith("hoc-sinh-000.pdf")
+    assert all(pages_of(archive.read(n)) == 1 for n in names)
+
+    for missing in ("0", "13", "99"):
+        response = await client.get(f"{base}/giay-khen/{missing}.pdf")
+        assert response.status == 404 and "không có giấy khen" in await response.text()
+    async with web_app.sessions() as s:
+        audit = (await s.scalars(select(m.AuditLog.detail).where(m.AuditLog.action == "contest.export"))).all()
+    assert [(a["format"], a.get("files"), a.get("place")) for a in audit] == [("pdf", None, 1), ("zip", 12, None)]
+
+
+async def test_a_teacher_gets_no_certificate(web_app: App, client: TestClient[Any, Any], clock: FakeClock) -> None:
+    round_id = await closed_round(web_app, clock, 3)
+    await sign_in(client, await link_for(web_app, "gv"))
+    for path in ("giay-khen/1.pdf", "giay-khen.zip"):
+        assert (await client.get(f"/hoi-thi/vong/{round_id}/{path}")).status == 403
+    async with web_app.sessions() as s:
+        assert not (await s.scalars(select(m.AuditLog.id).where(m.AuditLog.action == "contest.export"))).all()
