@@ -70,7 +70,8 @@ if bulk then
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
 end
 if KEYS[2] ~= '' then
-  redis.call('SET', KEYS[2], string.format('%.0f', tat + interval), 'PX', math.ceil((tat + interval - now) / 1000) + 1000)
+  local ttl = math.ceil((tat + interval - now) / 1000) + 1000
+  redis.call('SET', KEYS[2], string.format('%.0f', tat + interval), 'PX', ttl)
 end
 if KEYS[3] ~= '' then
   redis.call('ZADD', KEYS[3], now, ARGV[7])

@@ -18,7 +18,7 @@ from aiohttp import ClientError, ClientTimeout, web
 from bot.channels.telegram import webhook
 from bot.channels.telegram.commands import REFRESH_SECONDS, CommandMenus
 from bot.channels.telegram.mapping import ALLOWED_UPDATES, CHANNEL, make_parser
-from bot.channels.telegram.ratelimit import RateLimiter
+from bot.channels.telegram.ratelimit import WINDOW, RateLimiter
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.transport import TelegramTransport
 from bot.core.sendlimit import Pace, bot_key
@@ -61,7 +61,12 @@ async def broadcast_transport(s: TelegramSettings, deps: ChannelDeps) -> AsyncIt
 
 def make_limiter(s: TelegramSettings, deps: ChannelDeps, token: str) -> RateLimiter:
     """This process's pace, and the bot's limit shared by all its processes when the root gives one (Redis)."""
-    pace = Pace(s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute)
+    pace = Pace(
+        s.telegram_rate_per_second,
+        s.telegram_chat_per_second,
+        group_per_minute=s.telegram_group_per_minute,
+        window=WINDOW,  # a little over 1 s, as this process's own window: jitter cannot make 1 s hold more
+    )
     shared = deps.send_limits(bot_key(CHANNEL, token), pace) if deps.send_limits is not None else None
     return RateLimiter(
         s.telegram_rate_per_second,
