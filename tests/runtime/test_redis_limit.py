@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -20,15 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from bot.app import build_app
+from bot.channels.telegram import app as telegram_app
 from bot.channels.telegram.app import make_bot
 from bot.channels.telegram.ratelimit import WINDOW, RateLimiter
 from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.zalo import app as zalo_app
+from bot.config import Settings
+from bot.content.loader import Content
 from bot.core.delivery import DeliveryStatus
 from bot.core.events import ChannelAddress
 from bot.core.replies import Reply
 from bot.core.sendlimit import LocalSendLimit, Pace, bot_key
-from bot.runtime.redis_limit import RedisSendLimits
+from bot.runtime.redis_limit import RedisSendLimit, RedisSendLimits
 from tests.fakes.telegram_server import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +96,7 @@ def max_in_window(times: list[float], window: float) -> int:
 PROCESS = """
 import asyncio, json, sys, time
 from bot.core.sendlimit import Pace
-from bot.runtime.redis_limit import RedisSendLimits
+from bot.runtime.redis_limit import RedisSendLimit, RedisSendLimits
 
 async def main(url, prefix, name, n, per_second, start):
     limits = RedisSendLimits(url, prefix)
@@ -109,15 +114,14 @@ async def test_two_processes_sending_together_never_exceed_the_bots_limit(prefix
     per_second, each = 15, 30
     start = time.time() + 1.5  # both have imported and connected by then
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", PROCESS, REDIS_URL, prefix, name, str(each), str(per_second), str(start)],
+        await asyncio.create_subprocess_exec(
+            *[sys.executable, "-c", PROCESS, REDIS_URL, prefix, name, str(each), str(per_second), str(start)],
             cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
+            stdout=asyncio.subprocess.PIPE,
         )
         for name in ("a", "b")
     ]
-    outputs = [await asyncio.to_thread(p.communicate, timeout=60) for p in procs]
+    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 60)
     assert [p.returncode for p in procs] == [0, 0]
     times = [t for out, _err in outputs for t in json.loads(out)]
     assert len(times) == 2 * each and None not in times  # every call went through, all through Redis
@@ -267,3 +271,26 @@ def test_a_bots_key_is_the_same_everywhere_and_never_shows_the_token() -> None:
     token = "123456:ABC-secret"
     assert bot_key("telegram", token) == bot_key("telegram", token) != bot_key("zalo", token)
     assert "secret" not in bot_key("telegram", token) and "123456" not in bot_key("telegram", token)
+
+
+async def test_redis_url_gives_every_channel_of_the_app_the_shared_limit(test_content: Content, tmp_path: Path) -> None:
+    """REDIS_URL set: the channels' limiters ask the shared limit under the bot's key; empty: they keep their own."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    plain = build_app(Settings(database_url=database_url, _env_file=None), content=test_content)  # type: ignore[call-arg]
+    shared = build_app(
+        Settings(database_url=database_url, redis_url=REDIS_URL, _env_file=None),  # type: ignore[call-arg]
+        content=test_content,
+    )
+    try:
+        assert plain.send_limits is None and plain.channel_deps().send_limits is None
+        settings = shared.settings.model_copy(update={"telegram_bot_token": SecretStr("123:abc")})
+        limiter = telegram_app.make_limiter(settings, shared.channel_deps(), "123:abc")
+        assert isinstance(limiter.shared, RedisSendLimit)
+        assert limiter.shared.bulk_key == "{antt:limit:" + bot_key("telegram", "123:abc") + "}:bulk"
+        assert telegram_app.make_limiter(settings, plain.channel_deps(), "123:abc").shared is None
+        settings = settings.model_copy(update={"zalo_bot_token": SecretStr("zalo-token")})
+        assert isinstance(zalo_app.make_limiter(settings, shared.channel_deps()).shared, RedisSendLimit)
+        assert zalo_app.make_limiter(settings, plain.channel_deps()).shared is None
+    finally:
+        await plain.close()
+        await shared.close()
