@@ -212,11 +212,13 @@ async def limits_round(args: argparse.Namespace, workdir: Path, run: int) -> Non
         print(db_check("contest-limits", r))
     limited = rounds[1].extra
     pace = len(limited["calls_to_chats"]) / max(limited["round_seconds"], 1e-9)
-    edits = limited["question_edits"] / max(limited["answers_sent"], 1)  # the next question, edited in place
-    full = len(limited["calls_to_chats"]) + args.students * (FULL_ROUND - args.answers) * edits
+    # An answer costs one call to the chat: the next question, edited in place (the first question is shown at
+    # the start); the whole round adds the prediction question and the result (about 2 more a student).
+    edits = (limited["question_edits"] - args.students) / max(limited["answers_sent"], 1)
+    full = len(limited["calls_to_chats"]) + args.students * ((FULL_ROUND - args.answers) * edits + 2)
     print(
-        f"  the whole round ({FULL_ROUND} answers each, {edits:.2f} edit per answer) at the {pace:.1f} calls/s "
-        f"measured: about {full:.0f} calls, {full / pace / 60:.1f} min (no limits: "
+        f"  estimate for the whole round ({FULL_ROUND} answers each, {edits:.2f} call per answer) at the "
+        f"{pace:.1f} calls/s measured: about {full:.0f} calls, {full / pace / 60:.1f} min (no limits: "
         f"{rounds[0].extra['round_seconds']:.1f} s for the reduced round)"
     )
 
