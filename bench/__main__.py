@@ -4,7 +4,9 @@ Scenarios: `practice` (students answering quiz questions by tapping buttons: the
 contest rules), `contest` (start, 20 answers, prediction), `open-attempts` (every student starts the official
 attempt, answers `--answers` questions and leaves it open: peak RSS with all attempts open), `broadcast` (a
 lesson sent to every student by the bot's own sender), `mixed` (contest answers, practice taps and a broadcast
-at once). `--rate R` releases the answers at R per second (open loop) instead of at each reply."""
+at once), `contest-limits` (a chat-only contest round against a fake Bot API that keeps Telegram's published pace,
+429 with `retry_after` beyond it, beside the same round with no limits). `--rate R` releases the answers at R per
+second (open loop) instead of at each reply."""
 
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from typing import Any
 
 from bench import broadcast as bc
 from bench import contest as c
-from bench.loadtest import Group, Result, baseline_cmd, run_load, tapper
+from bench.fake_botapi import TelegramLimits
+from bench.loadtest import Group, Result, baseline_cmd, max_in_window, percentile, run_load, tapper
 from bench.seed import seed
 
-SCENARIOS = ["practice", "contest", "open-attempts", "broadcast", "mixed"]
+SCENARIOS = ["practice", "contest", "open-attempts", "broadcast", "mixed", "contest-limits"]
 WITH_BASELINE = {"practice", "contest", "mixed"}  # the others report a pace or a memory figure, not a ratio
 
 
@@ -56,9 +59,12 @@ def mixed_groups(args: argparse.Namespace) -> tuple[list[Group], list[str]]:
     return groups, bc.class_codes(first_recipient, recipients)
 
 
-async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int) -> Result:
-    """One measurement of the bot on a fresh database; prints its line and the database check."""
-    database_url = await fresh_database(args, workdir, f"{name}-{run}")
+async def scenario(
+    args: argparse.Namespace, name: str, workdir: Path, run: int, api_limits: TelegramLimits | None = None
+) -> Result:
+    """One measurement of the bot on a fresh database; prints its line and the database check. `api_limits`: the
+    fake Bot API keeps Telegram's pace, and so does the bot (its own per-chat limit, not the benchmark's)."""
+    database_url = await fresh_database(args, workdir, f"{name}-{run}{'-limited' if api_limits else ''}")
     env = {
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
@@ -69,6 +75,8 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
     }
     if args.broadcast_rate:
         env["BROADCAST_TELEGRAM_PER_SECOND"] = str(args.broadcast_rate)
+    if api_limits is not None:
+        del env["TELEGRAM_CHAT_PER_SECOND"]  # the bot's real pace: 1 a second per chat after a burst of 3
     webhook = None
     if args.mode == "webhook":
         webhook = "http://127.0.0.1:{port}/tg"
@@ -76,13 +84,16 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
     t = time.perf_counter()
     await asyncio.to_thread(seed, database_url, args.students)
     print(f"    {name}: database seeded with {args.students} students in {time.perf_counter() - t:.1f} s")
-    if name in ("contest", "open-attempts", "mixed"):
+    if name in ("contest", "open-attempts", "mixed", "contest-limits"):
         await asyncio.to_thread(c.open_contest, database_url, workdir)
     during: Callable[[], Awaitable[None]] | None = None
     if name == "practice":
         groups = [Group("practice", args.students, "/practice", tapper("Luyện tiếp"), args.taps, args.rate)]
     elif name == "contest":
         groups = [Group("contest", args.students, "/thi", c.react, rate=args.rate)]
+    elif name == "contest-limits":  # a chat-only round, each student answering `--answers` questions
+        react = functools.partial(c.react, limit=args.answers)
+        groups = [Group("contest round", args.students, "/thi", react)]
     elif name == "open-attempts":
         react = functools.partial(c.react, limit=args.answers)
         groups = [Group("open attempts", args.students, "/thi", react, rate=args.rate or 100)]
@@ -97,6 +108,8 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
 
     rate = f", {groups[0].rate:.0f}/s offered" if groups[0].rate else ""
     label = f"antt-bot {name}, {args.db}, {args.mode}, {args.procs} proc{rate}"
+    if name == "contest-limits":
+        label = "round at Telegram's pace" if api_limits else "round with no limits"
     try:
         result = await run_load(
             label,
@@ -109,8 +122,9 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
             procs=args.procs,
             during=during,
             duration=args.duration,
+            api_limits=api_limits,
         )
-        if name in ("contest", "open-attempts", "mixed"):
+        if name in ("contest", "open-attempts", "mixed", "contest-limits"):
             result.extra.update(await c.stored_answers(database_url))
             result.extra["answers_sent"] = sum(p.answers for p in result.parts if p.group.first_text == "/thi")
         if name in ("broadcast", "mixed"):
@@ -123,7 +137,7 @@ async def scenario(args: argparse.Namespace, name: str, workdir: Path, run: int)
 def db_check(name: str, r: Result) -> str:
     x = r.extra
     out = []
-    if name in ("contest", "open-attempts", "mixed"):
+    if name in ("contest", "open-attempts", "mixed", "contest-limits"):
         out.append(
             f"answers tapped {x['answers_sent']}, stored {x['answers']}, stored twice "
             f"{x['duplicate_answers']}; official attempts finished {x['finished']}, open {x['open']}"
@@ -163,6 +177,9 @@ async def main(args: argparse.Namespace) -> None:
                 print(base.line())
                 runs.setdefault("baseline", []).append((base, None))
             for name in args.scenario:
+                if name == "contest-limits":
+                    await limits_round(args, Path(tmp), run)
+                    continue
                 result = await scenario(args, name, Path(tmp), run)
                 print(result.line(base if name in WITH_BASELINE else None))
                 print(db_check(name, result))
@@ -171,6 +188,46 @@ async def main(args: argparse.Namespace) -> None:
         print(f"-- {args.repeat} runs: median [min – max]")
         for name, pairs in runs.items():
             print(summary(name, pairs))
+
+
+async def limits_round(args: argparse.Namespace, workdir: Path, run: int) -> None:
+    """The same chat-only round twice: with no limits (the baseline), then against Telegram's published pace
+    (30 calls a second overall, 1 a second per chat after a burst of 3; 429 with `retry_after` beyond it). Prints
+    how long each took, and what the whole round (`FULL_ROUND` questions each) takes at the pace measured."""
+    print(
+        f"  contest round, chat only: {args.students} students, each registers, starts the official attempt and "
+        f"answers {args.answers} of the {FULL_ROUND} questions (reduced to keep the run short)"
+    )
+    rounds = []
+    for limits in (None, TelegramLimits()):
+        r = await scenario(args, "contest-limits", workdir, run, api_limits=limits)
+        rounds.append(r)
+        x = r.extra
+        calls = x["calls_to_chats"]
+        print(
+            f"  {r.name:<26} {x['round_seconds']:>7.1f} s for the round; {len(calls)} calls to chats "
+            f"({len(calls) / max(x['round_seconds'], 1e-9):.1f}/s, most in any 1 s: {max_in_window(calls, 1.0)}), "
+            f"429 answered {x['refused_429']}; update→reply {_p(r.latencies)}"
+        )
+        print(db_check("contest-limits", r))
+    limited = rounds[1].extra
+    pace = len(limited["calls_to_chats"]) / max(limited["round_seconds"], 1e-9)
+    # An answer costs one call to the chat: the next question, edited in place (the first question is shown at
+    # the start); the whole round adds the prediction question and the result (about 2 more a student).
+    edits = (limited["question_edits"] - args.students) / max(limited["answers_sent"], 1)
+    full = len(limited["calls_to_chats"]) + args.students * ((FULL_ROUND - args.answers) * edits + 2)
+    print(
+        f"  estimate for the whole round ({FULL_ROUND} answers each, {edits:.2f} call per answer) at the "
+        f"{pace:.1f} calls/s measured: about {full:.0f} calls, {full / pace / 60:.1f} min (no limits: "
+        f"{rounds[0].extra['round_seconds']:.1f} s for the reduced round)"
+    )
+
+
+def _p(values: list[float]) -> str:
+    return f"p50 {statistics.median(values or [0.0]):.2f} s, p99 {percentile(values, 0.99):.2f} s"
+
+
+FULL_ROUND = 20  # questions in the example contest's round
 
 
 def summary(name: str, pairs: list[tuple[Result, Result | None]]) -> str:

@@ -1,12 +1,20 @@
 """A fast fake Telegram Bot API for load tests: it serves getUpdates from a queue (or posts to a webhook),
-answers the send methods at once, and records every reply with its time, so a driver can play many students."""
+answers the send methods at once, and records every reply with its time, so a driver can play many students.
+
+With `limits` (`TelegramLimits`) it also keeps Telegram's published pace as Telegram does: a call to a chat
+beyond about 30 a second overall or 1 a second in one chat (after a short burst) is answered 429 with
+`retry_after`, is not delivered (not recorded, not shown to the student) and must be sent again. The pace
+counts every call addressed to a chat (messages, edits, files); `answerCallbackQuery` is not counted, as
+Telegram publishes no limit for it."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +33,39 @@ class Recorded:
 
 
 @dataclass
+class TelegramLimits:
+    """Telegram's published pace (core.telegram.org/bots/faq): about 30 messages a second overall, 1 a second
+    in one chat (short bursts allowed: `chat_burst`)."""
+
+    per_second: int = 30
+    chat_per_second: float = 1.0
+    chat_burst: int = 3
+
+    def __post_init__(self) -> None:
+        self._made: deque[float] = deque()
+        self._chat_tat: dict[int, float] = {}
+        self.refused = 0
+        self.accepted: list[float] = []  # when each counted call was let through
+
+    def retry_after(self, chat_id: int, now: float) -> int:
+        """0 when the call may go (it is counted); else the whole seconds to wait, as Telegram answers."""
+        made = self._made
+        while made and made[0] <= now - 1.0:
+            made.popleft()
+        wait = made[0] + 1.0 - now if len(made) >= self.per_second else 0.0
+        interval = 1.0 / self.chat_per_second
+        tat = max(self._chat_tat.get(chat_id, 0.0), now)
+        wait = max(wait, tat - interval * (self.chat_burst - 1) - now)
+        if wait > 0:
+            self.refused += 1
+            return max(math.ceil(wait), 1)
+        made.append(now)
+        self._chat_tat[chat_id] = tat + interval
+        self.accepted.append(now)
+        return 0
+
+
+@dataclass
 class FakeBotApi:
     host: str = "127.0.0.1"
     port: int = 0
@@ -33,6 +74,7 @@ class FakeBotApi:
     recorded: list[Recorded] = field(default_factory=list)
     delivered_at: dict[int, float] = field(default_factory=dict)  # update_id -> when the bot fetched it
     errors: int = 0
+    limits: TelegramLimits | None = None  # None: every call is answered at once
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -94,6 +136,18 @@ class FakeBotApi:
             return _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0})
         chat_id = int(params.get("chat_id") or 0)
         now = time.perf_counter()
+        if self.limits is not None and chat_id:
+            wait = self.limits.retry_after(chat_id, now)
+            if wait:
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {wait}",
+                        "parameters": {"retry_after": wait},
+                    },
+                    status=429,
+                )
         self.recorded.append(Recorded(method, chat_id, now, params))
         if self.on_reply is not None:
             self.on_reply(method, chat_id, params)

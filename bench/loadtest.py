@@ -22,13 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench.fake_botapi import FakeBotApi, callback_update, message_update
+from bench.fake_botapi import FakeBotApi, TelegramLimits, callback_update, message_update
 
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -299,6 +299,7 @@ async def run_load(
     procs: int = 1,
     duration: float | None = None,
     during: Callable[[], Awaitable[None]] | None = None,
+    api_limits: TelegramLimits | None = None,
 ) -> Result:
     """With `webhook_url` ("http://127.0.0.1:{port}/tg"), `procs` bot processes listen on ports 18080, 18081, ...
     and the driver spreads the updates over them; CPU and peak RSS are the sums over the processes.
@@ -308,9 +309,10 @@ async def run_load(
     `during` is started then (e.g. a broadcast created while the students answer). The run ends when every
     student has finished and every recipient got its message, when nothing has arrived for `stall` seconds, or
     after `limit` seconds. With `duration`, open-loop answers are released for that many seconds only; the run
-    then ends once every update sent has its reply (students waiting for a slot are not errors)."""
+    then ends once every update sent has its reply (students waiting for a slot are not errors). `api_limits`:
+    the fake Bot API keeps Telegram's pace (429 with `retry_after` beyond it)."""
     rng = random.Random(7)
-    api = FakeBotApi()
+    api = FakeBotApi(limits=api_limits)
     roster: dict[int, Student] = {}
     group_of: dict[int, Part] = {}
     parts = [Part(g) for g in groups]
@@ -550,7 +552,17 @@ async def run_load(
             rss,
             sum(p.errors for p in replies),
             sum(p.duplicates for p in parts),
-            {"rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs)},
+            {
+                "rss_now_mb": sum(proc_mem_mb(p.pid, "VmRSS") for p in all_procs),
+                "calls_to_chats": [r.at for r in api.recorded if r.chat_id],
+                "calls_by_method": dict(Counter(r.method for r in api.recorded)),
+                "refused_429": api.limits.refused if api.limits else 0,
+                # From the first update the bot fetched to the last student finished (the bot's start-up out).
+                "round_seconds": t0 + elapsed - min(api.delivered_at.values(), default=t0),
+                "question_edits": sum(
+                    1 for r in api.recorded if r.method == "editMessageText" and "Câu " in str(r.payload.get("text"))
+                ),
+            },
             parts,
             setup,
             machine,

@@ -73,6 +73,7 @@ from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker, Parser, Sender
 from bot.runtime.notices import deliver_notices, notices_loop
 from bot.runtime.ports import RuntimeUnitOfWork
+from bot.runtime.redis_limit import RedisSendLimits
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
 from bot.standard import flows as standard_flows
@@ -221,8 +222,12 @@ class App:
     # (a SQLite file: see `create_read_engine`); else the same units of work as everything else.
     read_engine: AsyncEngine | None = None
     reader: Callable[[], AppUnitOfWork] | None = None
+    # The outgoing limit every process of a bot shares (REDIS_URL); None: each process keeps its own pace.
+    send_limits: RedisSendLimits | None = None
 
     async def close(self) -> None:
+        if self.send_limits is not None:
+            await self.send_limits.aclose()
         if self.read_engine is not None:
             await self.read_engine.dispose()
         await self.engine.dispose()
@@ -242,6 +247,7 @@ class App:
             # SQLite has one writer connection: one group of updates at a time (see bot.runtime.inbox).
             group_concurrency=1 if self.engine.dialect.name == "sqlite" else 2,
             command_menu=command_menu(self.i18n),
+            send_limits=self.send_limits,
         )
 
     def inbox_worker(self, channel: str, bot_id: str, parse: Parser, send: Sender, **options: Any) -> InboxWorker:
@@ -381,7 +387,10 @@ def build_app(
     )
     read_engine = create_read_engine(settings.database_url)
     reader = unit_of_work_factory(session_factory(read_engine, fast_path=False)) if read_engine else uow_factory
-    return App(settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock, read_engine, reader)
+    send_limits = RedisSendLimits(settings.redis_url) if settings.redis_url else None
+    return App(
+        settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock, read_engine, reader, send_limits
+    )
 
 
 def web_base_url(settings: Settings, console: bool = False) -> str:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # "slow down" notice and are dropped. 0 turns it off.
     flood_events: int = Field(default=5, ge=0)
     flood_seconds: float = Field(default=2.0, gt=0)
+    # Several bot processes: their outgoing platform calls share one limit in this Redis (redis://host:6379/0).
+    # Empty: each process keeps the pace on its own (enough for one process).
+    redis_url: str = ""
 
     @field_validator(
         "telegram_bot_token",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core.clock import Clock
 from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import I18n
+from bot.core.sendlimit import SendLimits
 from bot.runtime.ports import RuntimeUnitOfWork
 
 
@@ -28,3 +29,5 @@ class ChannelDeps:
     group_concurrency: int = 1
     # (role, locale) -> [(command, description)]: the "/" menus a platform shows, by role.
     command_menu: Callable[[str, str], list[tuple[str, str]]] = lambda _role, _locale: []
+    # One outgoing limit per bot shared by every process (REDIS_URL); None: each process keeps its own pace.
+    send_limits: SendLimits | None = None

@@ -18,9 +18,10 @@ from aiohttp import ClientError, ClientTimeout, web
 from bot.channels.telegram import webhook
 from bot.channels.telegram.commands import REFRESH_SECONDS, CommandMenus
 from bot.channels.telegram.mapping import ALLOWED_UPDATES, CHANNEL, make_parser
-from bot.channels.telegram.ratelimit import RateLimiter
+from bot.channels.telegram.ratelimit import WINDOW, RateLimiter
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.transport import TelegramTransport
+from bot.core.sendlimit import Pace, bot_key
 from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker
 from bot.runtime.payloads import storable
@@ -51,13 +52,28 @@ async def broadcast_transport(s: TelegramSettings, deps: ChannelDeps) -> AsyncIt
     if s.telegram_bot_token is None:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     bot = make_bot(s.telegram_bot_token.get_secret_value(), s.telegram_api_base)
-    limiter = RateLimiter(
-        s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
-    )
+    limiter = make_limiter(s, deps, bot.token)
     try:
         yield TelegramTransport(bot, limiter, deps.uow_factory)
     finally:
         await bot.session.close()
+
+
+def make_limiter(s: TelegramSettings, deps: ChannelDeps, token: str) -> RateLimiter:
+    """This process's pace, and the bot's limit shared by all its processes when the root gives one (Redis)."""
+    pace = Pace(
+        s.telegram_rate_per_second,
+        s.telegram_chat_per_second,
+        group_per_minute=s.telegram_group_per_minute,
+        window=WINDOW,  # a little over 1 s, as this process's own window: jitter cannot make 1 s hold more
+    )
+    shared = deps.send_limits(bot_key(CHANNEL, token), pace) if deps.send_limits is not None else None
+    return RateLimiter(
+        s.telegram_rate_per_second,
+        s.telegram_chat_per_second,
+        group_per_minute=s.telegram_group_per_minute,
+        shared=shared,
+    )
 
 
 class TelegramChannel:
@@ -69,9 +85,7 @@ class TelegramChannel:
         s = settings
         self.settings, self.deps, self.bot, self.me = settings, deps, bot, me
         self.bot_id = str(me.id)
-        self.limiter = limiter or RateLimiter(
-            s.telegram_rate_per_second, s.telegram_chat_per_second, group_per_minute=s.telegram_group_per_minute
-        )
+        self.limiter = limiter or make_limiter(s, deps, bot.token)
         self.transport = TelegramTransport(bot, self.limiter, deps.uow_factory)
         self.worker = InboxWorker(
             deps.uow_factory,

@@ -22,6 +22,7 @@ from aiogram.exceptions import (
 )
 
 from bot.core.delivery import DeliveryResult, DeliveryStatus
+from bot.core.sendlimit import SendLimit
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,11 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        shared: SendLimit | None = None,
     ) -> None:
         self.clock, self.sleep = clock, sleep
+        # The limit of this bot over all its processes (Redis), asked after this process's own pace.
+        self.shared = shared
         self._global = _Bucket(1.0 / per_second, 1)
         self._chat_args = (1.0 / chat_per_second, chat_burst)
         self._group_args = (60.0 / group_per_minute, group_burst)
@@ -105,6 +109,8 @@ class RateLimiter:
             if self.paused_until <= self.clock():
                 if bulk:  # replies to a user's own action are not bulk sends: they are not counted
                     await self._window()
+                if self.shared is not None:
+                    await self.shared.acquire(chat_id, group=group, bulk=bulk)
                 return
             # a 429 arrived while waiting: take a new place after the pause
 
@@ -137,6 +143,8 @@ class RateLimiter:
             except TelegramRetryAfter as exc:
                 log.warning("Telegram asked to slow down: waiting %ss", exc.retry_after)
                 self.pause(float(exc.retry_after))
+                if self.shared is not None:  # every process of this bot waits, not only this one
+                    await self.shared.pause(float(exc.retry_after))
                 last = "429"
                 continue  # waiting out a 429 is not a failure
             except TelegramForbiddenError as exc:

@@ -19,6 +19,7 @@ from bot.channels.zalo.webhook import WEBHOOK_PATH, valid_secret, webhook_app
 from bot.core.delivery import DeliveryStatus
 from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
+from bot.core.sendlimit import Pace, bot_key
 from bot.runtime.channel import ChannelDeps
 from bot.runtime.inbox import InboxWorker
 from bot.runtime.payloads import storable
@@ -63,11 +64,20 @@ async def broadcast_transport(s: ZaloSettings, deps: ChannelDeps) -> AsyncIterat
     if s.zalo_bot_token is None:
         raise ZaloConfigError("ZALO_BOT_TOKEN is not set")
     client = ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base)
-    limiter = RateLimiter(s.zalo_rate_per_second, s.zalo_chat_rate_per_second)
+    limiter = make_limiter(s, deps)
     try:
         yield ZaloTransport(client, lambda address: translate_for(deps, address), limiter)
     finally:
         await client.aclose()
+
+
+def make_limiter(s: ZaloSettings, deps: ChannelDeps) -> RateLimiter:
+    """This process's pace, and the bot's limit shared by all its processes when the root gives one (Redis)."""
+    shared = None
+    if deps.send_limits is not None and s.zalo_bot_token is not None:
+        pace = Pace(s.zalo_rate_per_second, s.zalo_chat_rate_per_second)
+        shared = deps.send_limits(bot_key("zalo", s.zalo_bot_token.get_secret_value()), pace)
+    return RateLimiter(s.zalo_rate_per_second, s.zalo_chat_rate_per_second, shared=shared)
 
 
 class ZaloChannel:
@@ -84,7 +94,7 @@ class ZaloChannel:
         s = self.settings = settings
         self.deps = deps
         self.client = client or ZaloClient(s.zalo_bot_token.get_secret_value(), s.zalo_api_base)  # type: ignore[union-attr]
-        self.limiter = limiter or RateLimiter(s.zalo_rate_per_second, s.zalo_chat_rate_per_second)
+        self.limiter = limiter or make_limiter(s, deps)
         self.transport = ZaloTransport(self.client, self.translate_for, self.limiter)
         self.bot_id = ""
         self.worker: InboxWorker | None = None

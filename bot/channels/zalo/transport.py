@@ -14,6 +14,7 @@ from bot.channels.zalo.render import Translate, render_messages
 from bot.core.delivery import DeliveryResult, DeliveryStatus
 from bot.core.events import ChannelAddress
 from bot.core.replies import Reply
+from bot.core.sendlimit import SendLimit
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: SendLimit | None = None,
     ) -> None:
         self.clock, self.sleep = clock, sleep
+        # The limit of this bot over all its processes (Redis), asked after this process's own pace.
+        self.shared = shared
         self.per_chat, self.chat_burst = per_chat_per_second, chat_burst
         self._all = _Bucket(per_second, max(1.0, per_second), clock())
         self._chats: dict[str, _Bucket] = {}
@@ -58,6 +62,12 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    async def pause_all(self, seconds: float) -> None:
+        """After a 429: this process and, with a shared limit, every process of this bot wait."""
+        self.pause(seconds)
+        if self.shared is not None:
+            await self.shared.pause(seconds)
 
     async def acquire(self, chat_id: str) -> None:
         async with self._lock:  # one sender at a time decides; the others queue in order
@@ -74,6 +84,8 @@ class RateLimiter:
                 await self.sleep(wait)
             if len(self._chats) > 10_000:  # forget idle chats (full buckets) so memory stays flat
                 self._chats = {k: b for k, b in self._chats.items() if b.tokens < b.burst}
+        if self.shared is not None:  # outside the lock: waiting for another process's calls holds no one here
+            await self.shared.acquire(chat_id, bulk=True)
 
 
 class ZaloTransport:
@@ -126,7 +138,7 @@ class ZaloTransport:
         except ZaloApiError as exc:
             if exc.code == 429:
                 delay = self.client.backoff(self.send_retries + 1, exc.retry_after)
-                self.limiter.pause(delay)
+                await self.limiter.pause_all(delay)
                 return DeliveryResult(DeliveryStatus.RETRY, retry_after=delay, error=f"zalo {exc.code}")
             if exc.transient:
                 return DeliveryResult(DeliveryStatus.RETRY, error=f"zalo {exc.code}")
