@@ -57,6 +57,7 @@ async def test_the_district_overview_shows_the_last_figures_at_once_and_then_the
     await sign_in(client, await link_for(web_app, "btc"))
     first, html = await shown(client)
     assert first == 2 and "Số liệu tính đến" in html  # computed on the first visit, exact
+    assert "<title>Tổng quan – antt-bot</title>" in html and html.count('id="topics"') == 1
 
     clock.advance(seconds=90)
     await opened_lessons(web_app, 1)
