@@ -1,5 +1,4 @@
-"""Typed SQLAlchemy 2 models: schools, classes, users, accounts, memberships, invites, progress, attempts,
-the inbox of inbound updates and the audit log."""
+"""Typed SQLAlchemy 2 models: schools, classes, users, accounts, progress, attempts, contests, the inbox, audit."""
 
 from __future__ import annotations
 
@@ -21,10 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from db.base import Base, BigId
 
 
 class School(Base):
@@ -798,3 +794,7 @@ class PledgeReminder(Base):
     sent_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
+
+
+# Later features' tables live in modules of their own; importing this module registers them all.
+from db import models_oa, models_page  # noqa: E402,F401
