@@ -47,9 +47,10 @@ class ZaloOAuth:
         form = {"code": code, "grant_type": "authorization_code"}
         if code_verifier:
             form["code_verifier"] = code_verifier
-        return await self._grant(form)
+        # A code is worth nothing once refused (single use, minutes long): any error from Zalo is its verdict.
+        return await self._grant(form, any_error_refuses=True)
 
-    async def _grant(self, form: dict[str, str]) -> TokenPair:
+    async def _grant(self, form: dict[str, str], any_error_refuses: bool = False) -> TokenPair:
         try:
             response = await self.client.post(
                 self.url, data={"app_id": self.app_id, **form}, headers={"secret_key": self._secret}
@@ -65,7 +66,7 @@ class ZaloOAuth:
         error = body.get("error")
         if error not in (None, 0, "0") or "access_token" not in body:
             described = str(body.get("error_description") or body.get("message") or body.get("error_name") or "")[:200]
-            if _dead(error, body):
+            if error not in (None, 0, "0") and (any_error_refuses or _dead(error, body)):
                 raise GrantRefused(f"error {error}: {described}")
             raise GrantUnavailable(f"HTTP {response.status_code}, error {error}: {described}")
         try:
