@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN = dt.timedelta(minutes=5)  # refresh this long before the access token expires
 REFRESH_LIFETIME = dt.timedelta(days=90)  # Zalo's refresh tokens, when the answer does not say
 RETRY_AFTER = dt.timedelta(seconds=30)  # after a refresh failed without a verdict, while the old token lasts
+MIN_REFRESH_INTERVAL = dt.timedelta(seconds=60)  # a token the OA refuses younger than this is not refreshed
 AUTHORIZE = "python -m bot zalo-oa authorize"
 
 
@@ -274,12 +275,19 @@ class OATokenStore:
                 return self._use(row, access)
             if row.refused_at is not None:
                 return self._without_refresh(row, access)
+            issued = row.refreshed_at or row.authorized_at
+            if access in self._refused and self.clock() - issued < MIN_REFRESH_INTERVAL:
+                # Refused right after Zalo issued it: a missing permission (-216 too), not an old token.
+                # Refreshing again would not help and would spend a refresh token on every send.
+                raise OATokenUnavailable(
+                    "Zalo OA: the OA refused an access token issued moments ago; check the app's permissions"
+                )
             cut_short = lock.in_flight is not None and lock.in_flight.generation == row.generation
             if cut_short:
                 assert lock.in_flight is not None
                 log.warning(
-                    "Zalo OA: a refresh of token generation %s started at %s never stored its answer (the process"
-                    " stopped); trying that refresh token once more",
+                    "Zalo OA: a refresh of token generation %s started at %s stored no answer (the process stopped"
+                    " or the call failed); trying that refresh token once more",
                     row.generation,
                     lock.in_flight.started_at.isoformat(timespec="seconds"),
                 )
@@ -338,11 +346,3 @@ class OATokenStore:
             authorized_at=authorized_at,
             refreshed_at=refreshed_at,
         )
-
-
-@contextlib.asynccontextmanager
-async def closing(store: OATokenStore) -> AsyncIterator[OATokenStore]:
-    try:
-        yield store
-    finally:
-        await store.rows.aclose()

@@ -97,11 +97,19 @@ async def test_a_refusal_by_the_oa_refreshes_once_and_a_late_report_changes_noth
 ) -> None:
     async with oa_token_source(oa_settings(db, fake), now_clock) as (store, _):
         first = await _authorized(store, fake)
+        now_clock.advance(minutes=10)
         await store.expired(first)
         second = await store.access_token()
         assert second != first and fake.refreshes == 1
         await store.expired(first)  # another send that had the old token reports it late
         assert await store.access_token() == second and fake.refreshes == 1
+        # Refused moments after it was issued (a missing permission gives -216 too): no refresh on every send.
+        await store.expired(second)
+        with pytest.raises(OATokenUnavailable, match="permissions"):
+            await store.access_token()
+        assert fake.refreshes == 1
+        now_clock.advance(minutes=2)
+        assert await store.access_token() not in (first, second) and fake.refreshes == 2
     assert fake.reused == 0
 
 
@@ -119,6 +127,7 @@ async def test_two_stores_on_two_engines_refresh_once(
         first = await _authorized(one, fake)
         assert await two.access_token() == first
         if trigger == "expired":
+            now_clock.advance(minutes=10)
             await one.expired(first)
             await two.expired(first)
         else:
@@ -133,6 +142,7 @@ async def test_a_wrong_key_refuses_to_start_and_overwrites_nothing(
 ) -> None:
     async with oa_token_source(oa_settings(db, fake), now_clock) as (store, _):
         first = await _authorized(store, fake)
+    now_clock.advance(minutes=10)
     [before] = await _raw_rows(db)
     other = Fernet.generate_key().decode()
     with pytest.raises(OATokenKeyError, match="ZALO_OA_TOKEN_KEY không mở được"):
@@ -170,7 +180,7 @@ async def test_a_new_key_beside_the_old_one_opens_old_rows_and_seals_new_ones(
         first = await _authorized(store, fake)
     async with oa_token_source(oa_settings(db, fake, key=f"{new},{KEY}"), now_clock) as (both, _):
         assert await both.access_token() == first
-        await both.expired(first)
+        now_clock.advance(minutes=56)
         second = await both.access_token()
     async with oa_token_source(oa_settings(db, fake, key=new), now_clock) as (only_new, _):
         assert await only_new.access_token() == second
@@ -219,9 +229,11 @@ async def test_no_answer_keeps_the_old_token_and_the_refresh_is_tried_again_late
         assert second != first and fake.refreshes == 1 and (await store.status()).in_flight is None
         # With no valid token left and no answer, the caller learns it is temporary, not a lost authorization.
         fake.fail_next = [(502, {})]
+        now_clock.advance(minutes=2)
         await store.expired(second)
-        with pytest.raises(OATokenUnavailable):
+        with pytest.raises(OATokenUnavailable, match="did not answer"):
             await store.access_token()
+        assert fake.fail_next == [] and len(fake.forms) == 4
     assert fake.reused == 0
 
 
