@@ -17,6 +17,7 @@ import pytest
 from bot.app import oa_token_source
 from bot.core.clock import utc_now
 from db.migrate import upgrade_async
+from tests.conftest import FakeClock
 from tests.fakes.zalo_oauth import FakeZaloOAuth
 from tests.runtime.oa_kit import oa_env, oa_settings
 
@@ -148,11 +149,28 @@ async def test_killed_between_the_answer_and_the_commit_nothing_breaks_and_the_l
     assert status.in_flight is None and status.generation == 1 and status.key_ok
 
 
-async def test_two_processes_asking_together_refresh_once(database_url: str, fake: FakeZaloOAuth) -> None:
-    old_access, _ = await _authorized_near_expiry(database_url, fake)
+async def _authorized_ten_minutes_ago(database_url: str, fake: FakeZaloOAuth) -> str:
+    """A stored pair with 50 minutes left, issued 10 minutes ago."""
+    await upgrade_async(database_url)
+    pair = fake.issue()
+    clock = FakeClock(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10))
+    async with oa_token_source(oa_settings(database_url, fake), clock) as (store, _):
+        await store.save_authorized(pair)
+    return pair.access_token
+
+
+@pytest.mark.parametrize("trigger", ["expired", "near_expiry"])
+async def test_two_processes_asking_together_refresh_once(database_url: str, fake: FakeZaloOAuth, trigger: str) -> None:
+    """Both processes had the token and the OA refused it to both (expired() then access_token()), or both see it
+    about to expire: one refresh at the fake, which would refuse a second use of the refresh token."""
+    if trigger == "expired":
+        old_access = await _authorized_ten_minutes_ago(database_url, fake)
+    else:
+        old_access, _ = await _authorized_near_expiry(database_url, fake)
     fake.delay = 0.5  # the first process is still waiting for Zalo when the second asks
     env = oa_env(database_url, fake)
-    children = [await start_child(env, "--wait") for _ in range(2)]
+    flags = ["--wait", "--expire"] if trigger == "expired" else ["--wait"]
+    children = [await start_child(env, *flags) for _ in range(2)]
     for child in children:
         await child.line("READY")
     for child in children:  # both ask at once
