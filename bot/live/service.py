@@ -245,6 +245,7 @@ async def predict(uow: LiveUnitOfWork, live: LiveRec, user_id: int, value: int, 
 class Standing:
     name: str
     school_name: str
+    school_id: int
     joined: int
     members: int
     correct: int
@@ -281,11 +282,10 @@ async def standings(uow: LiveUnitOfWork, live: LiveRec, now: dt.datetime) -> Sta
     for class_id, c in members.items():
         t = tallies.get(class_id)
         joined, correct = (t.joined, t.correct) if t else (0, 0)
-        classes.append(Standing(c.class_name, c.school_name, joined, c.members, correct, joined * closed))
+        classes.append(Standing(c.class_name, c.school_name, c.school_id, joined, c.members, correct, joined * closed))
     schools: dict[int, Standing] = {}
-    for class_id, s in zip(members, classes, strict=True):
-        school = members[class_id]
-        total = schools.setdefault(school.school_id, Standing(school.school_name, school.school_name, 0, 0, 0, 0))
+    for s in classes:
+        total = schools.setdefault(s.school_id, Standing(s.school_name, s.school_name, s.school_id, 0, 0, 0, 0))
         total.joined += s.joined
         total.members += s.members
         total.correct += s.correct
