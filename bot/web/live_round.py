@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -168,26 +169,18 @@ def _standing(s: live_svc.Standing) -> dict[str, Any]:
     }
 
 
-def screen_state(
-    deps: Any,
-    live: LiveRec,
-    standings: live_svc.Standings,
-    school_id: int | None,
-    locale: str,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    """What the big screen shows now, as JSON: the phase, the question and its options in the order everyone
-    sees, the time left, the standings. Never which option is right, and never a student's name."""
+def schedule_state(deps: Any, live: LiveRec, locale: str, now: dt.datetime) -> dict[str, Any]:
+    """Where the schedule is, as the screens and the students' pages show it: the phase, the open (or just
+    closed) question with its options in the order everyone sees, and the time left. From the stored schedule and
+    the content alone (no database), and never which option is right."""
     at = live_svc.slot(live, now)
-    total = len(live.questions)
     gettext = lambda message: deps.i18n.gettext(locale, message)  # noqa: E731
     state: dict[str, Any] = {
         "phase": at.phase.value,
-        "title": gettext(PHASES[at.phase]).format(n=at.index + 1, total=total),
+        "index": at.index,
+        "title": gettext(PHASES[at.phase]).format(n=at.index + 1, total=len(live.questions)),
         "remaining_ms": max(0, int((at.ends_at - now).total_seconds() * 1000)),
         "question": None,
-        "classes": [],
-        "schools": [_standing(s) for s in standings.schools],
     }
     if at.phase in (live_svc.Phase.QUESTION, live_svc.Phase.PAUSE):
         qid, order = live.questions[at.index]
@@ -196,11 +189,26 @@ def screen_state(
             options = [f"{LETTERS[i]}. {q.options[o]}" for i, o in enumerate(order)]
             label = gettext(QUESTION_LABEL).format(n=at.index + 1)
             state["question"] = {"number": at.index + 1, "label": label, "stem": q.stem, "options": options}
+    return state
+
+
+def screen_state(
+    deps: Any,
+    live: LiveRec,
+    standings: live_svc.Standings,
+    school_id: int | None,
+    locale: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """What the big screen shows now: the schedule's state and the standings (classes and schools, never a
+    student's name)."""
+    state = schedule_state(deps, live, locale, now)
     if school_id:  # a school's own screen: all of its classes
         classes = [c for c in standings.classes if c.school_id == school_id]
     else:
         classes = standings.classes[:SCREEN_CLASSES]
     state["classes"] = [_standing(c) for c in classes]
+    state["schools"] = [_standing(s) for s in standings.schools]
     return state
 
 
@@ -231,22 +239,28 @@ async def screen(request: web.Request) -> web.StreamResponse:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-Sent Events: the screen state whenever it changes (at most once a second), a comment line every
-    15 s to keep proxies from closing the stream, and the end of the stream when the round is over."""
+    """The big screen's Server-Sent Events."""
     found = await _live_for_screen(request)
     if isinstance(found, web.Response):
         return found
     live, school_id = found
-    deps, user = request.app[DEPS], request[USER]
+    deps, user, screens = request.app[DEPS], request[USER], request.app[SCREENS]
+    return await stream(request, lambda: screens.state(deps, live, school_id, user.locale))
+
+
+async def stream(request: web.Request, produce: Callable[[], Awaitable[dict[str, Any]]]) -> web.StreamResponse:
+    """Server-Sent Events: the state whenever it changes (looked at once a second; the countdown alone is no
+    change), a comment line every 15 s to keep proxies from closing the stream, and the end of the stream when the
+    round is over. A client that went away ends it at the next write."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
     sent: str | None = None
     quiet = time.monotonic()
-    with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+    with contextlib.suppress(ConnectionResetError):
         while True:
-            state = await request.app[SCREENS].state(deps, live, school_id, user.locale)
+            state = await produce()
             body = json.dumps({k: v for k, v in state.items() if k != "remaining_ms"}, ensure_ascii=False)
             if body != sent:
                 await response.write(f"data: {json.dumps(state, ensure_ascii=False)}\n\n".encode())
