@@ -53,6 +53,8 @@ from bot.core.roles import Role
 from bot.core.router import Router
 from bot.learning import answers, lessons, practice, progress
 from bot.learning import sql as learning_sql
+from bot.live import sql as live_sql
+from bot.live.ports import LiveUnitOfWork
 from bot.logging_setup import install_redaction
 from bot.mailbox import flows as mailbox_flows
 from bot.mailbox import sql as mailbox_sql
@@ -171,10 +173,12 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "web_report_jobs": web_sql.SqlWebReportJobRepository,
     "standard": standard_sql.SqlStandardRepository,
     "mailbox": mailbox_sql.SqlMailboxRepository,
+    "live": live_sql.SqlLiveRepository,
 }
 
 
 class AppUnitOfWork(
+    LiveUnitOfWork,
     WebUnitOfWork,
     ContestsUnitOfWork,
     BroadcastsUnitOfWork,
