@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import Table, select, update
 
+from bot.runtime.oa_followers import FollowerState
 from bot.runtime.ports import InboxRow
 from db import models as m
+from db import models_oa
 from db.sql import SqlRepository, hot, p, rowcount, sql_statement
 
 _inbox: Table = m.InboundUpdate.__table__  # type: ignore[assignment]
@@ -108,3 +110,32 @@ class SqlInboxRepository(SqlRepository):
             )
         ).scalars()
         return [InboxRow(r.id, dict(r.payload), r.status, list(r.replies) if r.replies else None) for r in rows]
+
+
+class SqlOAFollowerRepository(SqlRepository):
+    """The Zalo OA's followers: last interaction, following or not, the OA's last refusal."""
+
+    async def interacted(self, oa_id: str, user_id: str, at: dt.datetime, following: bool | None) -> None:
+        row = await self.session.get(models_oa.OAFollower, (oa_id, user_id))
+        if row is None:
+            row = models_oa.OAFollower(oa_id=oa_id, user_id=user_id, updated_at=at)
+            self.session.add(row)
+        # Redelivered or reordered events never move the time back.
+        if row.last_interaction_at is None or at > row.last_interaction_at:
+            row.last_interaction_at = at
+        if following is not None:
+            row.following = following
+        if following is not False:
+            row.not_reachable = None
+        row.updated_at = max(row.updated_at, at)
+
+    async def refused(self, oa_id: str, user_id: str, reason: str, now: dt.datetime) -> None:
+        row = await self.session.get(models_oa.OAFollower, (oa_id, user_id))
+        if row is None:
+            row = models_oa.OAFollower(oa_id=oa_id, user_id=user_id, updated_at=now)
+            self.session.add(row)
+        row.not_reachable, row.updated_at = reason[:32], now
+
+    async def state(self, oa_id: str, user_id: str) -> FollowerState | None:
+        row = await self.session.get(models_oa.OAFollower, (oa_id, user_id))
+        return None if row is None else FollowerState(row.last_interaction_at, row.following, row.not_reachable)
