@@ -120,7 +120,9 @@ class FakeOAServer:
     def now_ms(self) -> str:
         return str(int(self.clock().timestamp() * 1000))
 
-    def text_event(self, user_id: str, text: str, msg_id: str | None = None, timestamp: str | None = None) -> dict[str, Any]:
+    def text_event(
+        self, user_id: str, text: str, msg_id: str | None = None, timestamp: str | None = None
+    ) -> dict[str, Any]:
         return {
             "app_id": self.app_id,
             "user_id_by_app": "app-" + user_id,
@@ -158,7 +160,11 @@ class FakeOAServer:
                 self.unfollowed.discard(who)
         if event.get("event_name") == "unfollow":
             self.unfollowed.add(event["follower"]["id"])
-        header = signature if signature is not None else sign(self.app_id, body, str(event["timestamp"]), secret or self.secret)
+        header = (
+            signature
+            if signature is not None
+            else sign(self.app_id, body, str(event["timestamp"]), secret or self.secret)
+        )
         async with aiohttp.ClientSession() as session:
             async with session.post(
                 self.webhook_url, data=body, headers={"X-ZEvent-Signature": header, "Content-Type": "application/json"}
@@ -209,7 +215,9 @@ class FakeOAServer:
             return self._error(request.path, -201, "Invalid parameter: attachment")
         message_id = secrets.token_hex(10)
         self.sent.append({"user_id": user_id, "message": message, "at": self.clock(), "message_id": message_id})
-        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": message_id, "user_id": user_id}})
+        return web.json_response(
+            {"error": 0, "message": "Success", "data": {"message_id": message_id, "user_id": user_id}}
+        )
 
     def _valid_attachment(self, attachment: dict[str, Any]) -> bool:
         payload = attachment.get("payload") or {}

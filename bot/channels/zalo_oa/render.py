@@ -90,9 +90,11 @@ def file_kind(attachment: Attachment) -> str | None:
     return None
 
 
-def file_note(attachment: Attachment, _: Translate) -> str:
-    known = attachment.mime_type in FILE_TYPES | IMAGE_TYPES
-    return _(FILE_TOO_BIG if known else FILE_UNSUPPORTED).format(name=attachment.filename)
+def file_note(attachment: Attachment, _: Translate, too_big: bool | None = None) -> str:
+    """Why the file did not go: too big, or a type the OA does not take (`too_big` when the OA said which)."""
+    if too_big is None:
+        too_big = attachment.mime_type in FILE_TYPES | IMAGE_TYPES
+    return _(FILE_TOO_BIG if too_big else FILE_UNSUPPORTED).format(name=attachment.filename)
 
 
 def buttons(prompt: ChoicePrompt) -> tuple[dict[str, Any], ...] | None:

@@ -40,6 +40,7 @@ REFUSALS = {
     RESTRICTED: "oa_restricted",
     NIGHT_BAN: "oa_night",
 }
+TOO_BIG = -210  # a parameter or size over the limit
 RATE_PAUSE = 1.0  # seconds every send waits after the OA's "limit call api" (-32)
 
 
@@ -127,7 +128,7 @@ class OATransport:
                         raise
                     # The OA refused the file itself (type, size): say so in words instead.
                     log.warning("zalo oa upload refused: %s", exc.code)
-                    message = {"text": file_note(part.attachment, _)}
+                    message = {"text": file_note(part.attachment, _, too_big=exc.code == TOO_BIG)}
                 else:
                     message = part.message(found)
             else:
