@@ -366,7 +366,10 @@ def broadcast_limits(settings: Settings) -> dict[str, ChannelLimits]:
     return {
         "telegram": ChannelLimits(per_second=settings.broadcast_telegram_per_second, group_per_minute=group),
         "zalo": ChannelLimits(per_second=settings.broadcast_zalo_per_second, group_per_minute=group),
-        "zalo_oa": ChannelLimits(per_second=settings.broadcast_zalo_oa_per_second, group_per_minute=group),
+        # Two calls at a time: the OA counts calls a second over the whole app (-32) and publishes no burst.
+        "zalo_oa": ChannelLimits(
+            per_second=settings.broadcast_zalo_oa_per_second, group_per_minute=group, max_in_flight=2
+        ),
     }
 
 
