@@ -10,8 +10,8 @@ from bot.broadcasts import roster
 from bot.broadcasts import service as broadcasts
 from bot.broadcasts.classes import MAX_NAMES, int_arg
 from bot.broadcasts.ports import Ctx
-from bot.core.delivery import NOT_SENT_REASONS
 from bot.core.clock import vn_datetime, vn_time
+from bot.core.delivery import NOT_SENT_REASONS
 from bot.core.roles import SCHOOL_STAFF, require_role
 from bot.core.router import Router
 from bot.learning.topics import TOPIC_NAMES, topic_name

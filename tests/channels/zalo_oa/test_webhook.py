@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.zalo_oa.mapping import event_key
-from db import models as m
 from db import models_oa
 from tests.channels.zalo_oa.conftest import OABot
 from tests.fakes.zalo_oa import sign
