@@ -16,6 +16,7 @@ from bot.channels.zalo_oa.client import (
     OUTSIDE_WINDOW,
     RATE_LIMITED,
     RESTRICTED,
+    TOKEN_ERRORS,
     OAApiError,
     OAClient,
     OANetworkError,
@@ -99,7 +100,7 @@ class OATransport:
         """Replies to what the user just did, quoting their message when there is one."""
         _ = await self.translate_for(address)
         parts = render(replies, _)
-        key = (address.user_id, hashlib.sha256(repr(parts).encode()).hexdigest())
+        key = (address.user_id, _fingerprint(parts))
         done = self._partial.pop(key, 0)
         for sent, part in enumerate(parts[done:], start=done):
             result = await self._send_part(address, part, quote, _)
@@ -147,10 +148,21 @@ class OATransport:
             if exc.code == RATE_LIMITED or exc.code == 429:
                 await self.limit.pause(RATE_PAUSE)
                 return DeliveryResult(DeliveryStatus.RETRY, retry_after=RATE_PAUSE, error=f"zalo_oa {exc.code}")
-            if exc.transient:
+            if exc.transient or exc.code in TOKEN_ERRORS:  # a fresh token was refused too: the store's trouble
                 return DeliveryResult(DeliveryStatus.RETRY, error=f"zalo_oa {exc.code}")
             log.warning("zalo oa send failed permanently: %s", exc.code)
             return DeliveryResult(DeliveryStatus.FAILED, error=f"zalo_oa {exc.code}")
         except OANetworkError as exc:
             return DeliveryResult(DeliveryStatus.RETRY, error=str(exc))
         return None
+
+
+def _fingerprint(parts: list[TextPart | FilePart]) -> str:
+    """The same replies give the same key (files by name and size: hashing megabytes for it is waste)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, FilePart):
+            digest.update(f"\x00f{part.attachment.filename}:{len(part.attachment.content)}".encode())
+        else:
+            digest.update(f"\x00t{part.text}{part.buttons!r}".encode())
+    return digest.hexdigest()

@@ -113,7 +113,7 @@ async def test_a_follower_outside_the_window_is_reported_not_sent_and_not_retrie
 async def test_a_refusal_by_the_oa_is_remembered_until_the_user_writes_again(app: App, oa_bot: OABot) -> None:
     await seed_demo(app.uow_factory, app.clock)
     await oa_bot.say("ou4", "/help")
-    await oa_bot.post(oa_bot.fake.follow_event("ou4", "unfollow"))
+    oa_bot.fake.unfollowed.add("ou4")  # the OA knows it before any event tells us
     transport = oa_bot.channel.transport  # type: ignore[union-attr]
     address = ChannelAddress("zalo_oa", "ou4", "ou4")
     first = await transport.deliver(address, [Reply("🔔 Nhắc bài")])
@@ -121,11 +121,26 @@ async def test_a_refusal_by_the_oa_is_remembered_until_the_user_writes_again(app
     assert first.status is DeliveryStatus.FAILED and first.error == "not_sent:oa_not_following"
     assert second.error == "not_sent:oa_not_following"
     assert [code for _p, code in oa_bot.fake.errors] == [-213]  # the second was not asked of the OA
-    async with app.sessions() as s:
-        account = (await s.execute(select(m.ChannelAccount).where(m.ChannelAccount.external_id == "ou4"))).scalar_one()
-        assert account.unreachable
-    await oa_bot.post(oa_bot.fake.follow_event("ou4"))  # follows again: the window opens
+    await oa_bot.say("ou4", "em chào thầy cô")  # writes again: the window opens
     assert (await transport.deliver(address, [Reply("🔔 Nhắc bài")])).status is DeliveryStatus.SENT
+
+
+async def test_an_unfollow_closes_the_window_and_marks_the_account_unreachable(app: App, oa_bot: OABot) -> None:
+    await seed_demo(app.uow_factory, app.clock)
+    await oa_bot.say("ou6", "/help")
+    await oa_bot.post(oa_bot.fake.follow_event("ou6", "unfollow"))
+    transport = oa_bot.channel.transport  # type: ignore[union-attr]
+    address = ChannelAddress("zalo_oa", "ou6", "ou6")
+    result = await transport.deliver(address, [Reply("🔔 Nhắc bài")])
+    assert result.error == "not_sent:oa_not_following" and oa_bot.fake.errors == []  # not even asked
+    async with app.sessions() as s:
+        account = (await s.execute(select(m.ChannelAccount).where(m.ChannelAccount.external_id == "ou6"))).scalar_one()
+        assert account.unreachable
+    await oa_bot.post(oa_bot.fake.follow_event("ou6"))  # follows again
+    assert (await transport.deliver(address, [Reply("🔔 Nhắc bài")])).status is DeliveryStatus.SENT
+    async with app.sessions() as s:
+        account = (await s.execute(select(m.ChannelAccount).where(m.ChannelAccount.external_id == "ou6"))).scalar_one()
+        assert not account.unreachable
 
 
 async def test_no_message_the_oa_starts_goes_out_at_night(app: App, oa_bot: OABot, clock: FakeClock) -> None:
