@@ -3,13 +3,17 @@ school's pledge requests there; one person on Telegram, the Zalo Bot and the Zal
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from bot.app import App
 from bot.runtime.notices import deliver_notices
 from db import models as m
+from db import models_oa
 from tests.accounts.test_link_accounts import Account, link_code, onboarded_student
 from tests.channels.zalo_oa.conftest import OABot
+from tests.conftest import FakeClock
 from tests.core.test_console_flows import option_number
 from tests.pledges.helpers import STUDENTS_7A, district, join, notices_for, publish
 from tests.reliability.helpers import code_in
@@ -81,3 +85,30 @@ async def test_one_person_on_telegram_the_zalo_bot_and_the_oa_is_one_user(app: A
 async def _first_buttons(bot: OABot, user: str) -> list[dict[str, object]]:
     await bot.say(user, "xin chào")  # a new user on the OA
     return bot.last_buttons(user)
+
+
+async def test_the_oa_interaction_times_go_with_an_erased_account_and_after_the_retention(
+    app: App, oa_bot: OABot, clock: FakeClock
+) -> None:
+    await district(app)
+    await oa_bot.say("ou7", "/help")
+    await oa_bot.say("ou8", "/help")
+    assert await follower_ids(app) == {"ou7", "ou8"}
+    async with app.uow_factory() as uow:
+        user = await uow.users.by_account("zalo_oa", "ou7")
+        assert user is not None
+        counts = await uow.privacy.erase(user.id)
+        await uow.commit()
+    assert counts["oa_followers"] == 1 and await follower_ids(app) == {"ou8"}
+
+    clock.advance(days=31)
+    async with app.uow_factory() as uow:
+        now = clock()
+        purged = await uow.privacy.purge_old(now - dt.timedelta(days=365), now - dt.timedelta(days=30), now)
+        await uow.commit()
+    assert purged["oa_followers"] == 1 and await follower_ids(app) == set()
+
+
+async def follower_ids(app: App) -> set[str]:
+    async with app.sessions() as s:
+        return set((await s.execute(select(models_oa.OAFollower.user_id))).scalars())
