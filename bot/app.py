@@ -34,6 +34,7 @@ from bot.channels.console.app import USER_HELP, run_console
 from bot.channels.console.transport import ConsoleOutput, ConsoleTransport, Outbox
 from bot.channels.telegram import app as telegram
 from bot.channels.zalo import app as zalo
+from bot.channels.zalo_oa import app as zalo_oa
 from bot.channels.zalo_oa.oauth import ZaloOAuth, permission_url
 from bot.config import ReportSettings, Settings
 from bot.content import cli as content_cli
@@ -76,8 +77,9 @@ from bot.runtime import sql as runtime_sql
 from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker, Parser, Sender
 from bot.runtime.notices import deliver_notices, notices_loop
-from bot.runtime.oa_token_store import Hook, OATokenStore, TokenCipher
-from bot.runtime.ports import RuntimeUnitOfWork
+from bot.runtime.oa_followers import FollowerLog, OAUnitOfWork
+from bot.runtime.oa_token_store import Hook, OATokenKeyError, OATokenStore, TokenCipher
+from bot.runtime.oa_tokens import OATokenSource
 from bot.runtime.redis_limit import RedisSendLimits
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
@@ -150,6 +152,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "notices": kernel_sql.SqlNoticeRepository,
     "security": kernel_sql.SqlSecurityRepository,
     "inbox": runtime_sql.SqlInboxRepository,
+    "oa_followers": runtime_sql.SqlOAFollowerRepository,
     # accounts
     "schools": accounts_sql.SqlSchoolRepository,
     "classes": accounts_sql.SqlClassRepository,
@@ -184,7 +187,7 @@ class AppUnitOfWork(
     BroadcastsUnitOfWork,
     PrivacyUnitOfWork,
     ReportsUnitOfWork,
-    RuntimeUnitOfWork,
+    OAUnitOfWork,  # the runtime's (the inbox) with the OA's followers
     StandardUnitOfWork,
     MailboxUnitOfWork,
     Protocol,
@@ -231,6 +234,8 @@ class App:
     reader: Callable[[], AppUnitOfWork] | None = None
     # The outgoing limit every process of a bot shares (REDIS_URL); None: each process keeps its own pace.
     send_limits: RedisSendLimits | None = None
+    # The Zalo OA's OAuth tokens (see `oa_token_source`); tests give their own.
+    oa_tokens: OATokenSource | None = None
 
     async def close(self) -> None:
         if self.send_limits is not None:
@@ -256,6 +261,19 @@ class App:
             command_menu=command_menu(self.i18n),
             send_limits=self.send_limits,
         )
+
+    @contextlib.asynccontextmanager
+    async def oa_token_source(self) -> AsyncIterator[OATokenSource]:
+        """The Zalo OA's token source: the encrypted OAuth token store (`oa_token_source` below), checked against
+        ZALO_OA_TOKEN_KEY at start; tests give their own in `oa_tokens`."""
+        if self.oa_tokens is not None:
+            yield self.oa_tokens
+            return
+        async with oa_token_source(self.settings, self.clock) as (store, _oauth):
+            yield store
+
+    def oa_followers(self) -> FollowerLog:
+        return FollowerLog(self.uow_factory, self.clock)
 
     def inbox_worker(self, channel: str, bot_id: str, parse: Parser, send: Sender, **options: Any) -> InboxWorker:
         """An inbox worker for a channel, as the platform channels make theirs (tests and benchmarks use it)."""
@@ -287,6 +305,10 @@ class App:
                 found["telegram"] = await stack.enter_async_context(telegram.broadcast_transport(s, deps))
             if s.zalo_bot_token is not None:
                 found["zalo"] = await stack.enter_async_context(zalo.broadcast_transport(s, deps))
+            if s.zalo_oa_app_id is not None:
+                tokens = await stack.enter_async_context(self.oa_token_source())
+                oa = zalo_oa.broadcast_transport(s, deps, tokens, self.oa_followers())
+                found["zalo_oa"] = await stack.enter_async_context(oa)
             yield found
 
     def web_deps(self) -> WebDeps:
@@ -355,6 +377,10 @@ def broadcast_limits(settings: Settings) -> dict[str, ChannelLimits]:
     return {
         "telegram": ChannelLimits(per_second=settings.broadcast_telegram_per_second, group_per_minute=group),
         "zalo": ChannelLimits(per_second=settings.broadcast_zalo_per_second, group_per_minute=group),
+        # Two calls at a time: the OA counts calls a second over the whole app (-32) and publishes no burst.
+        "zalo_oa": ChannelLimits(
+            per_second=settings.broadcast_zalo_oa_per_second, group_per_minute=group, max_in_flight=2
+        ),
     }
 
 
@@ -460,8 +486,14 @@ def channel_runs(app: App, names: list[str]) -> dict[str, ChannelRun]:
     available: dict[str, Callable[[asyncio.Event, Any], Any]] = {
         "telegram": lambda stop, on_ready: telegram.run(app.settings, app.channel_deps(), stop, on_ready),
         "zalo": lambda stop, on_ready: zalo.run(app.settings, app.channel_deps(), stop, on_ready),
+        "zalo_oa": lambda stop, on_ready: _run_zalo_oa(app, stop, on_ready),
     }
     return {name: available[name] for name in names}
+
+
+async def _run_zalo_oa(app: App, stop: asyncio.Event, on_ready: Any) -> None:
+    async with app.oa_token_source() as tokens:
+        await zalo_oa.run(app.settings, app.channel_deps(), tokens, app.oa_followers(), stop, on_ready)
 
 
 def jobs(
@@ -512,13 +544,22 @@ def _channels(settings: Settings, wanted: list[str] | None) -> list[str]:
         return wanted
     found = [
         name
-        for name, token in (("telegram", settings.telegram_bot_token), ("zalo", settings.zalo_bot_token))
+        for name, token in (
+            ("telegram", settings.telegram_bot_token),
+            ("zalo", settings.zalo_bot_token),
+            ("zalo_oa", settings.zalo_oa_app_id),
+        )
         if token is not None
     ]
     return found or ["console"]
 
 
 async def _run(settings: Settings, channels: list[str]) -> None:
+    if "zalo_oa" in channels:  # no OA channel without the key its tokens are stored with: say so, start nothing
+        try:
+            TokenCipher(settings.zalo_oa_token_key.get_secret_value() if settings.zalo_oa_token_key else None)
+        except OATokenKeyError as exc:
+            raise SystemExit(str(exc)) from None
     await upgrade_async(settings.database_url)
     console = channels == ["console"]
     if console and not settings.web_base_url:
@@ -688,7 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--channel",
         action="append",
-        choices=["telegram", "zalo", "console"],
+        choices=["telegram", "zalo", "zalo_oa", "console"],
         help="kênh chạy (có thể lặp lại); mặc định: các kênh có token, hoặc console",
     )
     run.set_defaults(func=cmd_run)

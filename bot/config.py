@@ -36,6 +36,25 @@ class Settings(BaseSettings):
     # Polling refuses to start while a webhook is set; 1 removes the webhook first (logged).
     zalo_replace_webhook: bool = False
 
+    # Zalo Official Account (the school's OA, channel `zalo_oa`; see README "Zalo Official Account")
+    zalo_oa_app_id: str | None = None  # the app at developers.zalo.me linked to the OA
+    zalo_oa_secret_key: SecretStr | None = None  # "Khóa bí mật OA": checks the webhook's X-ZEvent-Signature
+    zalo_oa_id: str | None = None  # the OA's own id: its echoes are dropped
+    zalo_oa_api_base: str = "https://openapi.zalo.me"
+    zalo_oa_webhook_url: str | None = None  # the public https address of /zalo-oa/webhook (set in the app)
+    # Webhook server port for the OA (path /zalo-oa/webhook); default WEBHOOK_PORT + 2.
+    zalo_oa_webhook_port: int | None = None
+    zalo_oa_webhook_max_age_seconds: int = Field(default=300, ge=60, le=3600)  # older events: 401
+    # No published OA figure (only the error -32): calls a second over all users, replies and broadcasts.
+    zalo_oa_rate_per_second: float = Field(default=5.0, gt=0)
+    broadcast_zalo_oa_per_second: int = Field(default=4, ge=1, le=30)
+    # The OA's OAuth tokens (`zalo-oa authorize`): the app's secret, the OAuth host, the key they are stored with.
+    zalo_oa_app_secret: SecretStr | None = None  # the app's secret key: the `secret_key` header of OAuth calls
+    zalo_oa_oauth_base: str = "https://oauth.zaloapp.com"  # tests point it at a local fake server
+    # Fernet key(s) that encrypt the stored OAuth tokens; "new,old" decrypts with either and encrypts with the first.
+    zalo_oa_token_key: SecretStr | None = None
+    zalo_oa_redirect_uri: str = ""  # the OA callback URL registered for the app (the authorize command needs it)
+
     # The console channel writes every file the bot sends (workbooks, certificates, reports) to this folder.
     console_outbox: Path = Field(default=Path("data/outbox"))
 
@@ -87,14 +106,6 @@ class Settings(BaseSettings):
     # Empty: each process keeps the pace on its own (enough for one process).
     redis_url: str = ""
 
-    # Zalo Official Account
-    zalo_oa_app_id: str | None = None  # the app at developers.zalo.me linked to the OA
-    zalo_oa_app_secret: SecretStr | None = None  # the app's secret key: the `secret_key` header of OAuth calls
-    zalo_oa_oauth_base: str = "https://oauth.zaloapp.com"  # tests point it at a local fake server
-    # Fernet key(s) that encrypt the stored OAuth tokens; "new,old" decrypts with either and encrypts with the first.
-    zalo_oa_token_key: SecretStr | None = None
-    zalo_oa_redirect_uri: str = ""  # the OA callback URL registered for the app (the authorize command needs it)
-
     @field_validator(
         "telegram_bot_token",
         "zalo_bot_token",
@@ -102,6 +113,9 @@ class Settings(BaseSettings):
         "zalo_webhook_secret",
         "zalo_oa_app_secret",
         "zalo_oa_token_key",
+        "zalo_oa_secret_key",
+        "zalo_oa_app_id",
+        "zalo_oa_id",
         mode="before",
     )
     @classmethod
@@ -113,6 +127,8 @@ class Settings(BaseSettings):
         webhooks = {self.webhook_port} if self.telegram_webhook_url else set()
         if self.zalo_webhook_url:
             webhooks.add(self.zalo_webhook_port or self.webhook_port + 1)
+        if self.zalo_oa_app_id:
+            webhooks.add(self.zalo_oa_webhook_port or self.webhook_port + 2)
         if self.web_base_url and self.web_port in webhooks:
             raise ValueError(f"WEB_PORT ({self.web_port}) must differ from the webhook ports ({sorted(webhooks)})")
         return self

@@ -11,6 +11,7 @@ from bot.broadcasts import service as broadcasts
 from bot.broadcasts.classes import MAX_NAMES, int_arg
 from bot.broadcasts.ports import Ctx
 from bot.core.clock import vn_datetime, vn_time
+from bot.core.delivery import NOT_SENT_REASONS
 from bot.core.roles import SCHOOL_STAFF, require_role
 from bot.core.router import Router
 from bot.learning.topics import TOPIC_NAMES, topic_name
@@ -226,6 +227,8 @@ def _counts_line(ctx: Ctx, label: str, c: broadcasts.Counts) -> str:
         extra.append(_("{n} không rõ đã nhận chưa").format(n=c.unknown))
     if c.failed:
         extra.append(_("{n} gửi lỗi").format(n=c.failed))
+    if c.not_sent:
+        extra.append(_("{n} chưa gửi được").format(n=c.not_sent))
     return line + (" (" + ", ".join(extra) + ")" if extra else "")
 
 
@@ -254,6 +257,8 @@ async def on_show(ctx: Ctx, arg: str) -> None:
             label = f"{s.name} ({names.get(s.class_id or 0, '')})" if len(bc.class_ids) > 1 else s.name
             if s.delivery == "unreachable":
                 label += _(" – không liên lạc được")
+            elif s.delivery == "not_sent":
+                label += _(" – chưa gửi được ({reason})").format(reason=_(NOT_SENT_REASONS.get(s.reason or "", "?")))
             lines.append(f"• {label}")
         if len(missing) > MAX_NAMES:
             lines.append(_("… và {n} em nữa.").format(n=len(missing) - MAX_NAMES))

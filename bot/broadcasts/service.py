@@ -14,6 +14,7 @@ from bot.broadcasts.roster import managed_class
 from bot.content.loader import Content
 from bot.core import activity
 from bot.core.clock import vn_date
+from bot.core.delivery import not_sent_reason
 from bot.core.errors import Refusal
 from bot.core.events import ChannelAddress
 from bot.core.i18n import N_, I18n
@@ -244,6 +245,7 @@ class Counts:
     waiting: int = 0  # not sent yet (scheduled, queued, or waiting out a rate limit)
     unknown: int = 0  # the sender stopped while sending: maybe received, not sent again
     failed: int = 0
+    not_sent: int = 0  # the platform's rules kept it back (the Zalo OA's window): the reason is shown
 
 
 @dataclass
@@ -251,9 +253,10 @@ class StudentState:
     user_id: int
     class_id: int | None
     name: str
-    delivery: str  # delivered|unreachable|waiting|unknown|failed
+    delivery: str  # delivered|unreachable|waiting|unknown|failed|not_sent
     opened: bool
     completed: bool
+    reason: str | None = None  # for not_sent: why (a key of `bot.core.delivery.NOT_SENT_REASONS`)
 
 
 @dataclass
@@ -303,8 +306,12 @@ async def progress(uow: BroadcastsUnitOfWork, broadcast: BroadcastRec) -> Progre
         completed = learned.completed
         opened = learned.opened or completed
         state = "delivered" if opened else _delivery_state([d.status for d in rows])
+        reason = None
+        if state == "failed":
+            reason = next((r for d in rows if (r := not_sent_reason(d.last_error))), None)
+            state = "not_sent" if reason else state
         class_id = rows[0].class_id
-        students.append(StudentState(uid, class_id, names.get(uid, ""), state, opened, completed))
+        students.append(StudentState(uid, class_id, names.get(uid, ""), state, opened, completed, reason))
         for counts in (total, per_class.setdefault(class_id or 0, Counts())):
             counts.students += 1
             counts.opened += opened

@@ -39,6 +39,7 @@ PURGE_NAMES = {
     "activity": "lượt tham gia đã bỏ liên kết với người học",
     "inbound_updates": "tin nhận đã xử lý đã xóa",
     "parent_links": "liên kết phụ huynh hết hạn đã xóa",
+    "oa_followers": "thời điểm tương tác cũ với Zalo OA đã xóa",
     "mailbox_cases": "thư hộp thư an toàn đã xong, quá hạn lưu giữ, đã xóa",
     "mailbox_messages": "tin trong các thư đó đã xóa",
 }

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from bot.core.ports import UserRec
 from bot.privacy.ports import ParentLinkRec, PrivacyRequestRec
 from db import models as m
+from db.models_oa import OAFollower
 from db.repositories import user_rec
 from db.sql import SqlRepository, rowcount
 
@@ -254,7 +255,12 @@ class SqlPrivacyRepository(SqlRepository):
         name = (await self.session.execute(select(m.User.display_name).where(m.User.id == user_id))).scalar()
         if name and len(name) >= 4:
             counts.update(await self._scrub_mentions(name))
-        inbox = await self._inbox_rows(await self._accounts(user_id))
+        accounts = await self._accounts(user_id)
+        oa_users = [external_id for channel, external_id in accounts if channel == "zalo_oa"]
+        if oa_users:  # the OA's interaction times of their OA accounts
+            result = await self.session.execute(delete(OAFollower).where(OAFollower.user_id.in_(oa_users)))
+            counts["oa_followers"] = rowcount(result)
+        inbox = await self._inbox_rows(accounts)
         if inbox:
             await self.session.execute(
                 update(m.InboundUpdate)
@@ -370,6 +376,8 @@ class SqlPrivacyRepository(SqlRepository):
                 ),
             ),
             ("parent_links", delete(m.ParentLink).where(m.ParentLink.expires_at < now)),
+            # Far older than the OA's 7-day window: no longer of use (no row says the same: window closed).
+            ("oa_followers", delete(OAFollower).where(OAFollower.updated_at < inbox_before)),
             ("mailbox_messages", delete(m.MailboxMessage).where(m.MailboxMessage.case_id.in_(closed_cases))),
             ("mailbox_cases", delete(m.MailboxCase).where(m.MailboxCase.id.in_(closed_cases))),
         ]

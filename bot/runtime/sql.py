@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.runtime.oa_followers import FollowerState
 from bot.runtime.oa_token_store import InFlight, OATokenRow
 from bot.runtime.ports import InboxRow
 from db import locks, models_oa
@@ -213,3 +214,51 @@ class SqlOATokenRows:
 
 def _small_pool(database_url: str) -> dict[str, Any]:
     return {} if "sqlite" in database_url else {"pool_size": 2, "max_overflow": 2}
+
+
+_followers: Table = models_oa.OAFollower.__table__  # type: ignore[assignment]
+
+# Upserts, so two events of one user at once never collide; a redelivered or late event never moves the time
+# back; a message or a follow forgets the OA's last refusal, an unfollow is one (nothing is sent until they
+# follow again).
+_INTERACTED = sql_statement(
+    "INSERT INTO oa_followers (oa_id, user_id, last_interaction_at, following, not_reachable, updated_at)"
+    " VALUES (:oa_id, :user_id, :last_interaction_at, :following, :not_reachable, :last_interaction_at)"
+    " ON CONFLICT (oa_id, user_id) DO UPDATE SET"
+    " last_interaction_at = CASE WHEN oa_followers.last_interaction_at IS NULL"
+    " OR excluded.last_interaction_at > oa_followers.last_interaction_at"
+    " THEN excluded.last_interaction_at ELSE oa_followers.last_interaction_at END,"
+    " following = COALESCE(excluded.following, oa_followers.following),"
+    " not_reachable = excluded.not_reachable, updated_at = excluded.updated_at",
+    _followers,
+)
+_REFUSED = sql_statement(
+    "INSERT INTO oa_followers (oa_id, user_id, not_reachable, updated_at)"
+    " VALUES (:oa_id, :user_id, :not_reachable, :updated_at)"
+    " ON CONFLICT (oa_id, user_id) DO UPDATE SET not_reachable = excluded.not_reachable,"
+    " updated_at = excluded.updated_at",
+    _followers,
+)
+UNFOLLOWED = "oa_not_following"
+
+
+class SqlOAFollowerRepository(SqlRepository):
+    """The Zalo OA's followers: last interaction, following or not, the OA's last refusal."""
+
+    async def interacted(self, oa_id: str, user_id: str, at: dt.datetime, following: bool | None) -> None:
+        params = {
+            "oa_id": oa_id,
+            "user_id": user_id,
+            "last_interaction_at": at,
+            "following": following,
+            "not_reachable": UNFOLLOWED if following is False else None,
+        }
+        await self.session.execute(_INTERACTED, params)
+
+    async def refused(self, oa_id: str, user_id: str, reason: str, now: dt.datetime) -> None:
+        params = {"oa_id": oa_id, "user_id": user_id, "not_reachable": reason[:32], "updated_at": now}
+        await self.session.execute(_REFUSED, params)
+
+    async def state(self, oa_id: str, user_id: str) -> FollowerState | None:
+        row = await self.session.get(models_oa.OAFollower, (oa_id, user_id), populate_existing=True)
+        return None if row is None else FollowerState(row.last_interaction_at, row.following, row.not_reachable)

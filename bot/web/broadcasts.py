@@ -14,6 +14,7 @@ from bot.broadcasts import roster
 from bot.broadcasts import service as broadcasts
 from bot.broadcasts.ports import BroadcastRec
 from bot.core.clock import vn_date, vn_datetime
+from bot.core.delivery import NOT_SENT_REASONS
 from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.roles import SCHOOL_STAFF
@@ -29,6 +30,7 @@ STATES = {
     "unreachable": N_("không liên lạc được"),
     "unknown": N_("chưa rõ đã nhận chưa"),
     "failed": N_("gửi không được"),
+    "not_sent": N_("chưa gửi được"),
 }
 
 
@@ -144,7 +146,15 @@ async def status(request: web.Request) -> web.StreamResponse:
     title = broadcasts.title_of(deps.content, bc.kind, bc.ref, _gettext(request))
     notice = _gettext(request)(REMINDED) if request.query.get("xong") == "nhac" else ""
     return page(
-        request, "broadcast_status.html", bc=bc, view=view, names=names, title=title, states=STATES, notice=notice
+        request,
+        "broadcast_status.html",
+        bc=bc,
+        view=view,
+        names=names,
+        title=title,
+        states=STATES,
+        reasons=NOT_SENT_REASONS,
+        notice=notice,
     )
 
 

@@ -3,11 +3,14 @@ sign-in links by typing /web in the console chat, as they would in Telegram or Z
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.accounts.seed import seed_demo
@@ -70,3 +73,22 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, html
     return found.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def served(web_app: App) -> AsyncIterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    runner = web.AppRunner(make_web_app(dataclasses.replace(web_app.web_deps(), base_url=url)))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield url
+    finally:
+        await runner.cleanup()

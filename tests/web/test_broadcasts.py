@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import App
 from db import models as m
@@ -55,3 +55,30 @@ async def test_a_bad_form_and_a_foreign_class_change_nothing(web_app: App, clien
     assert refused.status == 422 and "Không tìm thấy lớp này" in await refused.text()
     assert await broadcasts_stored(web_app) == 0
     assert (await client.get("/gui-bai/9999")).status == 404
+
+
+async def test_a_message_the_oa_could_not_send_shows_with_its_reason(
+    web_app: App, client: TestClient[Any, Any]
+) -> None:
+    await add_students(web_app, ["Trần Văn Bình", "Lê Thị An"])
+    await sign_in(client, await link_for(web_app, "gv"))
+    form_page = await (await client.get("/gui-bai")).text()
+    lesson = re.search(r'<option value="(lesson\.[^"]+)">', form_page)
+    assert lesson
+    async with web_app.sessions() as s:
+        class_id = (await s.scalars(select(m.SchoolClass.id))).one()
+    fields = {"csrf": csrf_of(form_page), "bai": lesson.group(1), "lop": str(class_id), "luc": "now", "han": "3"}
+    sent = await client.post("/gui-bai", data=fields, headers=origin(client), allow_redirects=False)
+    # What the broadcast sender stores when the Zalo OA's 7-day window is closed for one student.
+    async with web_app.sessions() as s:
+        binh = (await s.scalars(select(m.User.id).where(m.User.display_name == "Trần Văn Bình"))).one()
+        await s.execute(
+            update(m.Delivery)
+            .where(m.Delivery.user_id == binh)
+            .values(status="failed", attempts=1, last_error="not_sent:oa_window")
+        )
+        await s.commit()
+    status = await (await client.get(sent.headers["Location"])).text()
+    assert "Trần Văn Bình (" in status
+    assert "chưa gửi được (người nhận chưa nhắn tin cho Zalo OA của trường trong 7 ngày qua)" in status
+    assert status.count("chưa gửi được") == 1  # Lê Thị An is still waiting

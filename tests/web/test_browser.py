@@ -7,19 +7,15 @@ contrast checked on every page. Skipped, saying why, without Chromium."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import io
 import os
 import shutil
-import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from docx import Document
 from openpyxl import load_workbook
 
@@ -28,7 +24,6 @@ from bot.broadcasts.roster_xlsx import write_roster
 from bot.core import activity
 from bot.core.clock import VN_TZ
 from bot.reports import docx_report
-from bot.web.server import make_web_app
 from tests.conftest import FakeClock
 from tests.web.conftest import link_for
 from tests.web.test_pages import add_students, sit
@@ -59,25 +54,6 @@ CONTRAST = (Path(__file__).parent / "contrast.js").read_text(encoding="utf-8")
 
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def served(web_app: App) -> AsyncIterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(make_web_app(dataclasses.replace(web_app.web_deps(), base_url=url)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield url
-    finally:
-        await runner.cleanup()
 
 
 async def check_page(page: Any, shots: Path, name: str) -> None:

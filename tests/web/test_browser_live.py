@@ -14,7 +14,7 @@ from bot.live import service as live_svc
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
 from tests.web.conftest import link_for
-from tests.web.test_browser import CHROMIUM, FLAGS, SCREENSHOTS, check_page, playwright, served  # noqa: F401
+from tests.web.test_browser import CHROMIUM, FLAGS, SCREENSHOTS, check_page, playwright
 from tests.web.test_live_screen import _live, _register_and_join, _round_and_class
 
 pytestmark = [pytest.mark.slow]
@@ -25,7 +25,7 @@ async def test_the_big_screen_follows_the_live_round_by_itself(
     web_app: App,
     served: str,
     clock: FakeClock,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """live: the live festival round schedule and its participants
 
 Revision ID: live
-Revises: published_results
+Revises: contests
 Create Date: 2026-12-04 02:47:20.199468
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import db.base
 from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_type=Text()))
 
 revision: str = 'live'
-down_revision: str | Sequence[str] | None = 'published_results'
+down_revision: str | Sequence[str] | None = 'contests'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
