@@ -72,7 +72,10 @@ async def cmd_contest(ctx: Ctx, _args: str) -> None:
         )
         return
     if running:
-        await _continue(ctx, running[-1][1], ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
+        resume = ctx._("Em đang làm dở bài thi, mình tiếp tục nhé.")
+        if ctx.env.web_base_url:
+            resume += " " + ctx._("(Muốn làm tiếp trên trang web, em gõ /web.)")
+        await _continue(ctx, running[-1][1], resume)
         return
     await _student_home(ctx)
 

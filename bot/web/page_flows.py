@@ -26,6 +26,20 @@ def mini_app_link(bot_username: str | None, app_name: str, round_id: int) -> str
     return f"https://t.me/{bot_username}/{app_name}?startapp={round_id}"
 
 
+async def open_current(ctx: Ctx) -> None:
+    """`/web` from a student: the page for the round of their running attempt, else for the one open round."""
+    running = await ctx.uow.contests.running(ctx.user.id)
+    round_id = running[-1][0].round_id if running else None
+    if round_id is None:
+        rounds = [r for _c, r, _g in await ctx.uow.contests.student_rounds(ctx.user.id)]
+        opened = [r for r in rounds if svc.round_state(r, ctx.now) is svc.RoundState.OPEN]
+        round_id = opened[0].id if len(opened) == 1 else None
+    if round_id is None:
+        ctx.say(ctx._("Em gõ “thi”, chọn đợt thi rồi chọn “Làm bài trên trang web” nhé."))
+        return
+    await on_open(ctx, str(round_id))
+
+
 @router.action("page.open")
 async def on_open(ctx: Ctx, arg: str) -> None:
     _ = ctx._

@@ -377,3 +377,29 @@ async def test_the_page_is_small_safe_and_names_nobody_in_its_urls(
     # A form from another site is refused before anything else.
     foreign = await page.post("/thi/api/register", json={}, headers={"Origin": "https://evil.example"})
     assert foreign.status == 403
+
+
+async def test_the_chat_offers_the_page_on_telegram_as_a_mini_app_button(web_app: App, clock: FakeClock) -> None:
+    await make_contest(web_app, contest_def(clock()))
+    (bình,) = await add_students(web_app, ["Trần Văn Bình"], channel="telegram")
+    await bình.say("/thi")
+    await bình.tap("Đúng, em đăng ký")
+    await bình.tap("Làm bài trên trang web")
+    async with web_app.uow_factory() as uow:
+        round_id = (await uow.contests.rounds((await uow.contests.all())[0].id))[0].id
+    button = bình.replies[-1].prompt.options[0]  # type: ignore[union-attr]
+    assert button.web_app and button.url == f"{BASE_URL}/thi/tg?r={round_id}"  # the round only, nobody's name
+    # In the middle of an attempt in the chat, /web gives the same button for that attempt's round.
+    await bình.say("/thi")
+    await bình.tap("Thi chính thức")
+    await bình.say("/thi")
+    assert "Em đang làm dở bài thi" in bình.text and "em gõ /web" in bình.text
+    await bình.say("/web")
+    assert bình.replies[-1].prompt.options[0].url == button.url  # type: ignore[union-attr]
+
+
+def test_the_direct_link_for_class_groups() -> None:
+    from bot.web.page_flows import mini_app_link
+
+    assert mini_app_link("antt_bot", "lambai", 7) == "https://t.me/antt_bot/lambai?startapp=7"
+    assert mini_app_link("antt_bot", "", 7) == "" and mini_app_link(None, "lambai", 7) == ""
