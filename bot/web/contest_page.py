@@ -364,15 +364,17 @@ async def answer(
     now: dt.datetime,
 ) -> Ack:
     """One answer through the chat's `submit_answer` (in any order: the page shows the whole attempt). An
-    answer sent again with the same key gets the same reply and is not logged twice."""
+    answer sent again with the same key gets the same reply ("saved"), and a key is read only then."""
     if not KEY_RE.match(key):
         raise PageRefusal(INVALID, 400)
-    before = await uow.page.answer_key(attempt_id, user_id, key)
-    if before is not None and before[0] == seq:
-        return await _ack(uow, attempt_id, seq, svc.Outcome(before[1]), pos)
     res = await svc.submit_answer(uow, content, user_id, attempt_id, seq, pos, now, any_order=True, round_id=round_id)
-    if res.outcome is not svc.Outcome.FOREIGN and res.attempt is not None and before is None:
+    if res.outcome is svc.Outcome.RECORDED:
         await uow.page.add_answer_key(attempt_id, key, seq, res.outcome.value, now)
+    elif res.outcome is svc.Outcome.DUPLICATE:
+        # The same request again (its acknowledgement was lost): the reply it had, "saved".
+        before = await uow.page.answer_key(attempt_id, user_id, key)
+        if before is not None and before[0] == seq:
+            return Ack("saved", chosen=pos)
     return await _ack(uow, attempt_id, seq, res.outcome, pos)
 
 

@@ -12,7 +12,7 @@ from bot.web.page_ports import PageLinkRec
 from bot.web.ports import WebFileRec, WebReportJobRec, WebSessionRec
 from db import models as m
 from db import models_page as mp
-from db.sql import SqlRepository, insert_ignore, rowcount
+from db.sql import SqlRepository, hot, insert_ignore, rowcount, sql_statement
 
 
 class SqlWebRepository(SqlRepository):
@@ -215,6 +215,16 @@ class SqlWebReportJobRepository(SqlRepository):
         return rowcount(await self.session.execute(delete(J).where(J.created_at < before, J.active_key.is_(None))))
 
 
+_ADD_ANSWER_KEY = hot(  # on every answer the page sends: built once, as the chat's answer statements
+    sql_statement(
+        "INSERT INTO page_answer_keys (attempt_id, key, seq, outcome, created_at)"
+        " VALUES (:attempt_id, :key, :seq, :outcome, :now) ON CONFLICT (attempt_id, key) DO NOTHING",
+        mp.PageAnswerKey.__table__,
+        now="created_at",
+    )
+)
+
+
 class SqlPageRepository(SqlRepository):
     """The contest page's links, session key and answer keys (`bot.web.page_ports`)."""
 
@@ -262,13 +272,8 @@ class SqlPageRepository(SqlRepository):
         return (row.seq, row.outcome) if row is not None else None
 
     async def add_answer_key(self, attempt_id: int, key: str, seq: int, outcome: str, now: dt.datetime) -> bool:
-        table = mp.PageAnswerKey.__table__
-        result = await self.session.execute(
-            insert_ignore(self.session, table, ["attempt_id", "key"]).values(
-                attempt_id=attempt_id, key=key, seq=seq, outcome=outcome, created_at=now
-            )
-        )
-        return rowcount(result) == 1
+        values = {"attempt_id": attempt_id, "key": key, "seq": seq, "outcome": outcome, "now": now}
+        return rowcount(await self.session.execute(_ADD_ANSWER_KEY, values)) == 1
 
     async def purge(self, now: dt.datetime) -> int:
         old = or_(mp.PageLink.expires_at <= now, mp.PageLink.used_at.is_not(None))
