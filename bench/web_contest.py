@@ -207,9 +207,19 @@ async def serve() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    profile = os.environ.get("BENCH_CPROFILE")  # a file: the server's cProfile statistics, written at the end
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         await run_web(app.web_deps(), "127.0.0.1", settings.web_port, stop)
     finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         await app.close()
 
 

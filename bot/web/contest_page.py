@@ -50,6 +50,7 @@ INVALID = N_("Lựa chọn này không hợp lệ.")
 NOT_ALL_ANSWERED = N_("Em còn {n} câu chưa trả lời. Em trả lời hết rồi mới nộp bài nhé.")
 BAD_NUMBER = N_("Em gõ một số nguyên từ 0 đến {max} thôi nhé (ví dụ: 25).")
 SUBMITTED = N_("📨 Em đã nộp bài.")
+OTHER_RUNNING = N_("Em đang làm dở một bài thi khác. Em gõ “thi” trong chat để làm tiếp bài đó trước nhé.")
 NOT_A_STUDENT = N_("Trang làm bài dành cho học sinh đã vào lớp và được bố mẹ đồng ý cho dự thi.")
 
 
@@ -309,8 +310,11 @@ async def start(
     if view.running:
         running = await uow.contests.running(user.id)
         closed = await svc.finish_overdue(uow, [a for _e, a in running], now)
-        if any(a.id not in closed for _e, a in running):
-            return
+        still = [e for e, a in running if a.id not in closed]
+        if any(e.round_id == round_id for e in still):
+            return  # the page shows the running attempt
+        if still:
+            raise PageRefusal(OTHER_RUNNING)
     reg = view.registration
     if reg is None:
         raise PageRefusal(NOT_REGISTERED)

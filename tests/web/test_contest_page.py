@@ -153,6 +153,8 @@ async def test_one_time_links_are_spent_once_expire_and_open_their_own_round(
     assert second["title"] == "Hội thi khác"
     page.session.cookie_jar.clear()
     assert (await enter(page, links[1].rsplit("t=", 1)[1])).status == 303  # a session for the first round
+    status, refused = await api(page, "start", {"official": True})  # one attempt at a time, as in the chat
+    assert status == 409 and "đang làm dở một bài thi khác" in refused["error"]
     status, ack = await api(page, "answer", {"attempt": second["attempt"], "seq": 0, "pos": 0, "key": "other-round-1"})
     assert status == 409 and ack["status"] == "refused"
     status, _e = await api(page, "submit", {"attempt": second["attempt"], "prediction": 1})
