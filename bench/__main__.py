@@ -5,7 +5,8 @@ contest rules), `contest` (start, 20 answers, prediction), `open-attempts` (ever
 attempt, answers `--answers` questions and leaves it open: peak RSS with all attempts open), `broadcast` (a
 lesson sent to every student by the bot's own sender), `mixed` (contest answers, practice taps and a broadcast
 at once), `contest-limits` (a chat-only contest round against a fake Bot API that keeps Telegram's published pace,
-429 with `retry_after` beyond it, beside the same round with no limits). `--rate R` releases the answers at R per
+429 with `retry_after` beyond it, beside the same round with no limits), `web-contest` (the official attempt on
+the contest page over HTTP keep-alive, beside the same attempt in the chat). `--rate R` releases the answers at R per
 second (open loop) instead of at each reply."""
 
 from __future__ import annotations

@@ -62,6 +62,8 @@ class WebResult:
             f"{self.cpu_seconds / max(self.answers_acked, 1) * 1e6:.0f} µs bot CPU/answer (every request counted), "
             f"answer→ack {q(self.answer_lat)}, start→first "
             f"question {q(self.start_lat)}, peak RSS {self.peak_rss_mb:.0f} MB, errors {self.errors}\n"
+            f"    the page with {x.get('questions')} questions, its script and style: "
+            f"{x.get('page_bytes', 0) / 1024:.1f} KB (uncompressed)\n"
             f"    answers sent {self.answers_sent}, stored {x.get('answers')}, stored twice "
             f"{x.get('duplicate_answers')}; official attempts finished {x.get('finished')}, open {x.get('open')}"
         )
@@ -159,6 +161,12 @@ async def run(database_url: str, workdir: Path, students: int, core: str, concur
                     if status != 200 or state.get("step") != "attempt":
                         result.errors += 1
                         return
+                    if "page_bytes" not in result.extra:  # what a phone downloads: the page, its script, its style
+                        result.extra["page_bytes"] = 0
+                        for path in ("/thi/", "/thi/static/thi.js", "/thi/static/thi.css"):
+                            async with http.get(f"http://127.0.0.1:{port}{path}", headers=headers) as r:
+                                result.extra["page_bytes"] += len(await r.read())
+                    result.extra["questions"] = len(state["items"])
                     for item in state["items"]:
                         body = {
                             "attempt": state["attempt"],
