@@ -67,6 +67,7 @@ class PageRefusal(Exception):
 
 async def entry_link(uow: PageUnitOfWork, user_id: int, round_id: int, base_url: str, now: dt.datetime) -> str:
     """A one-time link to the page for this student and this round (nothing personal in it: a random token)."""
+    await uow.page.purge(now)  # spent and expired links are forgotten as new ones are made
     token = secrets.token_urlsafe(32)
     await uow.page.add_link(digest(token), user_id, round_id, now + LINK_TTL, now)
     return f"{base_url.rstrip('/')}{ENTRY_PATH}?t={token}"
