@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aiohttp import web
@@ -19,7 +20,7 @@ from db import models as m
 from db import models_page as mp
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
-from tests.web.page_helpers import add_students, page_deps, page_link
+from tests.web.page_helpers import add_students, page_deps, page_link, sign_init_data, telegram_fields
 from tests.web.test_browser import CHROMIUM, FLAGS, REQUIRED, free_port
 
 pytestmark = [
@@ -153,4 +154,32 @@ async def test_a_student_takes_the_attempt_on_the_page_through_a_reload_and_a_lo
         await an_page.reload()
         assert await an_page.get_by_text("Em còn 0 lượt thi chính thức.").is_visible()
         assert await answers_of(web_app, "Lê Thị An") == {0: 1, 1: 1, 2: 1, 3: 1, 4: 1}
+        await browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_page_opens_as_a_telegram_mini_app(web_app: App, served: str, clock: FakeClock) -> None:
+    """Telegram opens the Mini App with its initData in the address's fragment; the page hands it to the server."""
+    await make_contest(web_app, contest_def(clock()))
+    await add_students(web_app, ["Trần Văn Bình"], channel="telegram")
+    async with web_app.sessions() as s:
+        account = (await s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.channel == "telegram"))).one()
+        account.external_id = "777001"
+        round_id = (await s.scalars(select(m.ContestRound.id))).one()
+        await s.commit()
+    init_data = sign_init_data(telegram_fields("777001", clock()))
+    forged = sign_init_data(telegram_fields("777001", clock()), token="1:another-bot")
+
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = await browser.new_context(locale="vi-VN", viewport={"width": 360, "height": 640})
+        page = await context.new_page()
+        await page.goto(f"{served}/thi/tg?r={round_id}#tgWebAppData={quote(forged)}&tgWebAppVersion=7.0")
+        await playwright.expect(page.locator("#notice")).to_contain_text("đã được dùng, đã hết hạn hoặc không đúng")
+        page = await context.new_page()  # a new opening (the same address again would only change its fragment)
+        await page.goto(f"{served}/thi/tg?r={round_id}#tgWebAppData={quote(init_data)}&tgWebAppVersion=7.0")
+        await page.wait_for_url(f"{served}/thi/")
+        assert await page.get_by_text("Họ và tên: Trần Văn Bình").is_visible()
+        await page.get_by_role("button", name="Đúng, em đăng ký").click()
+        await playwright.expect(page.get_by_role("button", name="Thi chính thức")).to_be_visible()
         await browser.close()
