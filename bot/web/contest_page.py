@@ -270,7 +270,9 @@ def _result_view(translate: Callable[[str], str], attempt: AttemptRec, entry: En
         lines.append(_("Xếp hạng và giải thưởng sẽ được công bố khi ban tổ chức xác nhận kết quả."))
     else:
         lines.append(_("Đây là bài thi thử, không tính vào kết quả."))
-    return {"step": "result", "attempt": attempt.id, "lines": lines}
+    timed_out = attempt.deadline_at is not None and attempt.finished_at >= attempt.deadline_at
+    head = _(LATE_PREDICTION) if timed_out and (entry is None or entry.prediction is None) else _(SUBMITTED)
+    return {"step": "result", "attempt": attempt.id, "head": head, "lines": lines}
 
 
 # --- what the page does --------------------------------------------------------------------------------------

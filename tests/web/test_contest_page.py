@@ -279,6 +279,8 @@ async def test_first_answer_wins_and_forged_foreign_replayed_late_are_refused(
         assert att is not None and att.finished_at is not None and att.score is not None
     status, state = await api(page, "state")
     assert state["step"] == "ready"  # the attempt is over
+    shown = await (await page.get(f"/thi/?ket-qua={attempt}")).text()  # where the page goes when time is up
+    assert "Đã hết giờ! Bài của em được nộp lúc hết giờ" in shown and "Thời gian làm bài: 15 phút 0 giây." in shown
     status, ack = await api(page, "answer", {**ok, "seq": 2, "key": "after-close"})
     assert ack["status"] == "closed"
 

@@ -59,6 +59,7 @@
   try { queue = JSON.parse(localStorage.getItem(store) || "[]"); } catch (e) { queue = []; }
   function keep() { try { localStorage.setItem(store, JSON.stringify(queue)); } catch (e) { /* private mode */ } }
 
+  function result() { location.replace(BASE + "/?ket-qua=" + attempt); }
   var current = 0;
   function show(i) {
     current = Math.max(0, Math.min(sections.length - 1, i));
@@ -106,7 +107,7 @@
       } else if (d.httpStatus === 409 || d.httpStatus === 400 || d.httpStatus === 403) {
         queue.shift(); keep();
         say(d.message || d.error);
-        if (d.status === "late" || d.status === "closed") { setTimeout(function () { location.replace(BASE + "/"); }, 1500); }
+        if (d.status === "late" || d.status === "closed") { setTimeout(result, 1500); }
         flush();
       } else { later(); }
     }, function () { sending = false; later(); });
@@ -158,7 +159,7 @@
   function tick() {
     var left = Math.max(0, Math.round((until - Date.now()) / 1000));
     $("#timer").textContent = left ? words.left.replace("{m}", Math.floor(left / 60)).replace("{s}", left % 60) : words.over;
-    if (!left) { setTimeout(function () { location.replace(BASE + "/"); }, 3000); return; }
+    if (!left) { setTimeout(result, 3000); return; } // the server hands the attempt in at its deadline
     setTimeout(tick, 1000);
   }
   tick();
@@ -172,7 +173,7 @@
       button.disabled = false;
       if (d.httpStatus === 200) {
         try { localStorage.removeItem(store); } catch (e) { /* private mode */ }
-        location.replace(BASE + "/?ket-qua=" + attempt);
+        result();
       } else { say(d.error || d.message); }
     }, function () { button.disabled = false; say(words.offline); });
   });
