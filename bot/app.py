@@ -35,6 +35,7 @@ from bot.channels.console.transport import ConsoleOutput, ConsoleTransport, Outb
 from bot.channels.telegram import app as telegram
 from bot.channels.telegram import webapp as telegram_webapp
 from bot.channels.zalo import app as zalo
+from bot.channels.zalo_oa.oauth import ZaloOAuth, permission_url
 from bot.config import ReportSettings, Settings
 from bot.content import cli as content_cli
 from bot.content.loader import Content, load_content
@@ -53,6 +54,8 @@ from bot.core.roles import Role
 from bot.core.router import Router
 from bot.learning import answers, lessons, practice, progress
 from bot.learning import sql as learning_sql
+from bot.live import sql as live_sql
+from bot.live.ports import LiveUnitOfWork
 from bot.logging_setup import install_redaction
 from bot.mailbox import flows as mailbox_flows
 from bot.mailbox import sql as mailbox_sql
@@ -69,10 +72,12 @@ from bot.reports import flows as reports_flows
 from bot.reports import sql as reports_sql
 from bot.reports.options import ReportOptions
 from bot.reports.ports import ReportsUnitOfWork
+from bot.runtime import oa_cli
 from bot.runtime import sql as runtime_sql
 from bot.runtime.channel import AlreadyRunning, ChannelDeps
 from bot.runtime.inbox import InboxWorker, Parser, Sender
 from bot.runtime.notices import deliver_notices, notices_loop
+from bot.runtime.oa_token_store import Hook, OATokenStore, TokenCipher
 from bot.runtime.ports import RuntimeUnitOfWork
 from bot.runtime.redis_limit import RedisSendLimits
 from bot.runtime.serve import ChannelRun, Job, serve
@@ -173,10 +178,12 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "page": web_sql.SqlPageRepository,
     "standard": standard_sql.SqlStandardRepository,
     "mailbox": mailbox_sql.SqlMailboxRepository,
+    "live": live_sql.SqlLiveRepository,
 }
 
 
 class AppUnitOfWork(
+    LiveUnitOfWork,
     WebUnitOfWork,
     PageUnitOfWork,
     ContestsUnitOfWork,
@@ -422,6 +429,37 @@ async def bootstrap_organizers(app: App) -> None:
                 await uow.users.update(user.id, role=Role.ORGANIZER)
                 await uow.audit.add(None, "role.bootstrap", f"user:{user.id}", {"role": Role.ORGANIZER.value}, now)
         await uow.commit()
+
+
+@contextlib.asynccontextmanager
+async def oa_token_source(
+    settings: Settings, clock: Clock = utc_now, *, check: bool = True, hook: Hook | None = None
+) -> AsyncIterator[tuple[OATokenStore, ZaloOAuth]]:
+    """The Zalo OA's token store (the zalo_oa channel's `OATokenSource`) and its OAuth client, from ZALO_OA_*;
+    with `check`, OATokenKeyError when ZALO_OA_TOKEN_KEY does not open the stored tokens."""
+    s, app_id = settings, settings.zalo_oa_app_id or ""
+    cipher = TokenCipher(s.zalo_oa_token_key.get_secret_value() if s.zalo_oa_token_key else None)
+    secret = s.zalo_oa_app_secret.get_secret_value() if s.zalo_oa_app_secret else ""
+    oauth, rows = ZaloOAuth(s.zalo_oa_oauth_base, app_id, secret), runtime_sql.SqlOATokenRows(s.database_url)
+    try:
+        store = OATokenStore(rows, app_id, cipher, oauth.refresh, clock, hook=hook)
+        if check:
+            await store.check()
+        yield store, oauth
+    finally:
+        await rows.aclose()
+        await oauth.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _oa_cli(args: argparse.Namespace) -> AsyncIterator[oa_cli.Deps]:
+    s = Settings()
+    needed = {"ZALO_OA_APP_ID": s.zalo_oa_app_id, "ZALO_OA_APP_SECRET": s.zalo_oa_app_secret}
+    oa_cli.require({**needed, "ZALO_OA_TOKEN_KEY": s.zalo_oa_token_key, "ZALO_OA_REDIRECT_URI": s.zalo_oa_redirect_uri})
+    await upgrade_async(s.database_url)
+    async with oa_token_source(s, check=False) as (store, oauth):
+        url = partial(permission_url, s.zalo_oa_oauth_base, store.app_id, s.zalo_oa_redirect_uri)
+        yield oa_cli.Deps(store, oauth.exchange, url, utc_now, store.app_id)
 
 
 # --- the running bot ----------------------------------------------------------------------------------------
@@ -689,6 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
     broadcasts_cli.register(sub, app_opener(App.broadcast_cli))  # `class ...` and `broadcast ...`
     reports_cli.register(sub, app_opener(App.report_cli, migrate=False))
     privacy_cli.register(sub, app_opener(App.privacy_cli, needs_content=False))
+    oa_cli.register(sub, _oa_cli)  # `zalo-oa authorize | status`
     return parser
 
 

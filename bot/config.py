@@ -90,11 +90,21 @@ class Settings(BaseSettings):
     # Empty: each process keeps the pace on its own (enough for one process).
     redis_url: str = ""
 
+    # Zalo Official Account
+    zalo_oa_app_id: str | None = None  # the app at developers.zalo.me linked to the OA
+    zalo_oa_app_secret: SecretStr | None = None  # the app's secret key: the `secret_key` header of OAuth calls
+    zalo_oa_oauth_base: str = "https://oauth.zaloapp.com"  # tests point it at a local fake server
+    # Fernet key(s) that encrypt the stored OAuth tokens; "new,old" decrypts with either and encrypts with the first.
+    zalo_oa_token_key: SecretStr | None = None
+    zalo_oa_redirect_uri: str = ""  # the OA callback URL registered for the app (the authorize command needs it)
+
     @field_validator(
         "telegram_bot_token",
         "zalo_bot_token",
         "telegram_webhook_secret",
         "zalo_webhook_secret",
+        "zalo_oa_app_secret",
+        "zalo_oa_token_key",
         mode="before",
     )
     @classmethod

@@ -48,7 +48,8 @@ class Redactor:
 def secrets_of(settings: Any) -> list[str]:
     """The secret values in the settings: tokens, webhook secrets, the database password."""
     out = []
-    for name in ("telegram_bot_token", "zalo_bot_token", "telegram_webhook_secret", "zalo_webhook_secret"):
+    names = ("telegram_bot_token", "zalo_bot_token", "telegram_webhook_secret", "zalo_webhook_secret")
+    for name in (*names, "zalo_oa_app_secret", "zalo_oa_token_key"):
         value = getattr(settings, name, None)
         if value is not None:
             out.append(value.get_secret_value() if hasattr(value, "get_secret_value") else str(value))

@@ -3,10 +3,12 @@ else an exclusive file lock next to the SQLite database (one host, which is all 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -48,3 +50,24 @@ async def single_instance(engine: AsyncEngine, name: str) -> AsyncIterator[None]
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextlib.asynccontextmanager
+async def file_lock(database: str | None, name: str, wait_seconds: float) -> AsyncIterator[None]:
+    """Hold the exclusive file lock `name` beside the SQLite database, waiting for it (without blocking the event
+    loop) up to `wait_seconds`; TimeoutError after that. Each call opens its own descriptor, so two holders in
+    one process exclude each other too, and a killed holder's lock is released by the kernel."""
+    fd = _open_lock_file(database, name)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"lock {name} held for more than {wait_seconds}s") from None
+                await asyncio.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)

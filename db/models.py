@@ -797,4 +797,4 @@ class PledgeReminder(Base):
 
 
 # Later features' tables live in modules of their own; importing this module registers them all.
-from db import models_oa, models_page  # noqa: E402,F401
+from db import models_live, models_oa, models_page  # noqa: E402,F401

@@ -274,6 +274,16 @@ def draw_questions(
     return picked
 
 
+def shown_order(questions: list[Question], rng: random.Random) -> list[list[Any]]:
+    """Each question with its options in a shuffled order: [[question id, order], ...] as an attempt stores it."""
+    shown: list[list[Any]] = []
+    for q in questions:
+        order = list(range(len(q.options)))
+        rng.shuffle(order)
+        shown.append([q.id, order])
+    return shown
+
+
 def pool_warnings(content: Content, d: ContestDef, day: dt.date) -> list[str]:
     """CHEAT-4: the bank should hold at least 1.5 times the attempt's length, so attempts differ enough."""
     warnings = []
@@ -301,11 +311,14 @@ async def start_attempt(
     rng: random.Random | None = None,
     official_used: int | None = None,
     registration_locked: bool = False,
+    shown: list[list[Any]] | None = None,
+    deadline: dt.datetime | None = None,
 ) -> AttemptRec | None:
     """A new attempt with its server-side deadline; None when no official attempt is left.
 
     What the caller read in this unit of work: `official_used`, the student's official attempts in the round
-    (counted here when None); `registration_locked`, the registration is locked already."""
+    (counted here when None); `registration_locked`, the registration is locked already. A live round gives its
+    own `shown` questions (the same for everyone) and `deadline` (its schedule's end)."""
     rng = rng or random.SystemRandom()
     official_no = None
     if official:
@@ -314,13 +327,10 @@ async def start_attempt(
         if official_used >= d.official_attempts:
             return None
         official_no = official_used + 1
-    questions = draw_questions(content, d, day, band, rng)
-    shown = []
-    for q in questions:
-        order = list(range(len(q.options)))
-        rng.shuffle(order)
-        shown.append([q.id, order])
-    deadline = now + dt.timedelta(minutes=d.time_limit_minutes)
+    if shown is None:
+        shown = shown_order(draw_questions(content, d, day, band, rng), rng)
+    if deadline is None:
+        deadline = now + dt.timedelta(minutes=d.time_limit_minutes)
     kind = CONTEST if official else CONTEST_PRACTICE
     attempt = await uow.attempts.create(user_id, kind, None, f"round:{rnd.id}", shown, now, deadline_at=deadline)
     if not await uow.contests.add_entry(rnd.id, registration_id, user_id, attempt.id, official_no, now):

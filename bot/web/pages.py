@@ -30,7 +30,7 @@ from bot.reports.service import (
     parse_period,
     reporting_year,
 )
-from bot.web import broadcasts, classes, contest_form, mailbox, pledges, report_jobs, standard, students
+from bot.web import broadcasts, classes, contest_form, live_round, mailbox, pledges, report_jobs, standard, students
 from bot.web.background import BACKGROUND
 from bot.web.files import FILE_PATH
 from bot.web.render import DEPS, NOT_FOUND, USER, page, refusal
@@ -390,6 +390,7 @@ def add_routes(app: web.Application) -> None:
     standard.add_routes(app)
     mailbox.add_routes(app)
     pledges.add_routes(app)
+    live_round.add_routes(app)
     app.router.add_get("/lop", classes.class_list)
     app.router.add_get("/lop/{klass}/in", classes.class_poster)
     app.router.add_post("/lop/{klass}/danh-sach", classes.roster_upload)
