@@ -5,7 +5,8 @@ contest rules), `contest` (start, 20 answers, prediction), `open-attempts` (ever
 attempt, answers `--answers` questions and leaves it open: peak RSS with all attempts open), `broadcast` (a
 lesson sent to every student by the bot's own sender), `mixed` (contest answers, practice taps and a broadcast
 at once), `contest-limits` (a chat-only contest round against a fake Bot API that keeps Telegram's published pace,
-429 with `retry_after` beyond it, beside the same round with no limits). `--rate R` releases the answers at R per
+429 with `retry_after` beyond it, beside the same round with no limits), `web-contest` (the official attempt on
+the contest page over HTTP keep-alive, beside the same attempt in the chat). `--rate R` releases the answers at R per
 second (open loop) instead of at each reply."""
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from typing import Any
 
 from bench import broadcast as bc
 from bench import contest as c
+from bench import web_contest as wc
 from bench.fake_botapi import TelegramLimits
 from bench.loadtest import Group, Result, baseline_cmd, max_in_window, percentile, run_load, tapper
 from bench.seed import seed
 
-SCENARIOS = ["practice", "contest", "open-attempts", "broadcast", "mixed", "contest-limits"]
+SCENARIOS = ["practice", "contest", "open-attempts", "broadcast", "mixed", "contest-limits", "web-contest"]
 WITH_BASELINE = {"practice", "contest", "mixed"}  # the others report a pace or a memory figure, not a ratio
 
 
@@ -180,6 +182,9 @@ async def main(args: argparse.Namespace) -> None:
                 if name == "contest-limits":
                     await limits_round(args, Path(tmp), run)
                     continue
+                if name == "web-contest":
+                    await web_round(args, Path(tmp), run)
+                    continue
                 result = await scenario(args, name, Path(tmp), run)
                 print(result.line(base if name in WITH_BASELINE else None))
                 print(db_check(name, result))
@@ -220,6 +225,31 @@ async def limits_round(args: argparse.Namespace, workdir: Path, run: int) -> Non
         f"  estimate for the whole round ({FULL_ROUND} answers each, {edits:.2f} call per answer) at the "
         f"{pace:.1f} calls/s measured: about {full:.0f} calls, {full / pace / 60:.1f} min (no limits: "
         f"{rounds[0].extra['round_seconds']:.1f} s for the reduced round)"
+    )
+
+
+async def web_round(args: argparse.Namespace, workdir: Path, run: int) -> None:
+    """The official attempt in the chat (the baseline: the chat contest path, through the fake Bot API), then
+    the same attempt on the contest page over HTTP keep-alive, each on a fresh database, the bot on its core."""
+    chat = await scenario(args, "contest", workdir, run)
+    print(chat.line())
+    print(db_check("contest", chat))
+    chat_answers = chat.extra["answers_sent"]
+    chat_rate = chat_answers / chat.seconds if chat.seconds else 0.0
+    chat_cpu = chat.cpu_seconds / max(chat_answers, 1) * 1e6
+    database_url = await fresh_database(args, workdir, f"web-contest-{run}")
+    try:
+        await asyncio.to_thread(seed, database_url, args.students)
+        await asyncio.to_thread(c.open_contest, database_url, workdir)
+        page = await wc.run(database_url, workdir, args.students, args.core)
+    finally:
+        await drop_database(args, database_url)
+    print(page.line())
+    page_cpu = page.cpu_seconds / max(page.answers_acked, 1) * 1e6
+    print(
+        f"  page against chat: {page.answers_per_second:.0f} against {chat_rate:.0f} answers/s "
+        f"({page.answers_per_second / max(chat_rate, 1e-9):.1f}×); bot CPU per answer {page_cpu:.0f} µs against "
+        f"{chat_cpu:.0f} µs ({chat_cpu / max(page_cpu, 1e-9):.1f}× less); every request or update counted"
     )
 
 

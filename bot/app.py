@@ -33,6 +33,7 @@ from bot.broadcasts.sender import BroadcastSender, ChannelLimits, Sleep
 from bot.channels.console.app import USER_HELP, run_console
 from bot.channels.console.transport import ConsoleOutput, ConsoleTransport, Outbox
 from bot.channels.telegram import app as telegram
+from bot.channels.telegram import webapp as telegram_webapp
 from bot.channels.zalo import app as zalo
 from bot.channels.zalo_oa import app as zalo_oa
 from bot.channels.zalo_oa.oauth import ZaloOAuth, permission_url
@@ -87,8 +88,10 @@ from bot.standard import flows as standard_flows
 from bot.standard import sql as standard_sql
 from bot.standard.ports import StandardUnitOfWork
 from bot.web import flows as web_flows
+from bot.web import page_flows
 from bot.web import sql as web_sql
 from bot.web.files import file_links
+from bot.web.page_ports import PageUnitOfWork
 from bot.web.ports import WebUnitOfWork
 from bot.web.server import WebDeps, run_web, start_web
 from bot.web.service import sign_in_link
@@ -139,6 +142,7 @@ def routers() -> list[Router]:
         mailbox_flows.router,
         # the web console's sign-in link
         web_flows.router,
+        page_flows.router,
     ]
 
 
@@ -174,6 +178,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
     "web": web_sql.SqlWebRepository,
     "web_files": web_sql.SqlWebFileRepository,
     "web_report_jobs": web_sql.SqlWebReportJobRepository,
+    "page": web_sql.SqlPageRepository,
     "standard": standard_sql.SqlStandardRepository,
     "mailbox": mailbox_sql.SqlMailboxRepository,
     "live": live_sql.SqlLiveRepository,
@@ -183,6 +188,7 @@ REPOSITORIES: Mapping[str, RepositoryFactory] = {
 class AppUnitOfWork(
     LiveUnitOfWork,
     WebUnitOfWork,
+    PageUnitOfWork,
     ContestsUnitOfWork,
     BroadcastsUnitOfWork,
     PrivacyUnitOfWork,
@@ -210,6 +216,7 @@ class Env:
     retention_days: int
     reports: ReportOptions
     web_base_url: str = ""  # empty: the web console is off
+    telegram_webapp_name: str = ""  # the contest page's Mini App (TELEGRAM_WEBAPP_NAME)
     mailbox_retention_days: int = 365  # closed letters to the counsellor are deleted this long after closing
 
 
@@ -313,6 +320,7 @@ class App:
 
     def web_deps(self) -> WebDeps:
         settings = self.dispatcher.settings  # the Telegram channel writes the bot's username there at start
+        token = self.settings.telegram_bot_token
         return WebDeps(
             self.uow_factory,
             self.reader or self.uow_factory,
@@ -323,6 +331,7 @@ class App:
             self.content,
             bot_username=lambda: settings.bot_username,
             notice_version=self.env.notice_version,
+            check_init_data=telegram_webapp.init_data_checker(token.get_secret_value()) if token else None,
         )
 
     def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:
@@ -411,6 +420,7 @@ def build_app(
         retention_days=settings.retention_days,
         reports=reports or ReportSettings().options(),
         web_base_url=web_base_url(settings),
+        telegram_webapp_name=settings.telegram_webapp_name,
         mailbox_retention_days=settings.mailbox_retention_days,
     )
     core = core_settings or CoreSettings(flood_events=settings.flood_events, flood_seconds=settings.flood_seconds)

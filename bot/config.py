@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # The contest page's Mini App short name, made with BotFather's /newapp (direct links for class groups:
+    # https://t.me/<bot>/<name>?startapp=<round>); empty: no direct links, the private chat's button only.
+    telegram_webapp_name: str = ""
 
     zalo_bot_token: SecretStr | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"

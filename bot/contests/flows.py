@@ -72,7 +72,10 @@ async def cmd_contest(ctx: Ctx, _args: str) -> None:
         )
         return
     if running:
-        await _continue(ctx, running[-1][1], ctx._("Em đang làm dở bài thi, mình tiếp tục nhé."))
+        resume = ctx._("Em đang làm dở bài thi, mình tiếp tục nhé.")
+        if ctx.env.web_base_url:
+            resume += " " + ctx._("(Muốn làm tiếp trên trang web, em gõ /web.)")
+        await _continue(ctx, running[-1][1], resume)
         return
     await _student_home(ctx)
 
@@ -196,6 +199,8 @@ async def _round_page(
         options.append((_("🏁 Thi chính thức"), f"contest.go:{rnd.id}.o"))
     if d.practice:
         options.append((_("✍️ Thi thử (không tính điểm)"), f"contest.go:{rnd.id}.p"))
+    if ctx.env.web_base_url:  # the same attempt on the contest page (bot.web.page_flows)
+        options.append((_("🌐 Làm bài trên trang web"), f"page.open:{rnd.id}"))
     options.append((_("⬅️ Về menu"), "menu"))
     ctx.set_flow("contest")
     ctx.ask("\n".join(lines), options, replace_previous=ctx.answering_prompt)
@@ -372,7 +377,9 @@ async def _prediction_question(ctx: Ctx, attempt: AttemptRec) -> str:
 
 
 async def _continue(ctx: Ctx, attempt: AttemptRec, prefix: str = "") -> None:
-    answered = len(await ctx.uow.attempts.answers(attempt.id))
+    # The first question with no answer: the contest page may have answered later ones already.
+    done = {a.seq for a in await ctx.uow.attempts.answers(attempt.id)}
+    answered = next((seq for seq in range(attempt.total) if seq not in done), attempt.total)
     if answered < attempt.total:
         _ask(ctx, attempt, answered, prefix)
     else:

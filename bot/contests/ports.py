@@ -64,11 +64,12 @@ class StudentRoundRec:
 @dataclass(slots=True)
 class AnsweringRec:
     """An attempt with what its next answer is checked against: its contest, if it is a contest attempt, and
-    how many answers it already has."""
+    its first question with no answer (the number of its answers while they were given in order)."""
 
     attempt: AttemptRec
     contest: ContestRec | None
     answered: int
+    stored: int = 0  # its answers: more than `answered` when some were given out of order
 
 
 @dataclass(slots=True)
@@ -233,4 +234,11 @@ class ContestsUnitOfWork(LearningUnitOfWork, Protocol):
     contests: ContestRepository
 
 
-Ctx = Context[ContestsUnitOfWork, LearningEnv]
+class ContestsEnv(LearningEnv, Protocol):
+    @property
+    def web_base_url(self) -> str:
+        """Where the contest page is served ("": not here, the chat only)."""
+        ...
+
+
+Ctx = Context[ContestsUnitOfWork, ContestsEnv]

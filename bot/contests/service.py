@@ -355,13 +355,26 @@ class Outcome(StrEnum):
 class AnswerResult:
     outcome: Outcome
     attempt: AttemptRec | None = None
-    answered: int = 0  # answers stored after this one
+    # The next question to ask in the chat: the first with no answer before this one, else the one after it.
+    answered: int = 0
 
 
 async def submit_answer(
-    uow: ContestsUnitOfWork, content: Content, user_id: int, attempt_id: int, seq: int, pos: int, now: dt.datetime
+    uow: ContestsUnitOfWork,
+    content: Content,
+    user_id: int,
+    attempt_id: int,
+    seq: int,
+    pos: int,
+    now: dt.datetime,
+    any_order: bool = False,
+    round_id: int | None = None,
 ) -> AnswerResult:
-    """Record one answer if every rule allows it; otherwise change nothing and log why (CHEAT-1, REL-9/12)."""
+    """Record one answer if every rule allows it; otherwise change nothing and log why (CHEAT-1, REL-9/12).
+
+    The chat asks one question at a time: only its first unanswered question may be answered. The contest page
+    shows the whole attempt (`any_order`): any question of it not answered yet; the first answer still wins.
+    With `round_id` (the page's session is bound to one round) an attempt of another round counts as foreign."""
 
     async def reject(outcome: Outcome, attempt: AttemptRec | None, **detail: Any) -> AnswerResult:
         await uow.security.add(
@@ -372,6 +385,8 @@ async def submit_answer(
     state = await uow.contests.answering(attempt_id)
     if state is None or state.attempt.user_id != user_id:
         return await reject(Outcome.FOREIGN, None, target=attempt_id)
+    if round_id is not None and state.attempt.ref != f"round:{round_id}":
+        return await reject(Outcome.FOREIGN, state.attempt, reason="another round")
     attempt, contest, answered = state.attempt, state.contest, state.answered
     if contest is None or attempt.deadline_at is None:
         return await reject(Outcome.FORGED, attempt, reason="not a contest attempt")
@@ -380,9 +395,9 @@ async def submit_answer(
     if now > attempt.deadline_at + dt.timedelta(seconds=definition(contest).grace_seconds):
         await _finish_at_deadline(uow, attempt, contest)
         return await reject(Outcome.LATE, attempt, late_by=(now - attempt.deadline_at).total_seconds())
-    if seq < answered:
+    if 0 <= seq < answered:
         return AnswerResult(Outcome.DUPLICATE, attempt, answered)
-    if seq > answered or seq >= attempt.total:
+    if seq < 0 or seq >= attempt.total or (seq > answered and not any_order):
         return await reject(Outcome.FORGED, attempt, reason="unseen question")
     qid, order = attempt.questions[seq]
     question = content.question(qid)
@@ -390,8 +405,12 @@ async def submit_answer(
         return await reject(Outcome.FORGED, attempt, reason="option out of range")
     chosen = order[pos]
     if not await uow.attempts.add_answer(attempt.id, seq, qid, chosen, chosen == question.answer, now):
-        return AnswerResult(Outcome.DUPLICATE, attempt, answered + 1)
-    return AnswerResult(Outcome.RECORDED, attempt, answered + 1)
+        return AnswerResult(Outcome.DUPLICATE, attempt, answered)
+    following = answered if seq > answered else seq + 1
+    if seq == answered and state.stored > answered:  # later questions were answered on the page: skip them
+        done = {a.seq for a in await uow.attempts.answers(attempt.id)}
+        following = next((s for s in range(seq + 1, attempt.total) if s not in done), attempt.total)
+    return AnswerResult(Outcome.RECORDED, attempt, following)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from bot.contests.ports import (
 )
 from bot.contests.ranking import Entry, Ranked, Unit, UnitResult
 from bot.learning.ports import AttemptRec
-from bot.learning.sql import attempt_of, attempt_rec
+from bot.learning.sql import attempt_of, attempt_rec, first_unanswered
 from db import models as m
 from db.sql import SqlRepository, hot, p, prefixed, prefixed_rec, rowcount, sql_statement
 
@@ -90,11 +90,8 @@ _ANSWERING = hot(
             _contests.c.slug.label("c_slug"),
             _contests.c.title.label("c_title"),
             _contests.c.created_at.label("c_created_at"),
-            select(func.count())
-            .select_from(_answers)
-            .where(_answers.c.attempt_id == _attempts.c.id)
-            .scalar_subquery()
-            .label("answered"),
+            first_unanswered(_attempts.c.id).label("answered"),
+            select(func.count()).where(_answers.c.attempt_id == _attempts.c.id).scalar_subquery().label("stored"),
         )
     )
 )
@@ -472,7 +469,7 @@ class SqlContestRepository(SqlRepository):
             row.a_total,
         )
         contest = await self._contest_of(row) if row.c_id is not None else None
-        return AnsweringRec(attempt, contest, int(row.answered))
+        return AnsweringRec(attempt, contest, int(row.answered), int(row.stored))
 
     async def _contest_of(self, row: Any) -> ContestRec:
         """The contest of a row with `c_` columns, with its definition read once per process (a contest's

@@ -14,6 +14,9 @@ class Choice:
     label: str
     # A link instead of a choice (e.g. "open this lesson in the private chat"): a URL button on Telegram.
     url: str = ""
+    # The link opens inside the chat app as a Mini App (Telegram's `web_app` button, private chats only);
+    # elsewhere it is an ordinary link.
+    web_app: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +56,23 @@ class Reply:
         return [c.label for c in self.prompt.options] if self.prompt else []
 
 
+def _option(c: Choice) -> list[str]:
+    if c.web_app:
+        return [c.token, c.label, c.url, "web_app"]
+    return [c.token, c.label, c.url] if c.url else [c.token, c.label]
+
+
+def _choice(option: list[object]) -> Choice:
+    token, label, url, *flags = [str(x) for x in option] + ([""] if len(option) < 3 else [])
+    return Choice(token, label, url, web_app="web_app" in flags)
+
+
 def reply_to_dict(reply: Reply) -> dict[str, object]:
     """A reply as JSON-safe data, kept with its inbound update until it is sent."""
     out: dict[str, object] = {"text": reply.text}
     if reply.prompt:
         out["prompt"] = {
-            "options": [[c.token, c.label, c.url] if c.url else [c.token, c.label] for c in reply.prompt.options],
+            "options": [_option(c) for c in reply.prompt.options],
             "columns": reply.prompt.columns,
             "lettered": reply.prompt.lettered,
         }
@@ -88,7 +102,7 @@ def reply_from_dict(data: dict[str, object]) -> Reply:
     raw_prompt = data.get("prompt")
     if isinstance(raw_prompt, dict):
         prompt = ChoicePrompt(
-            tuple(Choice(*(str(x) for x in option)) for option in raw_prompt["options"]),
+            tuple(_choice(option) for option in raw_prompt["options"]),
             columns=int(raw_prompt.get("columns", 1)),
             lettered=bool(raw_prompt.get("lettered")),
         )

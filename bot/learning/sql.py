@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Table,
+    case,
+    exists,
     func,
     select,
     update,
@@ -18,6 +21,16 @@ from db.sql import SqlRepository, hot, insert_ignore, p, prefixed_rec, rowcount,
 
 _attempts: Table = m.QuizAttempt.__table__  # type: ignore[assignment]
 _answers: Table = m.AttemptAnswer.__table__  # type: ignore[assignment]
+
+
+def first_unanswered(attempt_id: ColumnElement[Any]) -> ColumnElement[int]:
+    """The first question (seq) of the attempt `attempt_id` with no answer: its number of answers while they
+    have no gap (the chat answers in order); the first gap when the contest page answered in another order."""
+    a, b = _answers.alias("fa"), _answers.alias("fb")
+    after = ~exists().where(b.c.attempt_id == a.c.attempt_id, b.c.seq == a.c.seq + 1)
+    gap = select(func.min(a.c.seq + 1)).where(a.c.attempt_id == attempt_id, after).scalar_subquery()
+    first = exists().where(_answers.c.attempt_id == attempt_id, _answers.c.seq == 0)
+    return case((first, gap), else_=0)
 
 
 _ATTEMPT = hot(select(*_attempts.c).where(_attempts.c.id == p("attempt_id")))

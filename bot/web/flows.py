@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.i18n import N_
-from bot.core.roles import STAFF, require_role
+from bot.core.roles import STAFF, Role, require_role
 from bot.core.router import Router
+from bot.web import page_flows
 from bot.web.ports import WebEnv, WebUnitOfWork
 from bot.web.service import LINK_TTL, sign_in_link
 
@@ -20,6 +21,9 @@ FOR_STAFF = N_("Trang quản lý trên web chỉ dành cho thầy cô và ban t�
 @router.command("web", "trangquanly")
 async def cmd_web(ctx: Ctx, _args: str) -> None:
     _ = ctx._
+    if ctx.user.role == Role.STUDENT and ctx.user.onboarded:  # a student gets the contest page instead
+        await page_flows.open_current(ctx)  # type: ignore[arg-type]
+        return
     require_role(ctx, *STAFF, message=FOR_STAFF)
     if not ctx.env.web_base_url:
         ctx.say(

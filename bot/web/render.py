@@ -34,6 +34,8 @@ class WebDeps:
     bot_username: Callable[[], str | None] = lambda: None
     # The version of the privacy notice a consent recorded here is given under, as in the chat (`Env`).
     notice_version: str = ""
+    # Checks a Telegram Mini App's initData for the contest page (from the Telegram channel; None: no token).
+    check_init_data: Callable[[str, Any], tuple[str, str] | None] | None = None
 
 
 DEPS = web.AppKey("deps", WebDeps)

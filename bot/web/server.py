@@ -16,7 +16,9 @@ from aiohttp import web
 from bot.core.i18n import N_
 from bot.web import pages
 from bot.web.background import background_ctx
+from bot.web.contest_page import PAGE_PATH
 from bot.web.files import FILE_PATH
+from bot.web.page_server import PageDeps, make_page_app
 from bot.web.render import DEPS, NOT_FOUND, SESSION, USER, WebDeps, page, refusal
 from bot.web.service import SESSION_TTL, SIGN_IN_PATH, csrf_ok, digest, redeem, session_user
 
@@ -51,6 +53,9 @@ def _origin_ok(request: web.Request, base_url: str) -> bool:
 
 @web.middleware
 async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # The contest page has its own, leaner middleware (bot.web.page_server).
+    if request.path == PAGE_PATH or request.path.startswith(PAGE_PATH + "/"):
+        return await handler(request)
     deps = request.app[DEPS]
     now = deps.clock()
     async with deps.uow_factory() as uow:
@@ -138,6 +143,10 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def to_page(_request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(PAGE_PATH + "/")
+
+
 def make_web_app(deps: WebDeps) -> web.Application:
     app = web.Application(middlewares=[security], client_max_size=MAX_BODY)
     app[DEPS] = deps
@@ -153,6 +162,8 @@ def make_web_app(deps: WebDeps) -> web.Application:
     app.router.add_post("/dang-xuat", sign_out)
     app.router.add_static("/static", str(Path(__file__).parent / "static"))
     pages.add_routes(app)
+    app.router.add_get(PAGE_PATH, to_page)
+    app.add_subapp(PAGE_PATH, make_page_app(PageDeps(deps, deps.check_init_data)))
     return app
 
 

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.web.page_ports import PageLinkRec
 from bot.web.ports import WebFileRec, WebReportJobRec, WebSessionRec
 from db import models as m
-from db.sql import SqlRepository, rowcount
+from db import models_page as mp
+from db.sql import SqlRepository, hot, insert_ignore, rowcount, sql_statement
 
 
 class SqlWebRepository(SqlRepository):
@@ -211,3 +213,68 @@ class SqlWebReportJobRepository(SqlRepository):
 
     async def purge(self, before: dt.datetime) -> int:
         return rowcount(await self.session.execute(delete(J).where(J.created_at < before, J.active_key.is_(None))))
+
+
+_ADD_ANSWER_KEY = hot(  # on every answer the page sends: built once, as the chat's answer statements
+    sql_statement(
+        "INSERT INTO page_answer_keys (attempt_id, key, seq, outcome, created_at)"
+        " VALUES (:attempt_id, :key, :seq, :outcome, :now) ON CONFLICT (attempt_id, key) DO NOTHING",
+        mp.PageAnswerKey.__table__,
+        now="created_at",
+    )
+)
+
+
+class SqlPageRepository(SqlRepository):
+    """The contest page's links, session key and answer keys (`bot.web.page_ports`)."""
+
+    async def add_link(
+        self, token_hash: str, user_id: int, round_id: int, expires_at: dt.datetime, now: dt.datetime
+    ) -> None:
+        link = mp.PageLink(token_hash=token_hash, user_id=user_id, round_id=round_id, expires_at=expires_at)
+        link.created_at = now
+        self.session.add(link)
+        await self.session.flush()
+
+    async def use_link(self, token_hash: str, now: dt.datetime) -> PageLinkRec | None:
+        # One UPDATE decides, as for the console's links: of two spends at once, one changes the row.
+        spent = await self.session.execute(
+            update(mp.PageLink)
+            .where(mp.PageLink.token_hash == token_hash, mp.PageLink.used_at.is_(None), mp.PageLink.expires_at > now)
+            .values(used_at=now)
+        )
+        if rowcount(spent) != 1:
+            return None
+        row = (
+            await self.session.execute(
+                select(mp.PageLink.user_id, mp.PageLink.round_id).where(mp.PageLink.token_hash == token_hash)
+            )
+        ).one()
+        return PageLinkRec(row.user_id, row.round_id)
+
+    async def secret(self, candidate: str, now: dt.datetime) -> str:
+        table = mp.PageKey.__table__
+        await self.session.execute(
+            insert_ignore(self.session, table, ["id"]).values(id=1, secret=candidate, created_at=now)
+        )
+        stored: str = (await self.session.execute(select(mp.PageKey.secret).where(mp.PageKey.id == 1))).scalar_one()
+        return stored
+
+    async def answer_key(self, attempt_id: int, user_id: int, key: str) -> tuple[int, str] | None:
+        keys = mp.PageAnswerKey
+        row = (
+            await self.session.execute(
+                select(keys.seq, keys.outcome)
+                .join(m.QuizAttempt, m.QuizAttempt.id == keys.attempt_id)
+                .where(keys.attempt_id == attempt_id, keys.key == key, m.QuizAttempt.user_id == user_id)
+            )
+        ).first()
+        return (row.seq, row.outcome) if row is not None else None
+
+    async def add_answer_key(self, attempt_id: int, key: str, seq: int, outcome: str, now: dt.datetime) -> bool:
+        values = {"attempt_id": attempt_id, "key": key, "seq": seq, "outcome": outcome, "now": now}
+        return rowcount(await self.session.execute(_ADD_ANSWER_KEY, values)) == 1
+
+    async def purge(self, now: dt.datetime) -> int:
+        old = or_(mp.PageLink.expires_at <= now, mp.PageLink.used_at.is_not(None))
+        return rowcount(await self.session.execute(delete(mp.PageLink).where(old)))

@@ -56,13 +56,17 @@ def message_text(reply: Reply) -> str:
     return f"{reply.text}\n\n" + "\n".join(lines)
 
 
-def keyboard(prompt: ChoicePrompt | None) -> dict[str, Any] | None:
-    """The inline keyboard as the Bot API's JSON `reply_markup` (posted as is, see `calls.py`)."""
+def keyboard(prompt: ChoicePrompt | None, private: bool = True) -> dict[str, Any] | None:
+    """The inline keyboard as the Bot API's JSON `reply_markup` (posted as is, see `calls.py`). A Mini App link
+    is a `web_app` button in a private chat (Telegram allows it nowhere else), an ordinary URL button elsewhere."""
     if prompt is None or not prompt.options:
         return None
-    buttons: list[dict[str, str]] = []
+    buttons: list[dict[str, Any]] = []
     for i, choice in enumerate(prompt.options):
         label = LETTERS[i] if prompt.lettered else choice.label
+        if choice.url and choice.web_app and private:
+            buttons.append({"text": label, "web_app": {"url": choice.url}})
+            continue
         if choice.url:
             buttons.append({"text": label, "url": choice.url})
             continue

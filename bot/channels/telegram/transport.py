@@ -130,7 +130,7 @@ class TelegramTransport:
         self, address: ChannelAddress, reply: Reply, edit_message_id: int | None = None, *, bulk: bool
     ) -> DeliveryResult:
         chat_id, group = address.chat_id, address.chat_type != "private"
-        markup = keyboard(reply.prompt)
+        markup = keyboard(reply.prompt, private=not group)
         text = message_text(reply)
         chunks = split_text(text) if text.strip() else []
         no_preview: dict[str, Any] = {} if reply.link_preview else {"link_preview_options": {"is_disabled": True}}

@@ -48,3 +48,23 @@ def test_callback_data_over_64_bytes_is_refused_before_sending() -> None:
 def test_link_choices_become_url_buttons() -> None:
     markup = keyboard(ChoicePrompt((Choice("", "📖 Mở bài học", url="https://t.me/b?start=L_x"),)))
     assert markup == {"inline_keyboard": [[{"text": "📖 Mở bài học", "url": "https://t.me/b?start=L_x"}]]}
+
+
+def test_a_mini_app_link_is_a_web_app_button_in_private_chats_only() -> None:
+    prompt = ChoicePrompt((Choice("", "🌐 Mở trang làm bài", url="https://antt.example.vn/thi/tg?r=3", web_app=True),))
+    private = keyboard(prompt, private=True)
+    group = keyboard(prompt, private=False)
+    assert private is not None and group is not None
+    assert private["inline_keyboard"] == [
+        [{"text": "🌐 Mở trang làm bài", "web_app": {"url": "https://antt.example.vn/thi/tg?r=3"}}]
+    ]
+    assert group["inline_keyboard"] == [[{"text": "🌐 Mở trang làm bài", "url": "https://antt.example.vn/thi/tg?r=3"}]]
+
+
+def test_a_mini_app_button_survives_the_outbox() -> None:
+    from bot.core.replies import reply_from_dict, reply_to_dict
+
+    reply = Reply(
+        "x", prompt=ChoicePrompt((Choice("", "Mở", url="https://a.vn/thi/tg", web_app=True), Choice("t", "B")))
+    )
+    assert reply_from_dict(reply_to_dict(reply)) == reply
