@@ -31,8 +31,7 @@ class LiveRound(Base):
 
 class LiveParticipant(Base):
     """A student in a live round, with the official attempt the round's answers are stored in (so results,
-    prizes and exports are the round's own). A question the student did not answer in its time is stored in
-    that attempt as chosen = -1, not correct."""
+    prizes and exports are the round's own)."""
 
     __tablename__ = "live_participants"
     __table_args__ = (

@@ -14,6 +14,7 @@ from bot.contests.ports import ContestRec, Ctx, EntryRec, RegistrationRec, Round
 from bot.contests.ranking import PRIZE_NAMES
 from bot.core.clock import vn_time
 from bot.core.errors import STALE, UserFacingError
+from bot.core.i18n import N_
 from bot.core.roles import SCHOOL_STAFF, Role
 from bot.core.router import Router
 from bot.learning.ports import AttemptRec
@@ -376,7 +377,20 @@ async def _prediction_question(ctx: Ctx, attempt: AttemptRec) -> str:
     return ""
 
 
+LIVE_ON_PAGE = N_(
+    "Em đang thi vòng trực tiếp: cả lớp cùng trả lời từng câu trên trang thi. Em bấm “🌐 Làm bài trên trang web” "
+    "để mở trang nhé."
+)
+
+
 async def _continue(ctx: Ctx, attempt: AttemptRec, prefix: str = "") -> None:
+    if (attempt.ref or "").endswith(svc.LIVE):  # answered on the live round's schedule, on the page only
+        round_ref = (attempt.ref or "").removeprefix("round:").removesuffix(svc.LIVE)
+        options = [(ctx._("⬅️ Về menu"), "menu")]
+        if ctx.env.web_base_url:
+            options.insert(0, (ctx._("🌐 Làm bài trên trang web"), f"page.open:{round_ref}"))
+        ctx.ask(prefix + ctx._(LIVE_ON_PAGE), options)
+        return
     # The first question with no answer: the contest page may have answered later ones already.
     done = {a.seq for a in await ctx.uow.attempts.answers(attempt.id)}
     answered = next((seq for seq in range(attempt.total) if seq not in done), attempt.total)

@@ -313,6 +313,7 @@ async def start_attempt(
     registration_locked: bool = False,
     shown: list[list[Any]] | None = None,
     deadline: dt.datetime | None = None,
+    live: bool = False,
 ) -> AttemptRec | None:
     """A new attempt with its server-side deadline; None when no official attempt is left.
 
@@ -332,7 +333,8 @@ async def start_attempt(
     if deadline is None:
         deadline = now + dt.timedelta(minutes=d.time_limit_minutes)
     kind = CONTEST if official else CONTEST_PRACTICE
-    attempt = await uow.attempts.create(user_id, kind, None, f"round:{rnd.id}", shown, now, deadline_at=deadline)
+    ref = f"round:{rnd.id}{LIVE if live else ''}"
+    attempt = await uow.attempts.create(user_id, kind, None, ref, shown, now, deadline_at=deadline)
     if not await uow.contests.add_entry(rnd.id, registration_id, user_id, attempt.id, official_no, now):
         return None  # a concurrent start took this official attempt; the caller rolls back
     if not registration_locked:
@@ -340,6 +342,10 @@ async def start_attempt(
     if official:
         await activity.record_for(uow, user_id, activity.CONTEST_ENTERED, now, ref=str(rnd.contest_id))
     return attempt
+
+
+# The ref of a live round's attempts ends so: they are answered on the live round's schedule only (`bot.live`).
+LIVE = ":live"
 
 
 class Outcome(StrEnum):
@@ -369,6 +375,7 @@ async def submit_answer(
     now: dt.datetime,
     any_order: bool = False,
     round_id: int | None = None,
+    live: bool = False,
 ) -> AnswerResult:
     """Record one answer if every rule allows it; otherwise change nothing and log why (CHEAT-1, REL-9/12).
 
@@ -385,6 +392,8 @@ async def submit_answer(
     state = await uow.contests.answering(attempt_id)
     if state is None or state.attempt.user_id != user_id:
         return await reject(Outcome.FOREIGN, None, target=attempt_id)
+    if (state.attempt.ref or "").endswith(LIVE) != live:  # a live round's answers follow its schedule only
+        return await reject(Outcome.FORGED, state.attempt, reason="live attempt" if not live else "not live")
     if round_id is not None and state.attempt.ref != f"round:{round_id}":
         return await reject(Outcome.FOREIGN, state.attempt, reason="another round")
     attempt, contest, answered = state.attempt, state.contest, state.answered

@@ -21,7 +21,6 @@ from bot.live.ports import LiveRec, LiveUnitOfWork, ParticipantRec
 
 QUESTION_SECONDS = (10, 120)  # the range an organizer may choose (default 20 s)
 PAUSE_SECONDS = (3, 60)  # the standings between questions (default 5 s)
-SKIPPED = -1  # a question the student did not answer in its time: stored as chosen = -1, not correct
 
 ROUND_NOT_OPEN = N_("Vòng thi này chưa mở hoặc đã đóng, nên chưa bắt đầu được vòng trực tiếp.")
 ALREADY_LIVE = N_("Vòng thi này đã có một vòng trực tiếp rồi.")
@@ -182,6 +181,7 @@ async def join(
         day,
         shown=live.questions,
         deadline=ends_at(live),
+        live=True,
         registration_locked=registration.locked_at is not None,
     )
     if attempt is None:
@@ -207,8 +207,7 @@ async def answer(
     uow: LiveUnitOfWork, content: Content, live: LiveRec, user_id: int, seq: int, pos: int, now: dt.datetime
 ) -> AnswerResult:
     """One answer to the open question. An answer to another question than the open one (early, late, or a
-    replay of an old one) changes nothing and is logged; the questions the student let pass are stored as
-    skipped, so the next one can be answered."""
+    replay of an old one) changes nothing and is logged; a question the student let pass stays unanswered."""
     me = await uow.live.participant(live.id, user_id)
     if me is None:
         await uow.security.add(user_id, Outcome.FOREIGN.value, None, {"live": live.id, "seq": seq}, now)
@@ -218,15 +217,10 @@ async def answer(
     if state is None:
         return AnswerResult(Outcome.FOREIGN)
     if at.phase != Phase.QUESTION or seq != at.index:
-        if seq < state.answered:
-            return AnswerResult(Outcome.DUPLICATE, state.attempt, state.answered)
         detail = {"live": live.id, "seq": seq, "pos": pos, "open": at.index if at.phase == Phase.QUESTION else None}
         await uow.security.add(user_id, Outcome.LATE.value, me.attempt_id, detail, now)
         return AnswerResult(Outcome.LATE, state.attempt, state.answered)
-    for passed in range(state.answered, seq):
-        qid = live.questions[passed][0]
-        await uow.attempts.add_answer(me.attempt_id, passed, qid, SKIPPED, False, now)
-    return await contests.submit_answer(uow, content, user_id, me.attempt_id, seq, pos, now)
+    return await contests.submit_answer(uow, content, user_id, me.attempt_id, seq, pos, now, any_order=True, live=True)
 
 
 async def predict(uow: LiveUnitOfWork, live: LiveRec, user_id: int, value: int, now: dt.datetime) -> bool:

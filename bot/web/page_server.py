@@ -19,9 +19,11 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.ports import UserRec
 from bot.web import contest_page as cp
+from bot.web import live_page
 from bot.web.render import DEPS, WebDeps
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class PageDeps:
     check_init_data: cp.InitDataCheck | None = None
     limit: RateLimit = field(default_factory=RateLimit)
     signer: cp.SessionSigner | None = None
+    live: live_page.LiveCache = field(default_factory=live_page.LiveCache)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def sessions(self) -> cp.SessionSigner:
@@ -217,7 +220,11 @@ async def _state(deps: PageDeps, found: tuple[int, int], shown_attempt: int | No
         user = await uow.users.get(found[0])
         if user is None:
             raise cp.PageRefusal(SIGNED_OUT, 401)
-        view = await cp.state(uow, deps.web.content, _translate(deps, user), user, found[1], now, shown_attempt)
+        translate = _translate(deps, user)
+        live = await live_page.view(deps.web, deps.live, uow, user, found[1], translate)
+        if live is not None:
+            return live
+        view = await cp.state(uow, deps.web.content, translate, user, found[1], now, shown_attempt)
         await uow.commit()  # overdue attempts closed on the way
     return view
 
@@ -331,6 +338,62 @@ async def api_submit(request: web.Request) -> web.StreamResponse:
     return web.json_response(out, status=403 if status == "foreign" else 200)
 
 
+# --- the live round (bot.web.live_page) ----------------------------------------------------------------------
+
+
+async def _student(uow: Any, user_id: int) -> UserRec:
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise cp.PageRefusal(SIGNED_OUT, 401)
+    return user  # type: ignore[no-any-return]
+
+
+async def api_live_join(request: web.Request) -> web.StreamResponse:
+    deps = request.app[PAGE_DEPS]
+    user_id, round_id = request[PAGE]
+    async with deps.web.uow_factory() as uow:
+        try:
+            await live_page.join(deps.web, deps.live, uow, await _student(uow, user_id), round_id)
+        except Refusal as exc:
+            raise cp.PageRefusal(exc.message, **exc.fields) from None
+        await uow.commit()
+    return web.json_response({"ok": True})
+
+
+async def api_live_answer(request: web.Request) -> web.StreamResponse:
+    """One answer to the open question, one unit of work, the reply after the commit."""
+    deps = request.app[PAGE_DEPS]
+    body = await _json(request)
+    seq, pos = _int(body, "seq"), _int(body, "pos")
+    user_id, round_id = request[PAGE]
+    async with deps.web.uow_factory() as uow:
+        user = await _student(uow, user_id)
+        status, outcome, message = await live_page.answer(deps.web, deps.live, uow, user, round_id, seq, pos)
+        await uow.commit()
+    return web.json_response({"status": outcome, "message": _locale_text(deps, message)}, status=status)
+
+
+async def api_live_predict(request: web.Request) -> web.StreamResponse:
+    deps = request.app[PAGE_DEPS]
+    value = _int(await _json(request), "prediction")
+    user_id, round_id = request[PAGE]
+    async with deps.web.uow_factory() as uow:
+        user = await _student(uow, user_id)
+        message = await live_page.predict(deps.web, deps.live, uow, user, round_id, value)
+        await uow.commit()
+    return web.json_response({"message": _locale_text(deps, message, p=value)})
+
+
+async def api_live_events(request: web.Request) -> web.StreamResponse:
+    deps = request.app[PAGE_DEPS]
+    _user_id, round_id = request[PAGE]
+    async with deps.web.uow_factory() as uow:
+        live = await deps.live.live(deps.web, uow, round_id)
+    if live is None:
+        return _error(deps, 404, SIGNED_OUT)
+    return await live_page.stream(request, deps.web, deps.live, live, VI)
+
+
 def make_page_app(deps: PageDeps) -> web.Application:
     app = web.Application(middlewares=[lean], client_max_size=MAX_BODY)
     app[PAGE_DEPS] = deps
@@ -351,5 +414,9 @@ def make_page_app(deps: PageDeps) -> web.Application:
     app.router.add_post("/api/start", api_start)
     app.router.add_post("/api/answer", api_answer)
     app.router.add_post("/api/submit", api_submit)
+    app.router.add_post("/api/live/join", api_live_join)
+    app.router.add_post("/api/live/answer", api_live_answer)
+    app.router.add_post("/api/live/predict", api_live_predict)
+    app.router.add_get("/api/live/su-kien", api_live_events)
     app.router.add_static("/static", str(Path(__file__).parent / "static" / "page"))
     return app

@@ -20,8 +20,9 @@ from db import models as m
 from db import models_page as mp
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
+from tests.web.conftest import free_port
 from tests.web.page_helpers import add_students, page_deps, page_link, sign_init_data, telegram_fields
-from tests.web.test_browser import CHROMIUM, FLAGS, REQUIRED, free_port
+from tests.web.test_browser import CHROMIUM, FLAGS, REQUIRED
 
 pytestmark = [
     pytest.mark.slow,
