@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bot.core.clock import Clock
 from bot.runtime.oa_grants import GrantRefused, Refresh, TokenPair
-from bot.runtime.oa_tokens import OAAuthorizationNeeded
+from bot.runtime.oa_tokens import OAAuthorizationNeeded, OATokenUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,6 @@ AUTHORIZE = "python -m bot zalo-oa authorize"
 
 class OATokenKeyError(RuntimeError):
     """ZALO_OA_TOKEN_KEY is missing, malformed or not the key the stored tokens were sealed with."""
-
-
-class OATokenUnavailable(RuntimeError):
-    """No valid access token right now, but none is lost: the OAuth server did not answer (try again later)."""
 
 
 KEY_MISSING = (

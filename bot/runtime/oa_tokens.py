@@ -12,7 +12,8 @@ class OATokenSource(Protocol):
     async def access_token(self) -> str:
         """A valid access token, refreshed first when it expires within a safety margin.
 
-        Raises `OAAuthorizationNeeded` when no usable token is left (an OA admin must run the authorize command)."""
+        Raises `OAAuthorizationNeeded` when no usable token is left (an OA admin must run the authorize command),
+        `OATokenUnavailable` when none is valid now but none is lost (the OAuth server did not answer)."""
         ...
 
     async def expired(self, token: str) -> None:
@@ -23,3 +24,7 @@ class OATokenSource(Protocol):
 
 class OAAuthorizationNeeded(RuntimeError):
     """The OA has no valid refresh token: `python -m bot zalo-oa authorize` must be run again."""
+
+
+class OATokenUnavailable(RuntimeError):
+    """No valid access token right now, but none is lost: the OAuth server did not answer (try again later)."""

@@ -46,12 +46,15 @@ class FakeOAServer:
     port: int = 0
     webhook_url: str = ""
     tokens: set[str] = field(default_factory=set)
-    sent: list[dict[str, Any]] = field(default_factory=list)  # accepted messages: {"user_id", "message", "at"}
+    # accepted messages: {"user_id", "message", "at", "message_id", "token"}
+    sent: list[dict[str, Any]] = field(default_factory=list)
     errors: list[tuple[str, int]] = field(default_factory=list)  # (path, error) answered
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {"kind", "filename", "content"}
     last_interaction: dict[str, dt.datetime] = field(default_factory=dict)
     unfollowed: set[str] = field(default_factory=set)
     tokens_issued: int = 0
+    # Tokens valid besides `tokens`: e.g. the fake OAuth server's `access_valid`, so both fakes agree.
+    accepts: Callable[[str], bool] | None = None
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -180,7 +183,7 @@ class FakeOAServer:
     def _gate(self, request: web.Request) -> web.Response | None:
         """The access token, then the per-second limit (both checked on every call, as the OA does)."""
         token = request.headers.get("access_token", "")
-        if token not in self.tokens:
+        if token not in self.tokens and not (self.accepts is not None and self.accepts(token)):
             return self._error(request.path, -216, "Access token is invalid")
         now = self.rate_clock()
         while self._calls and self._calls[0] <= now - 1.0:
@@ -214,7 +217,10 @@ class FakeOAServer:
         if attachment is not None and not self._valid_attachment(attachment):
             return self._error(request.path, -201, "Invalid parameter: attachment")
         message_id = secrets.token_hex(10)
-        self.sent.append({"user_id": user_id, "message": message, "at": self.clock(), "message_id": message_id})
+        token = request.headers["access_token"]
+        self.sent.append(
+            {"user_id": user_id, "message": message, "at": self.clock(), "message_id": message_id, "token": token}
+        )
         return web.json_response(
             {"error": 0, "message": "Success", "data": {"message_id": message_id, "user_id": user_id}}
         )

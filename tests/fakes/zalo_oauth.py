@@ -88,6 +88,10 @@ class FakeZaloOAuth:
         expiry = self._access.get(token)
         return expiry is not None and expiry > time.monotonic()
 
+    def expire(self, access_token: str) -> None:
+        """The access token stops working before its time (revoked; an OA sharing `access_valid` answers -216)."""
+        self._access.pop(access_token, None)
+
     def refresh_valid(self, token: str) -> bool:
         return token in self._refresh_valid
 

@@ -13,8 +13,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from bot.app import oa_token_source
-from bot.runtime.oa_token_store import OATokenKeyError, OATokenStore, OATokenUnavailable
-from bot.runtime.oa_tokens import OAAuthorizationNeeded
+from bot.runtime.oa_token_store import OATokenKeyError, OATokenStore
+from bot.runtime.oa_tokens import OAAuthorizationNeeded, OATokenUnavailable
 from db.migrate import upgrade_async
 from db.session import create_engine
 from tests.conftest import FakeClock

@@ -29,7 +29,7 @@ from bot.core.events import ChannelAddress
 from bot.core.replies import Reply
 from bot.core.sendlimit import SendLimit
 from bot.runtime.oa_followers import FollowerState
-from bot.runtime.oa_tokens import OAAuthorizationNeeded
+from bot.runtime.oa_tokens import OAAuthorizationNeeded, OATokenUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,9 @@ class OATransport:
         except OAAuthorizationNeeded:
             log.error("zalo oa: no valid token; run `python -m bot zalo-oa authorize`")
             return DeliveryResult(DeliveryStatus.RETRY, retry_after=60.0, error="oa_authorize")
+        except OATokenUnavailable as exc:  # its message says why, never holds a token
+            log.warning("zalo oa: no valid access token now, will retry: %s", exc)
+            return DeliveryResult(DeliveryStatus.RETRY, retry_after=30.0, error="oa_token_unavailable")
         except OAApiError as exc:
             if exc.code in REFUSALS:
                 reason = REFUSALS[exc.code]
