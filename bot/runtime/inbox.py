@@ -38,6 +38,12 @@ Parser = Callable[[dict[str, Any]], IncomingEvent | None]
 Sender = Callable[[IncomingEvent, list[Reply]], Awaitable[None]]
 
 
+class SendLater(Exception):
+    """The platform cannot take replies now for a reason that is not the update's and passes (no usable token
+    yet, an outage the channel knows of): the replies are kept and sent again later, without counting a failed
+    attempt, for as long as it lasts; so nothing the user did is lost to a dead letter."""
+
+
 @dataclass
 class _Job:
     inbox_id: int
@@ -362,6 +368,12 @@ class InboxWorker:
             self._finishing = None
 
     async def _failed(self, job: _Job, event: IncomingEvent, what: str, exc: Exception) -> bool:
+        n = self._failures[job.inbox_id] = self._failures.get(job.inbox_id, 0) + 1
+        delay = min(self.retry_base_seconds * 2 ** (n - 1), 60.0)
+        if isinstance(exc, SendLater):  # not the update's fault: kept (handled, replies stored), no attempt counted
+            log.warning("inbox %s: %s cannot send now (%s); again in %.0f s", job.inbox_id, self.channel, exc, delay)
+            asyncio.get_running_loop().call_later(delay, self._queue.put_nowait, job)
+            return True
         async with self.uow_factory() as uow:
             status = await uow.inbox.fail(job.inbox_id, what, self.max_attempts, self.clock())
             await uow.commit()
@@ -382,7 +394,5 @@ class InboxWorker:
                     log.warning("inbox %s: the apology could not be sent either", job.inbox_id)
             return False
         log.warning("inbox %s: %s failed (%s); will retry", job.inbox_id, self.channel, what)
-        n = self._failures[job.inbox_id] = self._failures.get(job.inbox_id, 0) + 1
-        delay = min(self.retry_base_seconds * 2 ** (n - 1), 60.0)
         asyncio.get_running_loop().call_later(delay, self._queue.put_nowait, job)
         return True

@@ -26,7 +26,7 @@ from bot.core.events import ChannelAddress, IncomingEvent
 from bot.core.replies import Reply
 from bot.core.sendlimit import LocalSendLimit, Pace, SendLimit, bot_key
 from bot.runtime.channel import ChannelDeps
-from bot.runtime.inbox import InboxWorker
+from bot.runtime.inbox import InboxWorker, SendLater
 from bot.runtime.oa_tokens import OATokenSource
 from bot.runtime.signals import stop_on_signals
 
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 class OAConfigError(RuntimeError):
     """The settings cannot work (no app id, secret key or OA id); the channel refuses to start."""
+
+
+WAIT_FOR_TOKEN = {"oa_authorize", "oa_token_unavailable"}  # the transport's errors while no token is usable
 
 
 class DeliveryRetry(Exception):
@@ -137,6 +140,8 @@ class ZaloOAChannel:
                 result = await self.transport.reply(target, batch, quote)
             else:
                 result = await self.transport.deliver(target, batch)
+            if result.status is DeliveryStatus.RETRY and result.error in WAIT_FOR_TOKEN:
+                raise SendLater(result.error or "")  # no usable token: kept until one comes, never a dead letter
             if result.status is DeliveryStatus.RETRY:
                 raise DeliveryRetry(result.error or "retry")
             if result.status is not DeliveryStatus.SENT:
