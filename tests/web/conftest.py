@@ -92,3 +92,19 @@ async def served(web_app: App) -> AsyncIterator[str]:
         yield url
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def page_served(web_app: App) -> AsyncIterator[str]:
+    """The console and the contest page on a real port, Mini App logins checked with the test's bot token."""
+    from tests.web.page_helpers import page_deps  # page_helpers imports this module
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    runner = web.AppRunner(make_web_app(dataclasses.replace(page_deps(web_app), base_url=url)))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield url
+    finally:
+        await runner.cleanup()

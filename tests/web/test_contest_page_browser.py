@@ -5,23 +5,18 @@ the result; another student starts on the page and finishes in the chat. Skipped
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.web.server import make_web_app
 from db import models as m
 from db import models_page as mp
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
-from tests.web.conftest import free_port
-from tests.web.page_helpers import add_students, page_deps, page_link, sign_init_data, telegram_fields
+from tests.web.page_helpers import add_students, page_link, sign_init_data, telegram_fields
 from tests.web.test_browser import CHROMIUM, FLAGS, REQUIRED
 
 pytestmark = [
@@ -29,19 +24,6 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None and not REQUIRED, reason="no Chromium here (Debian: apt-get install chromium)"),
 ]
 playwright = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
-
-
-@pytest.fixture
-async def served(web_app: App) -> AsyncIterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(make_web_app(dataclasses.replace(page_deps(web_app), base_url=url)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield url
-    finally:
-        await runner.cleanup()
 
 
 async def answers_of(app: App, name: str) -> dict[int, int]:
@@ -69,7 +51,7 @@ async def answer_visible(page: Any, option: int = 0) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_student_takes_the_attempt_on_the_page_through_a_reload_and_a_lost_network(
-    web_app: App, served: str, clock: FakeClock
+    web_app: App, page_served: str, clock: FakeClock
 ) -> None:
     await make_contest(web_app, contest_def(clock()))
     bình, an = await add_students(web_app, ["Trần Văn Bình", "Lê Thị An"])
@@ -84,8 +66,8 @@ async def test_a_student_takes_the_attempt_on_the_page_through_a_reload_and_a_lo
             "response",
             lambda r: acks.append(r.status) if r.url.endswith("/thi/api/answer") and r.status == 200 else None,
         )
-        await page.goto(f"{served}/thi/vao?t={token}")  # the script presses the button at once
-        await page.wait_for_url(f"{served}/thi/")
+        await page.goto(f"{page_served}/thi/vao?t={token}")  # the script presses the button at once
+        await page.wait_for_url(f"{page_served}/thi/")
         assert await page.get_by_text("Thí sinh: Trần Văn Bình").is_visible()
         await page.get_by_role("button", name="Thi chính thức").click()
         await playwright.expect(page.locator("#timer")).to_contain_text("còn 14 phút")  # the server's 15 minutes
@@ -125,7 +107,7 @@ async def test_a_student_takes_the_attempt_on_the_page_through_a_reload_and_a_lo
         await playwright.expect(page.locator("#missing")).to_have_text("")
         await page.get_by_label("Em gõ một số (ví dụ: 25), rồi bấm “Nộp bài”.").fill("12")
         await page.get_by_role("button", name="Nộp bài").click()
-        await page.wait_for_url(f"{served}/thi/?ket-qua=*")
+        await page.wait_for_url(f"{page_served}/thi/?ket-qua=*")
         assert await page.get_by_role("heading", name="📨 Em đã nộp bài.").is_visible()
         assert await page.get_by_text("Dự đoán của em: 12.").is_visible()
         assert await page.get_by_text("câu đúng.").is_visible()
@@ -138,8 +120,8 @@ async def test_a_student_takes_the_attempt_on_the_page_through_a_reload_and_a_lo
         # Another student starts on the page and finishes in the chat.
         other = await browser.new_context(locale="vi-VN", viewport={"width": 360, "height": 640})
         an_page = await other.new_page()
-        await an_page.goto(f"{served}/thi/vao?t={await page_link(an)}")
-        await an_page.wait_for_url(f"{served}/thi/")
+        await an_page.goto(f"{page_served}/thi/vao?t={await page_link(an)}")
+        await an_page.wait_for_url(f"{page_served}/thi/")
         await an_page.get_by_role("button", name="Thi chính thức").click()
         await answer_visible(an_page, 0)
         await answer_visible(an_page, 0)
@@ -159,7 +141,7 @@ async def test_a_student_takes_the_attempt_on_the_page_through_a_reload_and_a_lo
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_the_page_opens_as_a_telegram_mini_app(web_app: App, served: str, clock: FakeClock) -> None:
+async def test_the_page_opens_as_a_telegram_mini_app(web_app: App, page_served: str, clock: FakeClock) -> None:
     """Telegram opens the Mini App with its initData in the address's fragment; the page hands it to the server."""
     await make_contest(web_app, contest_def(clock()))
     await add_students(web_app, ["Trần Văn Bình"], channel="telegram")
@@ -175,11 +157,11 @@ async def test_the_page_opens_as_a_telegram_mini_app(web_app: App, served: str, 
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = await browser.new_context(locale="vi-VN", viewport={"width": 360, "height": 640})
         page = await context.new_page()
-        await page.goto(f"{served}/thi/tg?r={round_id}#tgWebAppData={quote(forged)}&tgWebAppVersion=7.0")
+        await page.goto(f"{page_served}/thi/tg?r={round_id}#tgWebAppData={quote(forged)}&tgWebAppVersion=7.0")
         await playwright.expect(page.locator("#notice")).to_contain_text("đã được dùng, đã hết hạn hoặc không đúng")
         page = await context.new_page()  # a new opening (the same address again would only change its fragment)
-        await page.goto(f"{served}/thi/tg?r={round_id}#tgWebAppData={quote(init_data)}&tgWebAppVersion=7.0")
-        await page.wait_for_url(f"{served}/thi/")
+        await page.goto(f"{page_served}/thi/tg?r={round_id}#tgWebAppData={quote(init_data)}&tgWebAppVersion=7.0")
+        await page.wait_for_url(f"{page_served}/thi/")
         assert await page.get_by_text("Họ và tên: Trần Văn Bình").is_visible()
         await page.get_by_role("button", name="Đúng, em đăng ký").click()
         await playwright.expect(page.get_by_role("button", name="Thi chính thức")).to_be_visible()

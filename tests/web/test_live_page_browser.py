@@ -5,21 +5,16 @@ Skipped, saying why, without Chromium."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import App
-from bot.web.server import make_web_app
 from db import models as m
 from tests.conftest import FakeClock
 from tests.contests.helpers import contest_def, make_contest
-from tests.web.conftest import free_port
-from tests.web.page_helpers import add_students, page_deps, page_link
+from tests.web.page_helpers import add_students, page_link
 from tests.web.test_browser import CHROMIUM, FLAGS, REQUIRED
 from tests.web.test_live_page import demo_class, start_live
 
@@ -30,21 +25,8 @@ pytestmark = [
 playwright = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
 
 
-@pytest.fixture
-async def served(web_app: App) -> AsyncIterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(make_web_app(dataclasses.replace(page_deps(web_app), base_url=url)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield url
-    finally:
-        await runner.cleanup()
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_student_follows_the_live_round_on_a_phone(web_app: App, served: str, clock: FakeClock) -> None:
+async def test_a_student_follows_the_live_round_on_a_phone(web_app: App, page_served: str, clock: FakeClock) -> None:
     await make_contest(web_app, contest_def(clock(), questions=5))
     (bình,) = await add_students(web_app, ["Trần Văn Bình"])
     live = await start_live(web_app, [await demo_class(web_app)])
@@ -53,8 +35,8 @@ async def test_a_student_follows_the_live_round_on_a_phone(web_app: App, served:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = await browser.new_context(locale="vi-VN", viewport={"width": 360, "height": 640})
         page = await context.new_page()
-        await page.goto(f"{served}/thi/vao?t={token}")
-        await page.wait_for_url(f"{served}/thi/")
+        await page.goto(f"{page_served}/thi/vao?t={token}")
+        await page.wait_for_url(f"{page_served}/thi/")
         await page.get_by_role("button", name="Vào vòng trực tiếp").click()
         await playwright.expect(page.locator("#live-title")).to_have_text("Sắp bắt đầu")
 
