@@ -256,15 +256,16 @@ async def stream(request: web.Request, produce: Callable[[], Awaitable[dict[str,
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
-    sent: str | None = None
+    sent: Any = None
     quiet = time.monotonic()
     with contextlib.suppress(ConnectionResetError):
         while True:
             state = await produce()
-            body = json.dumps({k: v for k, v in state.items() if k != "remaining_ms"}, ensure_ascii=False)
-            if body != sent:
+            # What changes the screen (the countdown alone does not): compared as values, serialized only to send.
+            seen = (state["phase"], state["index"], state.get("classes"), state.get("schools"))
+            if seen != sent:
                 await response.write(f"data: {json.dumps(state, ensure_ascii=False)}\n\n".encode())
-                sent, quiet = body, time.monotonic()
+                sent, quiet = seen, time.monotonic()
             elif time.monotonic() - quiet > HEARTBEAT_SECONDS:
                 await response.write(b": still here\n\n")
                 quiet = time.monotonic()
