@@ -15,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NoReturn, Protocol, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -81,7 +81,6 @@ from bot.runtime.notices import deliver_notices, notices_loop
 from bot.runtime.oa_followers import FollowerLog, OAUnitOfWork
 from bot.runtime.oa_token_store import Hook, OATokenKeyError, OATokenStore, TokenCipher
 from bot.runtime.oa_tokens import OATokenSource
-from bot.runtime.redis_limit import RedisSendLimits
 from bot.runtime.serve import ChannelRun, Job, serve
 from bot.runtime.signals import stop_on_signals
 from bot.standard import flows as standard_flows
@@ -100,6 +99,9 @@ from db import repositories as kernel_sql
 from db.migrate import upgrade, upgrade_async
 from db.session import create_engine, create_read_engine, session_factory
 from db.uow import RepositoryFactory, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.runtime.redis_limit import RedisSendLimits
 
 log = logging.getLogger(__name__)
 
@@ -430,7 +432,11 @@ def build_app(
     )
     read_engine = create_read_engine(settings.database_url)
     reader = unit_of_work_factory(session_factory(read_engine, fast_path=False)) if read_engine else uow_factory
-    send_limits = RedisSendLimits(settings.redis_url) if settings.redis_url else None
+    send_limits = None
+    if settings.redis_url:
+        from bot.runtime.redis_limit import RedisSendLimits  # redis-py loads only where Redis is used
+
+        send_limits = RedisSendLimits(settings.redis_url)
     return App(
         settings, engine, sessions, uow_factory, content, i18n, env, dispatcher, clock, read_engine, reader, send_limits
     )

@@ -6,8 +6,6 @@ import io
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-
 from bot.core.text import fold
 
 NAME_HEADERS = ("ho va ten", "ho ten", "ten", "full name", "name")
@@ -29,6 +27,8 @@ def _header_columns(row: tuple[Any, ...]) -> tuple[int, int | None] | None:
 
 def read_roster(source: Path | bytes) -> list[tuple[int, Any, Any]]:
     """(row number, full name, student code) for every row of the first sheet, after the header if any."""
+    from openpyxl import load_workbook  # openpyxl (and numpy) load with the first sheet, not with the bot
+
     try:
         data = io.BytesIO(source) if isinstance(source, bytes) else source
         workbook = load_workbook(data, read_only=True, data_only=True)
@@ -54,6 +54,8 @@ def read_roster(source: Path | bytes) -> list[tuple[int, Any, Any]]:
 
 def write_roster(rows: list[tuple[str, str | None]], with_header: bool = True) -> bytes:
     """A roster sheet (used by tests and as a template for schools)."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     sheet = workbook.active
     if with_header:

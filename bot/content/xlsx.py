@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
 from bot.content.loader import Content, load_content
@@ -34,6 +33,8 @@ LETTERS = "ABCD"
 
 def export_bank(content: Content, path: Path | str) -> None:
     """Write every bank question to `path`, one sheet per topic, in file order."""
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
     for topic in TOPICS:
@@ -110,6 +111,8 @@ def import_bank(path: Path | str, content_root: Path | str) -> list[str]:
     content_root = Path(content_root)
     current = load_content(content_root)
     errors: list[str] = []
+    from openpyxl import load_workbook
+
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a bad file

@@ -12,8 +12,6 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from fpdf import FPDF
-
 from bot.contests.ranking import PRIZE_NAMES, Ranked
 from bot.contests.service import RoundResults
 from bot.core.clock import official_date, vn_date
@@ -88,6 +86,8 @@ def certificates_pdf(res: RoundResults, issued_on: dt.date | None = None, only: 
     """One landscape A4 page per certificate (with `only`, the one of that place in the standings, counted from
     0); returns the PDF and the number of pages."""
     regular, bold = font_paths()
+    from fpdf import FPDF  # fpdf2 and fontTools load with the first certificate, not with the bot
+
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)

@@ -6,18 +6,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from bot.contests.models import ContestDef, PredictionTarget
 from bot.contests.ranking import PRIZE_NAMES, Ranked
 from bot.contests.service import RoundResults
 from bot.core.clock import VN_TZ
 from bot.core.text import slugify
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 TEXT_DATETIME = "%d/%m/%Y %H:%M:%S"
@@ -122,6 +120,8 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def results_xlsx(res: RoundResults) -> bytes:
+    from openpyxl import Workbook  # openpyxl (and numpy) load with the first export, not with the bot
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -162,6 +162,8 @@ def results_xlsx(res: RoundResults) -> bytes:
 
 
 def _info_sheet(ws: Worksheet, res: RoundResults) -> None:
+    from openpyxl.styles import Alignment
+
     d, rnd = res.definition, res.round
     target = PREDICTION_TARGETS[d.prediction.target]
     rows: list[list[Any]] = [
@@ -201,6 +203,9 @@ def _width(value: Any) -> int:
 def _table(
     ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]], formats: dict[int, str], heading: str = ""
 ) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     ws.append(list(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -221,6 +226,8 @@ def _table(
 def _printable(ws: Worksheet, columns: int, heading: str = "") -> None:
     """A4, one page wide and as many pages long as needed, the header row on every page, landscape when wide;
     the contest and the round at the top of each printed page, the page number at the bottom."""
+    from openpyxl.utils import get_column_letter
+
     ws.print_title_rows = "1:1"
     ws.print_area = f"A1:{get_column_letter(columns)}{max(ws.max_row, 1)}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

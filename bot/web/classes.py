@@ -8,7 +8,6 @@ import io
 from functools import partial
 from typing import Any
 
-import segno
 from aiohttp import web
 
 from bot.accounts.ports import ClassRec
@@ -33,6 +32,8 @@ def join_link(request: web.Request, code: str) -> str:
 
 def qr_svg(text: str) -> str:
     out = io.BytesIO()
+    import segno  # loads with the first poster
+
     segno.make(text, error="m").save(out, kind="svg", scale=8, xmldecl=False, svgclass="qr", title="QR")
     return out.getvalue().decode()
 

@@ -89,3 +89,17 @@ def test_every_import_inside_a_function_gives_its_reason() -> None:
 def test_the_import_check_sees_imports_in_nested_functions() -> None:
     source = "def f():\n    def g():\n        from bot.core import text\n    import db.models  # a reason\n"
     assert [(n, m) for n, m, _t in function_level_imports(source)] == [(3, "bot.core"), (4, "db.models")]
+
+
+# Loaded when a file is read or made (a roster, an export, a certificate, a report, a poster), not at start: they
+# cost the idle bot about 60 MB, which every open page connection of a live round sits on top of.
+FILE_LIBRARIES = ("openpyxl", "numpy", "fpdf", "fontTools", "docx", "matplotlib", "segno", "redis")
+
+
+def test_the_bot_starts_without_the_file_libraries() -> None:
+    code = (
+        "import sys, bot.app, bot.web.server, bot.web.page_server, bot.__main__\n"
+        f"print(' '.join(m for m in {FILE_LIBRARIES!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == []
