@@ -241,7 +241,9 @@ async def web_round(args: argparse.Namespace, workdir: Path, run: int) -> None:
     try:
         await asyncio.to_thread(seed, database_url, args.students)
         await asyncio.to_thread(c.open_contest, database_url, workdir)
-        page = await wc.run(database_url, workdir, args.students, args.core)
+        page = await wc.run(
+            database_url, workdir, args.students, args.core, procs=args.procs, rate=args.rate, duration=args.duration
+        )
     finally:
         await drop_database(args, database_url)
     print(page.line())

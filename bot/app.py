@@ -334,6 +334,7 @@ class App:
             bot_username=lambda: settings.bot_username,
             notice_version=self.env.notice_version,
             check_init_data=telegram_webapp.init_data_checker(token.get_secret_value()) if token else None,
+            writers=1 if self.engine.dialect.name == "sqlite" else 2,
         )
 
     def console_output(self, sleep: Sleep | None = None) -> ConsoleOutput:

@@ -23,7 +23,7 @@ from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.core.ports import UserRec
 from bot.web import contest_page as cp
-from bot.web import live_page
+from bot.web import live_page, page_batch
 from bot.web.render import DEPS, WebDeps
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,10 @@ class PageDeps:
     signer: cp.SessionSigner | None = None
     live: live_page.LiveCache = field(default_factory=live_page.LiveCache)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    answers: page_batch.AnswerGroups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.answers = page_batch.AnswerGroups(self.web.uow_factory, self.web.content, self.web.writers)
 
     async def sessions(self) -> cp.SessionSigner:
         """The signer, with the key every process shares (made by the first one, kept in the database)."""
@@ -308,16 +312,17 @@ async def api_start(request: web.Request) -> web.StreamResponse:
 
 
 async def api_answer(request: web.Request) -> web.StreamResponse:
-    """One answer, one unit of work; the reply comes after the commit, so a "saved" answer is durable."""
+    """One answer, stored with the others that arrive meanwhile (`page_batch`); the reply comes after the
+    commit, so a "saved" answer is durable."""
     deps = request.app[PAGE_DEPS]
     body = await _json(request)
     key = body.get("key")
     attempt, seq, pos = _int(body, "attempt"), _int(body, "seq"), _int(body, "pos")
-    async with deps.web.uow_factory() as uow:
-        key = key if isinstance(key, str) else ""
-        user_id, round_id = request[PAGE]
-        ack = await cp.answer(uow, deps.web.content, user_id, round_id, attempt, seq, pos, key, deps.web.clock())
-        await uow.commit()
+    user_id, round_id = request[PAGE]
+    sent = page_batch.Answer(
+        user_id, round_id, attempt, seq, pos, key if isinstance(key, str) else "", deps.web.clock()
+    )
+    ack = await deps.answers.answer(sent)
     out: dict[str, Any] = {"status": ack.status, "chosen": ack.chosen}
     if ack.message:
         out["message"] = _locale_text(deps, ack.message)

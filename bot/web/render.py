@@ -36,6 +36,8 @@ class WebDeps:
     notice_version: str = ""
     # Checks a Telegram Mini App's initData for the contest page (from the Telegram channel; None: no token).
     check_init_data: Callable[[str, Any], tuple[str, str] | None] | None = None
+    # Transactions that may write at once (the contest page's answer groups): 1 on SQLite, 2 on PostgreSQL.
+    writers: int = 1
 
 
 DEPS = web.AppKey("deps", WebDeps)
