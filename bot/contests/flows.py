@@ -313,20 +313,29 @@ async def on_go(ctx: Ctx, arg: str) -> None:
     if not official and not d.practice:
         raise ctx.stale()
     band = Band.for_grade(reg.grade) if reg.grade else None
-    attempt = await svc.start_attempt(
-        ctx.uow,
-        ctx.env.content,
-        d,
-        rnd,
-        reg.id,
-        ctx.user.id,
-        band,
-        official,
-        ctx.now,
-        ctx.today,
-        official_used=view.official_used,
-        registration_locked=reg.locked_at is not None,
-    )
+    try:
+        attempt = await svc.start_attempt(
+            ctx.uow,
+            ctx.env.content,
+            d,
+            rnd,
+            reg.id,
+            ctx.user.id,
+            band,
+            official,
+            ctx.now,
+            ctx.today,
+            official_used=view.official_used,
+            registration_locked=reg.locked_at is not None,
+        )
+    except svc.LiveClassTurn as turn:  # nothing was written: the way to the live round, as for a live attempt
+        options = [(_("⬅️ Về menu"), "menu")]
+        if d.practice:
+            options.insert(0, (_("✍️ Thi thử (không tính điểm)"), f"contest.go:{rnd.id}.p"))
+        if ctx.env.web_base_url:
+            options.insert(0, (_("🌐 Làm bài trên trang web"), f"page.open:{rnd.id}"))
+        ctx.ask(turn.translated(_), options)
+        return
     if attempt is None:
         raise UserFacingError(_("Em đã dùng hết lượt thi chính thức của đợt này. Em vẫn có thể thi thử nhé."))
     if attempt.total == 0:

@@ -114,6 +114,15 @@ class ParticipantRec:
 
 
 @dataclass(slots=True)
+class LiveBooking:
+    """A live round (`bot.live`) that a student's class takes a round in, as the contest's rules need it: when
+    its first question opens, and until when a student may still join it (its last question's close)."""
+
+    starts_at: dt.datetime
+    joinable_until: dt.datetime
+
+
+@dataclass(slots=True)
 class FrozenResults:
     """A published round as it was published (`published_*` tables). The entries are rebuilt from the frozen
     rows: `attempt_id` is the frozen row's id, and `flagged` holds those ids (plus stand-ins for flagged attempts
@@ -230,8 +239,17 @@ class ContestRepository(Protocol):
         ...
 
 
+class LiveBookings(Protocol):
+    """What the contest's rules read of the live rounds (stored by `bot.live`, which builds on the contests)."""
+
+    async def booking(self, round_id: int, contest_id: int, user_id: int) -> LiveBooking | None:
+        """The round's live round when the class of the user's registration in the contest takes it, else None."""
+        ...
+
+
 class ContestsUnitOfWork(LearningUnitOfWork, Protocol):
     contests: ContestRepository
+    live: LiveBookings
 
 
 class ContestsEnv(LearningEnv, Protocol):

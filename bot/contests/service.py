@@ -20,6 +20,7 @@ from bot.contests.models import ContestDef
 from bot.contests.ports import ContestRec, ContestsUnitOfWork, EntryRec, RoundRec
 from bot.contests.ranking import PRIZE_NAMES, PRIZES
 from bot.core import activity
+from bot.core.clock import vn_time
 from bot.core.errors import Refusal
 from bot.core.i18n import N_
 from bot.learning.ports import AttemptRec
@@ -315,7 +316,8 @@ async def start_attempt(
     deadline: dt.datetime | None = None,
     live: bool = False,
 ) -> AttemptRec | None:
-    """A new attempt with its server-side deadline; None when no official attempt is left.
+    """A new attempt with its server-side deadline; None when no official attempt is left. An ordinary official
+    attempt of a student whose class takes the round live is refused (`LiveClassTurn`) until that live round is over.
 
     What the caller read in this unit of work: `official_used`, the student's official attempts in the round
     (counted here when None); `registration_locked`, the registration is locked already. A live round gives its
@@ -327,6 +329,8 @@ async def start_attempt(
             official_used = sum(1 for e in await uow.contests.entries_of(rnd.id, user_id) if e.official_no is not None)
         if official_used >= d.official_attempts:
             return None
+        if not live:
+            await _refuse_before_live(uow, rnd, user_id, now)
         official_no = official_used + 1
     if shown is None:
         shown = shown_order(draw_questions(content, d, day, band, rng), rng)
@@ -342,6 +346,32 @@ async def start_attempt(
     if official:
         await activity.record_for(uow, user_id, activity.CONTEST_ENTERED, now, ref=str(rnd.contest_id))
     return attempt
+
+
+LIVE_CLASS = N_(
+    "🎯 Lớp em thi đợt này cùng nhau trong vòng trực tiếp, bắt đầu lúc {time} ngày {day}. Bài thi chính thức "
+    "của em là bài trong vòng trực tiếp, nên bây giờ em chưa làm bài chính thức ở đây được. Em bấm "
+    "“🌐 Làm bài trên trang web” để mở trang thi rồi bấm “🎯 Vào vòng trực tiếp” nhé."
+)
+
+
+class LiveClassTurn(ContestError):
+    """The student's class takes the round live (`bot.live`) and the live round can still be joined: their
+    official attempt is the live one. Its fields: the live round's start as `time` (HH:MM) and `day` (dd/mm), in
+    Vietnam time."""
+
+
+async def _refuse_before_live(uow: ContestsUnitOfWork, rnd: RoundRec, user_id: int, now: dt.datetime) -> None:
+    """Refuse the ordinary official attempt to a student whose class takes the round live, until the live round
+    can no longer be joined (its last question has closed, when `bot.live` says it is over): starting it first
+    would use up the attempt the live round needs. Once it is over, a student of the class who did not take part
+    (away that day) may take the ordinary official attempt while the round is open: the live round is one way to
+    take the round's official attempt, not a reason to lose it, and the ordinary attempt draws its own questions
+    with the usual time limit. Students of the live round used theirs there (unless the contest allows more)."""
+    booking = await uow.live.booking(rnd.id, rnd.contest_id, user_id)
+    if booking is not None and now < booking.joinable_until:
+        at = booking.starts_at
+        raise LiveClassTurn(LIVE_CLASS, time=vn_time(at, "%H:%M"), day=vn_time(at, "%d/%m"))
 
 
 # The ref of a live round's attempts ends so: they are answered on the live round's schedule only (`bot.live`).

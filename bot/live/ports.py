@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.contests.ports import ContestsUnitOfWork
+from bot.contests.ports import ContestsUnitOfWork, LiveBookings
 
 
 @dataclass(slots=True)
@@ -42,7 +42,7 @@ class ClassTally:
     correct: int  # correct answers to the closed questions
 
 
-class LiveRepository(Protocol):
+class LiveRepository(LiveBookings, Protocol):
     async def create(
         self,
         round_id: int,

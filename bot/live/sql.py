@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.contests.ports import LiveBooking
 from bot.live.ports import ClassTally, LiveRec, ParticipantRec
+from bot.live.service import last_answer_at
 from db import models as m
 from db import models_live as ml
 from db.sql import SqlRepository
@@ -65,6 +67,20 @@ class SqlLiveRepository(SqlRepository):
     async def by_round(self, round_id: int) -> LiveRec | None:
         row = (await self.session.execute(select(ml.LiveRound).where(ml.LiveRound.round_id == round_id))).scalar()
         return _live(row) if row else None
+
+    async def booking(self, round_id: int, contest_id: int, user_id: int) -> LiveBooking | None:
+        reg = m.ContestRegistration
+        row = (
+            await self.session.execute(
+                select(ml.LiveRound, reg.class_id)
+                .outerjoin(reg, and_(reg.contest_id == contest_id, reg.user_id == user_id))
+                .where(ml.LiveRound.round_id == round_id)
+            )
+        ).first()
+        if row is None or row[1] is None:
+            return None
+        live = _live(row[0])
+        return LiveBooking(live.starts_at, last_answer_at(live)) if row[1] in live.class_ids else None
 
     async def participant(self, live_id: int, user_id: int) -> ParticipantRec | None:
         p = ml.LiveParticipant

@@ -51,6 +51,11 @@ NOT_ALL_ANSWERED = N_("Em còn {n} câu chưa trả lời. Em trả lời hết 
 BAD_NUMBER = N_("Em gõ một số nguyên từ 0 đến {max} thôi nhé (ví dụ: 25).")
 SUBMITTED = N_("📨 Em đã nộp bài.")
 OTHER_RUNNING = N_("Em đang làm dở một bài thi khác. Em gõ “thi” trong chat để làm tiếp bài đó trước nhé.")
+LIVE_CLASS = N_(
+    "🎯 Lớp em thi đợt này cùng nhau trong vòng trực tiếp, bắt đầu lúc {time} ngày {day}. Bài thi chính thức "
+    "của em là bài trong vòng trực tiếp, nên bây giờ em chưa làm bài chính thức ở đây được. Em tải lại trang "
+    "này rồi bấm “🎯 Vào vòng trực tiếp” nhé."
+)
 NOT_A_STUDENT = N_("Trang làm bài dành cho học sinh đã vào lớp và được bố mẹ đồng ý cho dự thi.")
 
 
@@ -327,20 +332,23 @@ async def start(
     d = svc.definition(view.contest)
     if not official and not d.practice:
         raise PageRefusal(NO_PRACTICE)
-    attempt = await svc.start_attempt(
-        uow,
-        content,
-        d,
-        view.round,
-        reg.id,
-        user.id,
-        Band.for_grade(reg.grade) if reg.grade else None,
-        official,
-        now,
-        vn_date(now),
-        official_used=view.official_used,
-        registration_locked=reg.locked_at is not None,
-    )
+    try:
+        attempt = await svc.start_attempt(
+            uow,
+            content,
+            d,
+            view.round,
+            reg.id,
+            user.id,
+            Band.for_grade(reg.grade) if reg.grade else None,
+            official,
+            now,
+            vn_date(now),
+            official_used=view.official_used,
+            registration_locked=reg.locked_at is not None,
+        )
+    except svc.LiveClassTurn as turn:  # on this page, its live round is joined with the page's own button
+        raise PageRefusal(LIVE_CLASS, **turn.fields) from None
     if attempt is None:
         raise PageRefusal(NO_OFFICIAL_LEFT)
     if attempt.total == 0:

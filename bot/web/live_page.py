@@ -67,8 +67,9 @@ class LiveCache:
 async def view(
     deps: WebDeps, cache: LiveCache, uow: Any, user: UserRec, round_id: int, translate: Callable[[str], str]
 ) -> dict[str, Any] | None:
-    """The page for a student in a round played live: None when the round has no live round, or when it is not
-    for this student's class (the ordinary page then shows what it shows)."""
+    """The page for a student in a round played live: None when the round has no live round, when it is not
+    for this student's class, or when it is over and the student did not take part (the ordinary page then shows
+    what it shows)."""
     live = await cache.live(deps, uow, round_id)
     if live is None:
         return None
@@ -81,11 +82,11 @@ async def view(
         return None
     _ = translate
     now = deps.clock()
+    if me is None and now >= live_svc.last_answer_at(live):
+        return None  # over, and not taken part in: the ordinary official attempt is theirs (`LiveClassTurn`)
     out: dict[str, Any] = {"title": view.contest.title, "round": view.round.name, "live": True}
     if me is None:
         at = vn_time(live.starts_at, "%H:%M")
-        if now >= live_svc.last_answer_at(live):
-            return out | {"step": "message", "message": _(live_svc.LIVE_OVER)}
         return out | {"step": "live_join", "message": _(JOIN_AT).format(q=live.question_seconds, at=at)}
     answers = {a.seq: a.chosen for a in await uow.attempts.answers(me.attempt_id)}
     chosen = {seq: live.questions[seq][1].index(c) for seq, c in answers.items() if c in live.questions[seq][1]}
