@@ -13,7 +13,7 @@ from bot.live.ports import ClassTally, LiveRec, ParticipantRec
 from bot.live.service import last_answer_at
 from db import models as m
 from db import models_live as ml
-from db.sql import SqlRepository
+from db.sql import SqlRepository, hot, p
 
 
 def _live(row: ml.LiveRound) -> LiveRec:
@@ -28,6 +28,21 @@ def _live(row: ml.LiveRound) -> LiveRec:
         row.created_by,
         row.created_at,
     )
+
+
+_live_rounds = ml.LiveRound.__table__
+_registrations = m.ContestRegistration.__table__
+# Every official start asks it (`LiveBookings`): on the fast path, one row or none.
+_BOOKING = hot(
+    select(*_live_rounds.c, _registrations.c.class_id.label("reg_class_id"))
+    .select_from(
+        _live_rounds.outerjoin(
+            _registrations,
+            and_(_registrations.c.contest_id == p("contest_id"), _registrations.c.user_id == p("user_id")),
+        )
+    )
+    .where(_live_rounds.c.round_id == p("round_id"))
+)
 
 
 class SqlLiveRepository(SqlRepository):
@@ -69,18 +84,12 @@ class SqlLiveRepository(SqlRepository):
         return _live(row) if row else None
 
     async def booking(self, round_id: int, contest_id: int, user_id: int) -> LiveBooking | None:
-        reg = m.ContestRegistration
-        row = (
-            await self.session.execute(
-                select(ml.LiveRound, reg.class_id)
-                .outerjoin(reg, and_(reg.contest_id == contest_id, reg.user_id == user_id))
-                .where(ml.LiveRound.round_id == round_id)
-            )
-        ).first()
-        if row is None or row[1] is None:
+        params = {"round_id": round_id, "contest_id": contest_id, "user_id": user_id}
+        row = (await self.session.execute(_BOOKING, params)).first()
+        if row is None or row.reg_class_id is None:
             return None
-        live = _live(row[0])
-        return LiveBooking(live.starts_at, last_answer_at(live)) if row[1] in live.class_ids else None
+        live = _live(row)  # type: ignore[arg-type]
+        return LiveBooking(live.starts_at, last_answer_at(live)) if row.reg_class_id in live.class_ids else None
 
     async def participant(self, live_id: int, user_id: int) -> ParticipantRec | None:
         p = ml.LiveParticipant

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import App
 from bot.contests import sql as contests_sql
 from bot.learning import sql as learning_sql
+from bot.live import sql as live_sql
 from bot.runtime import sql as runtime_sql
 from db import models as m
 from db import repositories as r
@@ -59,6 +60,7 @@ async def test_hot_reads_give_the_same_rows_and_types_as_sqlalchemy(app: App, cl
     cases = [
         (r._USER_FOR_EVENT, {"channel": channel, "external_id": ext}),
         (r._USER_BY_ACCOUNT, {"channel": channel, "external_id": ext}),
+        (r._USER, {"user_id": user_id}),
         (r._CONVERSATION, {"user_id": user_id}),
         (learning_sql._ATTEMPT, {"attempt_id": attempt_id}),
         (learning_sql._ANSWERS, {"attempt_id": attempt_id}),
@@ -80,6 +82,8 @@ async def test_hot_reads_give_the_same_rows_and_types_as_sqlalchemy(app: App, cl
     fast, _slow = await both(app, r._USER_FOR_EVENT, {"channel": channel, "external_id": ext})
     assert dict(fast[0])["unreachable"] == ("bool", False) and dict(fast[0])["data"][0] == "dict"
     assert await both(app, r._USER_FOR_EVENT, {"channel": channel, "external_id": "nobody"}) == ([], [])
+    booking = {"round_id": round_id, "contest_id": contest_id, "user_id": user_id}  # no live round: no row
+    assert await both(app, live_sql._BOOKING, booking) == ([], [])
 
 
 async def test_hot_writes_count_rows_and_roll_back_with_the_session(app: App, clock: FakeClock) -> None:
