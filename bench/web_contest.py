@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import random
 import secrets
@@ -25,7 +26,7 @@ import aiohttp
 from sqlalchemy import select
 
 from bench import contest as c
-from bench.loadtest import ROOT, percentile, proc_cpu, proc_mem_mb
+from bench.loadtest import ROOT, loop_lag, percentile, proc_cpu, proc_mem_mb
 from bot.web.contest_page import SessionSigner
 from db import models as m
 from db import models_page as mp
@@ -61,6 +62,7 @@ class WebResult:
     answers_acked: int = 0
     errors: int = 0
     answer_lat: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)  # when each acknowledged answer was sent (or due)
     start_lat: list[float] = field(default_factory=list)  # the common press -> first question on screen (state)
     first_answer: float = 0.0
     last_ack: float = 0.0
@@ -91,12 +93,24 @@ class WebResult:
                 f"    all {self.students} press start at the same moment: first question on screen "
                 f"{q(self.start_lat)}, last {max(self.start_lat or [0.0]) * 1000:.0f} ms",
                 *(ph.line() for ph in self.phases),
+                self.seconds_line(),
                 f"    the page with {x.get('questions')} questions, its script and style: "
                 f"{x.get('page_bytes', 0) / 1024:.1f} KB (uncompressed)",
                 f"    answers sent {self.answers_sent}, stored {x.get('answers')}, stored twice "
                 f"{x.get('duplicate_answers')}; official attempts finished {x.get('finished')}, open {x.get('open')}",
             ]
         )
+
+    def seconds_line(self) -> str:
+        """The answers' p99 second by second: where the slow ones were."""
+        by: dict[int, list[float]] = {}
+        for at, lat in zip(self.answered_at, self.answer_lat, strict=True):
+            by.setdefault(int(at - self.first_answer), []).append(lat)
+        worst = sorted(by, key=lambda k: -percentile(by[k], 0.99))[:3]
+        shown = ", ".join(f"{k}: {percentile(by[k], 0.99) * 1000:.0f} ms" for k in sorted(worst))
+        lag = self.extra.get("driver_lag")
+        driver = f"; the driver's own loop lag at most {lag * 1000:.0f} ms" if lag is not None else ""
+        return f"    answer→ack p99 in the slowest seconds (seconds from the first answer): {shown}{driver}"
 
 
 def postgres_cpu() -> float:
@@ -254,6 +268,7 @@ async def run(
                     result.answers_acked += 1
                     acked[i] = acked.get(i, 0) + 1
                     result.answer_lat.append(done - due)
+                    result.answered_at.append(due)
                     result.last_ack = done
                 else:
                     result.errors += 1
@@ -297,7 +312,16 @@ async def run(
                     async with http.get(site(first) + path, headers=headers(users[first])) as r:
                         result.extra["page_bytes"] += len(await r.read())
             if rate:
-                await phase(f"answers offered at {rate:.0f}/s", lambda: result.answers_acked, offered(rate))
+                lag = [0.0]
+                watch = asyncio.create_task(loop_lag(lag))
+                gc.collect()  # the driver's own full collections would stall its loop (the measure, not the bot)
+                gc.freeze()
+                try:
+                    await phase(f"answers offered at {rate:.0f}/s", lambda: result.answers_acked, offered(rate))
+                finally:
+                    gc.unfreeze()
+                    watch.cancel()
+                result.extra["driver_lag"] = lag[0]
                 done = [i for i in states if acked.get(i) == len(states[i]["items"])]  # the others are not finished
                 await phase("predictions", lambda: len(done), asyncio.gather(*(predict(i) for i in done)))
             else:
@@ -326,10 +350,12 @@ async def serve() -> None:
     """The bot's web server (console and contest page) alone, as `python -m bot run` starts it."""
     from bot.app import build_app
     from bot.config import Settings
+    from bot.runtime.serve import settle_heap
     from bot.web.server import run_web
 
     settings = Settings()
     app = build_app(settings)
+    settle_heap()  # as `python -m bot run` does before serving
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

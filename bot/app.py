@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import re
 import sys
@@ -81,7 +80,7 @@ from bot.runtime.notices import deliver_notices, notices_loop
 from bot.runtime.oa_followers import FollowerLog, OAUnitOfWork
 from bot.runtime.oa_token_store import Hook, OATokenKeyError, OATokenStore, TokenCipher
 from bot.runtime.oa_tokens import OATokenSource
-from bot.runtime.serve import ChannelRun, Job, serve
+from bot.runtime.serve import ChannelRun, Job, serve, settle_heap
 from bot.runtime.signals import stop_on_signals
 from bot.standard import flows as standard_flows
 from bot.standard import sql as standard_sql
@@ -603,11 +602,7 @@ async def _run(settings: Settings, channels: list[str]) -> None:
                 for runner in runners:
                     await runner.cleanup()
             return
-        # A burst of updates makes many short-lived objects: with the default thresholds the garbage collector
-        # takes a large share of the CPU. Start-up objects (content, ORM metadata) are frozen out of its scans.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        settle_heap()
         # One stop event for every channel and job: SIGTERM/SIGINT stop them all, each finishing its work in hand.
         stop = asyncio.Event()
         with stop_on_signals(stop):
