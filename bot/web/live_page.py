@@ -32,13 +32,13 @@ PREDICTION_KEPT = N_("Em đã gửi dự đoán rồi; dự đoán đầu tiên 
 class LiveCache:
     """Per process: the live round of each round (None: it has none), read once (a live round never changes once
     made; a round that gets one later is read again after `recheck` seconds), and the schedule's state per second
-    for every student's stream."""
+    for every student's stream (counted again when a phase ends within the second)."""
 
     recheck = 5.0
 
     def __init__(self) -> None:
         self.rounds: dict[int, tuple[dt.datetime, LiveRec | None]] = {}
-        self.states: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+        self.states: dict[tuple[int, str], tuple[int, dt.datetime, dict[str, Any]]] = {}
 
     async def live(self, deps: WebDeps, uow: Any, round_id: int) -> LiveRec | None:
         now = deps.clock()
@@ -55,12 +55,12 @@ class LiveCache:
         now = deps.clock()
         second = int(now.timestamp())
         found = self.states.get((live.id, locale))
-        if found is not None and found[0] == second:
-            return found[1]
+        if found is not None and found[0] == second and now < found[1]:  # the same second and the same phase
+            return found[2]
         state = live_round.schedule_state(deps, live, locale, now)
         if len(self.states) > 1_000:
             self.states.clear()
-        self.states[(live.id, locale)] = (second, state)
+        self.states[(live.id, locale)] = (second, now + dt.timedelta(milliseconds=state["remaining_ms"]), state)
         return state
 
 

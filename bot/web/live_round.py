@@ -249,9 +249,9 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 async def stream(request: web.Request, produce: Callable[[], Awaitable[dict[str, Any]]]) -> web.StreamResponse:
-    """Server-Sent Events: the state whenever it changes (looked at once a second; the countdown alone is no
-    change), a comment line every 15 s to keep proxies from closing the stream, and the end of the stream when the
-    round is over. A client that went away ends it at the next write."""
+    """Server-Sent Events: the state whenever it changes (looked at once a second and when the phase ends; the
+    countdown alone is no change), a comment line every 15 s to keep proxies from closing the stream, and the
+    end of the stream when the round is over. A client that went away ends it at the next write."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
@@ -271,7 +271,8 @@ async def stream(request: web.Request, produce: Callable[[], Awaitable[dict[str,
                 quiet = time.monotonic()
             if state["phase"] == live_svc.Phase.ENDED.value:
                 break
-            await asyncio.sleep(1)
+            # Awake at the next change of phase (every page at once, on the schedule), else once a second.
+            await asyncio.sleep(min(1.0, state.get("remaining_ms", 1000) / 1000 + 0.005))
     return response
 
 
