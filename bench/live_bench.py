@@ -147,7 +147,7 @@ async def main() -> None:
     print(f"  opening every stream took {open_seconds:.1f} s")
     print(f"  bot CPU: idle {100 * idle_cpu:.1f} % of a core (baseline), streams open {100 * open_cpu:.1f} %")
     print(
-        f"  next question heard by every page: p50 {1000 * statistics.median(delays):.0f} ms, "
+        f"  first question heard by every page: p50 {1000 * statistics.median(delays):.0f} ms, "
         f"p99 {1000 * percentile(delays, 0.99):.0f} ms, last {1000 * delays[-1]:.0f} ms after its time"
     )
 
