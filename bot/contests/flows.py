@@ -144,6 +144,12 @@ async def _my_result(ctx: Ctx, contest: ContestRec, rnd: RoundRec) -> list[str]:
     return [line]
 
 
+LIVE_TURN = N_(
+    "🎯 Lớp em thi đợt này cùng nhau trong vòng trực tiếp, bắt đầu lúc {time} ngày {day}. Em bấm “🌐 Làm bài "
+    "trên trang web” rồi bấm “🎯 Vào vòng trực tiếp” nhé."
+)
+
+
 @router.action("contest.round")
 async def on_round(ctx: Ctx, arg: str) -> None:
     """A student's view of an open round: registration first, then the official attempt and practice."""
@@ -195,13 +201,18 @@ async def _round_page(
         ),
         _("Em còn {left} lượt thi chính thức.").format(left=left),
     ]
+    # A class that takes the round live keeps its official attempt for it (`svc.live_turn`): the page, not here.
+    live = await svc.live_turn(ctx.uow, rnd, ctx.user.id, ctx.now) if left > 0 else None
+    if live is not None:
+        at = live.starts_at
+        lines.append(_(LIVE_TURN).format(time=vn_time(at, "%H:%M"), day=vn_time(at, "%d/%m")))
     options = []
-    if left > 0:
+    if left > 0 and live is None:
         options.append((_("🏁 Thi chính thức"), f"contest.go:{rnd.id}.o"))
     if d.practice:
         options.append((_("✍️ Thi thử (không tính điểm)"), f"contest.go:{rnd.id}.p"))
     if ctx.env.web_base_url:  # the same attempt on the contest page (bot.web.page_flows)
-        options.append((_("🌐 Làm bài trên trang web"), f"page.open:{rnd.id}"))
+        options.insert(0 if live is not None else len(options), (_("🌐 Làm bài trên trang web"), f"page.open:{rnd.id}"))
     options.append((_("⬅️ Về menu"), "menu"))
     ctx.set_flow("contest")
     ctx.ask("\n".join(lines), options, replace_previous=ctx.answering_prompt)

@@ -17,7 +17,7 @@ from bot.content.loader import Content
 from bot.content.models import Band, Question
 from bot.contests import ranking
 from bot.contests.models import ContestDef
-from bot.contests.ports import ContestRec, ContestsUnitOfWork, EntryRec, RoundRec
+from bot.contests.ports import ContestRec, ContestsUnitOfWork, EntryRec, LiveBooking, RoundRec
 from bot.contests.ranking import PRIZE_NAMES, PRIZES
 from bot.core import activity
 from bot.core.clock import vn_time
@@ -368,10 +368,16 @@ async def _refuse_before_live(uow: ContestsUnitOfWork, rnd: RoundRec, user_id: i
     (away that day) may take the ordinary official attempt while the round is open: the live round is one way to
     take the round's official attempt, not a reason to lose it, and the ordinary attempt draws its own questions
     with the usual time limit. Students of the live round used theirs there (unless the contest allows more)."""
-    booking = await uow.live.booking(rnd.id, rnd.contest_id, user_id)
-    if booking is not None and now < booking.joinable_until:
+    booking = await live_turn(uow, rnd, user_id, now)
+    if booking is not None:
         at = booking.starts_at
         raise LiveClassTurn(LIVE_CLASS, time=vn_time(at, "%H:%M"), day=vn_time(at, "%d/%m"))
+
+
+async def live_turn(uow: ContestsUnitOfWork, rnd: RoundRec, user_id: int, now: dt.datetime) -> LiveBooking | None:
+    """The live round the student's class takes this round in, while it can still be joined; else None."""
+    booking = await uow.live.booking(rnd.id, rnd.contest_id, user_id)
+    return booking if booking is not None and now < booking.joinable_until else None
 
 
 # The ref of a live round's attempts ends so: they are answered on the live round's schedule only (`bot.live`).

@@ -59,9 +59,12 @@ async def test_a_student_of_a_live_class_is_refused_the_ordinary_attempt_in_the_
 ) -> None:
     await make_contest(web_app, contest_def(clock(), questions=5))
     (bình,) = await add_students(web_app, ["Trần Văn Bình"])
+    await bình.say("/thi")
+    await bình.tap("Đúng, em đăng ký")
+    official = bình.token("Thi chính thức")  # shown before the live round was scheduled
     live = await start_live(web_app, [await demo_class(web_app)])
     clock.advance(minutes=1)  # the live round has not started yet
-    await bình.start_official()
+    await bình.tap_token(official)
     assert "Lớp em thi đợt này cùng nhau trong vòng trực tiếp" in bình.text
     assert starts(live) in bình.text  # in Vietnam time
     assert "Làm bài trên trang web" in bình.text
@@ -69,11 +72,14 @@ async def test_a_student_of_a_live_class_is_refused_the_ordinary_attempt_in_the_
     assert labels == ["🌐 Làm bài trên trang web", "✍️ Thi thử (không tính điểm)", "⬅️ Về menu"]
     assert await stored(web_app) == NOTHING  # no attempt, no entry, the registration still editable
 
-    # Tapping again, even once the live round has begun, changes nothing either.
+    # The round's page now says so at once, with the page first and no official attempt here, even once the live
+    # round has begun.
     clock.now = live.starts_at + dt.timedelta(seconds=30)
     await bình.say("/thi")
-    await bình.tap("Thi chính thức")
-    assert "vòng trực tiếp" in bình.text and starts(live) in bình.text
+    assert "Lớp em thi đợt này cùng nhau trong vòng trực tiếp" in bình.text and starts(live) in bình.text
+    assert "Em còn 1 lượt thi chính thức." in bình.text
+    labels = [label for _t, label in bình.options]
+    assert labels == ["🌐 Làm bài trên trang web", "✍️ Thi thử (không tính điểm)", "⬅️ Về menu"]
     assert await stored(web_app) == NOTHING
 
     # The button leads to the page, where the live round is joined with the official attempt kept for it.
@@ -151,8 +157,8 @@ async def test_once_the_live_round_is_over_a_student_who_missed_it_takes_the_ord
     await cúc.tap("Đúng, em đăng ký")
 
     clock.now = live_svc.last_answer_at(live) - dt.timedelta(seconds=1)  # the last question is still open
-    await cúc.tap("Thi chính thức")
-    assert "vòng trực tiếp" in cúc.text
+    await cúc.say("/thi")
+    assert "vòng trực tiếp" in cúc.text and not any("Thi chính thức" in label for _t, label in cúc.options)
     assert len((await stored(web_app))["attempts"]) == 1  # Bình's live attempt only
 
     clock.now = live_svc.last_answer_at(live)  # the live round can no longer be joined
