@@ -204,8 +204,7 @@ async def _round_page(
     # A class that takes the round live keeps its official attempt for it (`svc.live_turn`): the page, not here.
     live = await svc.live_turn(ctx.uow, rnd, ctx.user.id, ctx.now) if left > 0 else None
     if live is not None:
-        at = live.starts_at
-        lines.append(_(LIVE_TURN).format(time=vn_time(at, "%H:%M"), day=vn_time(at, "%d/%m")))
+        lines.append(_(LIVE_TURN).format(**svc.live_start(live)))
     options = []
     if left > 0 and live is None:
         options.append((_("🏁 Thi chính thức"), f"contest.go:{rnd.id}.o"))

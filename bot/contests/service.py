@@ -370,14 +370,18 @@ async def _refuse_before_live(uow: ContestsUnitOfWork, rnd: RoundRec, user_id: i
     with the usual time limit. Students of the live round used theirs there (unless the contest allows more)."""
     booking = await live_turn(uow, rnd, user_id, now)
     if booking is not None:
-        at = booking.starts_at
-        raise LiveClassTurn(LIVE_CLASS, time=vn_time(at, "%H:%M"), day=vn_time(at, "%d/%m"))
+        raise LiveClassTurn(LIVE_CLASS, **live_start(booking))
 
 
 async def live_turn(uow: ContestsUnitOfWork, rnd: RoundRec, user_id: int, now: dt.datetime) -> LiveBooking | None:
     """The live round the student's class takes this round in, while it can still be joined; else None."""
     booking = await uow.live.booking(rnd.id, rnd.contest_id, user_id)
     return booking if booking is not None and now < booking.joinable_until else None
+
+
+def live_start(booking: LiveBooking) -> dict[str, str]:
+    """When the live round starts, as its messages say it: `time` (HH:MM) and `day` (dd/mm), in Vietnam time."""
+    return {"time": vn_time(booking.starts_at, "%H:%M"), "day": vn_time(booking.starts_at, "%d/%m")}
 
 
 # The ref of a live round's attempts ends so: they are answered on the live round's schedule only (`bot.live`).
